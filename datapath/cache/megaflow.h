@@ -1,0 +1,69 @@
+// A megaflow: a masked flow key with its datapath actions and statistics. One Megaflow object
+// belongs to exactly one PMD's classifier. The writer (control or handler thread, serialised by
+// the owning Datapath) creates, publishes and retires it; the PMD reads it lock-free.
+//
+// Lifetime (QSBR): the writer unlinks a megaflow from the classifier, sets `dead`, and frees it
+// only after the PMD has passed two quiescent points (the PMD sweeps dead entries out of its EMC
+// between them). So a PMD may use any Megaflow* it found during one loop iteration.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "datapath/actions/action_list.h"
+#include "datapath/flow/flow_key.h"
+
+namespace sluice::dp {
+
+// Immutable once published; replaced as a whole (mod-flow) and freed after a grace period.
+struct MegaflowActions {
+  std::vector<uint64_t> storage;
+  size_t len = 0;
+  ActionView view() const { return {reinterpret_cast<const uint8_t*>(storage.data()), len}; }
+  static std::unique_ptr<MegaflowActions> From(const ActionBuilder& b) {
+    auto a = std::make_unique<MegaflowActions>();
+    a->storage = b.storage();
+    a->len = b.size();
+    return a;
+  }
+};
+
+// Statistics written only by the owning PMD (relaxed atomics so the control side can read them
+// without tearing).
+struct MegaflowStats {
+  std::atomic<uint64_t> packets{0};
+  std::atomic<uint64_t> bytes{0};
+  std::atomic<int64_t> used_ms{0};  // clock::NowMs() of the last hit, 0 = never
+  std::atomic<uint16_t> tcp_flags{0};
+
+  void Add(uint64_t pkts, uint64_t byts, int64_t now_ms, uint16_t flags) noexcept {
+    packets.store(packets.load(std::memory_order_relaxed) + pkts, std::memory_order_relaxed);
+    bytes.store(bytes.load(std::memory_order_relaxed) + byts, std::memory_order_relaxed);
+    used_ms.store(now_ms, std::memory_order_relaxed);
+    if (flags) {
+      tcp_flags.store(tcp_flags.load(std::memory_order_relaxed) | flags,
+                      std::memory_order_relaxed);
+    }
+  }
+};
+
+struct Megaflow {
+  FlowKey key;    // already masked with `mask`
+  FlowMask mask;  // the subtable's mask (copied, so a Megaflow is self-describing)
+  uint32_t hash = 0;  // HashFlowKey(key) as computed by the classifier for its subtable
+  std::atomic<const MegaflowActions*> actions{nullptr};
+  MegaflowStats stats;
+  std::atomic<bool> dead{false};
+  uint64_t id = 0;  // datapath-unique id (a stand-in for OVS's ufid)
+  int64_t created_ms = 0;
+  bool expires = false;  // installed by the upcall path: removed after max-idle without hits
+
+  ActionView Actions() const noexcept {
+    const MegaflowActions* a = actions.load(std::memory_order_acquire);
+    return a ? a->view() : ActionView{};
+  }
+};
+
+}  // namespace sluice::dp

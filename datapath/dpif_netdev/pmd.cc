@@ -1,0 +1,327 @@
+#include "datapath/dpif_netdev/pmd.h"
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include <rte_cycles.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_ring.h>
+
+#include "common/clock.h"
+#include "datapath/actions/execute.h"
+#include "datapath/packet/parse.h"
+#include "sluice/log.h"
+
+namespace sluice::dp {
+namespace {
+
+auto Log() {
+  static auto l = log::Get("dpif_netdev");
+  return l;
+}
+
+}  // namespace
+
+Pmd::Pmd(Datapath& dp, unsigned index, int core)
+    : dp_(dp), index_(index), core_(core), dpcls_(&dp.reclaimer()), slots_(kUpcallSlots),
+      tx_(kMaxPorts), tokens_(kMaxPorts, 0.0), last_tsc_(kMaxPorts, 0) {
+  emc_.SetInsertInvProb(dp.config().emc_insert_inv_prob);
+}
+
+Pmd::~Pmd() {
+  Stop();
+  auto drain_free = [](rte_ring*& r) {
+    if (r) rte_ring_free(r);
+    r = nullptr;
+  };
+  if (upcall_ring_) {
+    void* obj;
+    while (rte_ring_dequeue(upcall_ring_, &obj) == 0) {
+      auto* u = static_cast<Upcall*>(obj);
+      rte_pktmbuf_free(u->packet);
+    }
+  }
+  drain_free(upcall_ring_);
+  drain_free(free_ring_);
+}
+
+Result<void> Pmd::Start() {
+  std::string a = "pmd_free" + std::to_string(index_), b = "pmd_upcall" + std::to_string(index_);
+  free_ring_ = rte_ring_create(a.c_str(), kUpcallSlots * 2, SOCKET_ID_ANY,
+                               RING_F_SP_ENQ | RING_F_SC_DEQ);
+  upcall_ring_ = rte_ring_create(b.c_str(), kUpcallSlots * 2, SOCKET_ID_ANY,
+                                 RING_F_SP_ENQ | RING_F_SC_DEQ);
+  if (!free_ring_ || !upcall_ring_) return MakeError(Errc::kNoSpace, "cannot create PMD rings");
+  for (auto& s : slots_) rte_ring_enqueue(free_ring_, &s);
+  tsc_hz_ = rte_get_tsc_hz();
+  for (auto& t : tokens_) t = dp_.config().upcall_burst;
+  dp_.reclaimer().Register(index_);
+  thread_ = std::thread([this] { Run(); });
+  return {};
+}
+
+void Pmd::Stop() {
+  if (!thread_.joinable()) return;
+  stop_.store(true, std::memory_order_release);
+  thread_.join();
+  dp_.reclaimer().Unregister(index_);
+}
+
+void Pmd::Run() {
+  if (core_ >= 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(core_, &set);
+    if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0) {
+      Log()->warn("pmd{}: cannot pin to core {}", index_, core_);
+    }
+  }
+  std::string tname = "pmd-c" + std::to_string(core_);
+  pthread_setname_np(pthread_self(), tname.c_str());
+  // An lcore id gives this thread a per-lcore mempool cache.
+  if (rte_thread_register() != 0) Log()->warn("pmd{}: rte_thread_register failed", index_);
+  Log()->info("pmd{} started on core {} (lcore {})", index_, core_, rte_lcore_id());
+
+  rte_mbuf* pkts[kBatch];
+  uint32_t zero_ids[kBatch] = {};
+  uint64_t iter = 0;
+  rerank_tsc_ = rte_rdtsc();
+  while (!stop_.load(std::memory_order_relaxed)) {
+    uint64_t t0 = rte_rdtsc();
+    // Quiescent point: nothing from the previous iteration is referenced any more.
+    dp_.reclaimer().Quiescent(index_);
+    uint64_t gen = dp_.reclaimer().deletion_generation();
+    if (gen != seen_del_gen_) {
+      emc_.SweepDead();
+      seen_del_gen_ = gen;
+    }
+    dpcls_.Sync();
+    table_ = dp_.port_table();
+    bool busy = false;
+    if (table_ && index_ < table_->rxqs_by_pmd.size()) {
+      for (const auto& rxq : table_->rxqs_by_pmd[index_]) {
+        uint16_t n = rxq.port->RxBurst(rxq.qid, pkts, kBatch);
+        if (n == 0) continue;
+        busy = true;
+        now_ms_ = clock::NowMs();
+        uint32_t in_port = rxq.port->port_no();
+        for (uint16_t i = 0; i < n; ++i) pkts[i]->port = static_cast<uint16_t>(in_port);
+        Bump(ctr_.packets, n);
+        ProcessBatch(pkts, zero_ids, n, 0);
+        FlushTx();
+      }
+    }
+    uint64_t t1 = rte_rdtsc();
+    Bump(busy ? ctr_.busy_cycles : ctr_.idle_cycles, t1 - t0);
+    Bump(ctr_.iterations, 1);
+    if ((++iter & 0x3ff) == 0 && t1 - rerank_tsc_ > tsc_hz_) {
+      dpcls_.Rerank();
+      rerank_tsc_ = t1;
+    }
+  }
+  table_ = nullptr;
+  rte_thread_unregister();
+  Log()->info("pmd{} stopped", index_);
+}
+
+void Pmd::ProcessBatch(rte_mbuf** pkts, const uint32_t* recirc_ids, uint16_t n,
+                       unsigned depth) noexcept {
+  FlowKey keys[kBatch];
+  uint32_t hashes[kBatch];
+  Megaflow* flows[kBatch];
+  const FlowKey* miss_keys[kBatch];
+  uint16_t miss_idx[kBatch];
+  uint16_t n_miss = 0;
+
+  for (uint16_t i = 0; i < n; ++i) {
+    if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+    FlowKey& k = keys[i];
+    k.tun_id = 0;
+    k.tun_src = k.tun_dst = 0;
+    k.in_port = pkts[i]->port;
+    k.recirc_id = recirc_ids[i];
+    k.dp_hash = 0;
+    k.pkt_mark = 0;
+    k.metadata = 0;
+    ParsePacket(rte_pktmbuf_mtod(pkts[i], const uint8_t*), rte_pktmbuf_data_len(pkts[i]), &k);
+    hashes[i] = HashFlowKey(k);
+    flows[i] = emc_.Lookup(k, hashes[i]);
+    if (!flows[i]) {
+      miss_keys[n_miss] = &k;
+      miss_idx[n_miss++] = i;
+    }
+  }
+  uint16_t emc_hits = n - n_miss;
+  uint16_t mf_hits = 0;
+  if (n_miss) {
+    Megaflow* found[kBatch];
+    dpcls_.LookupBatch(miss_keys, n_miss, found);
+    for (uint16_t j = 0; j < n_miss; ++j) {
+      uint16_t i = miss_idx[j];
+      if (found[j]) {
+        flows[i] = found[j];
+        ++mf_hits;
+        emc_.Insert(keys[i], hashes[i], found[j]);
+      }
+    }
+  }
+  Bump(ctr_.emc_hits, emc_hits);
+  Bump(ctr_.megaflow_hits, mf_hits);
+
+  cur_depth_ = depth;
+  for (uint16_t i = 0; i < n; ++i) {
+    Megaflow* f = flows[i];
+    if (!f) {
+      Bump(ctr_.misses, 1);
+      QueueUpcall(pkts[i], &keys[i], false, 0, 0);
+      continue;
+    }
+    f->stats.Add(1, rte_pktmbuf_pkt_len(pkts[i]), now_ms_, keys[i].tcp_flags);
+    ExecuteActions(f->Actions(), pkts[i], *this);
+  }
+
+  // Packets recirculated by this batch run through the caches again, depth-limited.
+  if (depth < kMaxRecircDepth && recirc_[depth + 1].n) {
+    RecircBuf& rb = recirc_[depth + 1];
+    uint16_t m = rb.n;
+    rb.n = 0;
+    rte_mbuf* rp[kBatch];
+    uint32_t ids[kBatch];
+    std::memcpy(rp, rb.pkts, m * sizeof(rp[0]));
+    std::memcpy(ids, rb.ids, m * sizeof(ids[0]));
+    ProcessBatch(rp, ids, m, depth + 1);
+  }
+}
+
+void Pmd::Output(uint32_t port, rte_mbuf* m) noexcept {
+  if (port >= kMaxPorts || !table_ || !table_->by_no[port]) {
+    rte_pktmbuf_free(m);
+    CountDrop();
+    return;
+  }
+  TxBuf& b = tx_[port];
+  if (b.n == 0) dirty_[n_dirty_++] = port;
+  b.pkts[b.n++] = m;
+  if (b.n == kBatch) FlushPort(port);
+}
+
+void Pmd::FlushPort(uint32_t port) noexcept {
+  TxBuf& b = tx_[port];
+  if (b.n == 0) return;
+  Port* p = table_ ? table_->by_no[port] : nullptr;
+  if (p) {
+    p->TxBurst(static_cast<uint16_t>(index_), b.pkts, b.n);
+  } else {
+    for (uint16_t i = 0; i < b.n; ++i) rte_pktmbuf_free(b.pkts[i]);
+    Bump(ctr_.dropped, b.n);
+  }
+  b.n = 0;
+}
+
+void Pmd::FlushTx() noexcept {
+  for (uint32_t i = 0; i < n_dirty_; ++i) FlushPort(dirty_[i]);
+  n_dirty_ = 0;
+}
+
+void Pmd::Userspace(const ActUserspace& u, rte_mbuf* m) noexcept {
+  QueueUpcall(m, nullptr, true, u.pid, u.cookie);
+}
+
+void Pmd::Recirc(uint32_t recirc_id, rte_mbuf* m) noexcept {
+  unsigned d = cur_depth_ + 1;
+  if (d > kMaxRecircDepth || recirc_[d].n == kBatch) {
+    rte_pktmbuf_free(m);
+    CountDrop();
+    return;
+  }
+  RecircBuf& rb = recirc_[d];
+  rb.pkts[rb.n] = m;
+  rb.ids[rb.n++] = recirc_id;
+}
+
+rte_mempool* Pmd::ClonePool() noexcept { return dp_.pool(); }
+
+void Pmd::CountDrop() noexcept { Bump(ctr_.dropped, 1); }
+
+bool Pmd::AdmitUpcall(uint32_t in_port) noexcept {
+  uint32_t p = in_port % kMaxPorts;
+  uint64_t now = rte_rdtsc();
+  double rate = dp_.config().upcall_rate;
+  double burst = dp_.config().upcall_burst;
+  double t = tokens_[p] + static_cast<double>(now - last_tsc_[p]) * rate / tsc_hz_;
+  last_tsc_[p] = now;
+  tokens_[p] = t > burst ? burst : t;
+  if (tokens_[p] < 1.0) return false;
+  tokens_[p] -= 1.0;
+  return true;
+}
+
+void Pmd::QueueUpcall(rte_mbuf* m, const FlowKey* key, bool is_action, uint32_t pid,
+                      uint64_t cookie) noexcept {
+  void* slot = nullptr;
+  if (!AdmitUpcall(m->port) || rte_ring_sc_dequeue(free_ring_, &slot) != 0) {
+    Bump(ctr_.lost, 1);
+    rte_pktmbuf_free(m);
+    return;
+  }
+  auto* u = static_cast<Upcall*>(slot);
+  u->packet = m;
+  if (key) u->key = *key;
+  else u->key.Clear();
+  u->pmd = index_;
+  u->is_action = is_action;
+  u->userspace_pid = pid;
+  u->cookie = cookie;
+  rte_ring_sp_enqueue(upcall_ring_, u);  // cannot fail: the ring holds every slot
+  Bump(ctr_.upcalls, 1);
+}
+
+unsigned Pmd::TakeUpcalls(Upcall** out, unsigned n) {
+  return rte_ring_sc_dequeue_burst(upcall_ring_, reinterpret_cast<void**>(out), n, nullptr);
+}
+
+void Pmd::ReleaseUpcall(Upcall* u) {
+  u->packet = nullptr;
+  rte_ring_sp_enqueue(free_ring_, u);
+}
+
+PmdStatsSnapshot Pmd::Stats() const {
+  PmdStatsSnapshot s;
+  s.index = index_;
+  s.core = core_;
+  auto rd = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+  s.packets = rd(ctr_.packets) - base_.packets;
+  s.emc_hits = rd(ctr_.emc_hits) - base_.emc_hits;
+  s.megaflow_hits = rd(ctr_.megaflow_hits) - base_.megaflow_hits;
+  s.misses = rd(ctr_.misses) - base_.misses;
+  s.lost = rd(ctr_.lost) - base_.lost;
+  s.upcalls = rd(ctr_.upcalls) - base_.upcalls;
+  s.dropped = rd(ctr_.dropped) - base_.dropped;
+  s.busy_cycles = rd(ctr_.busy_cycles) - base_.busy_cycles;
+  s.idle_cycles = rd(ctr_.idle_cycles) - base_.idle_cycles;
+  s.iterations = rd(ctr_.iterations) - base_.iterations;
+  s.megaflows = dpcls_.size();
+  s.subtables = dpcls_.n_subtables();
+  return s;
+}
+
+void Pmd::ClearStats() {
+  PmdStatsSnapshot now = Stats();
+  base_.packets += now.packets;
+  base_.emc_hits += now.emc_hits;
+  base_.megaflow_hits += now.megaflow_hits;
+  base_.misses += now.misses;
+  base_.lost += now.lost;
+  base_.upcalls += now.upcalls;
+  base_.dropped += now.dropped;
+  base_.busy_cycles += now.busy_cycles;
+  base_.idle_cycles += now.idle_cycles;
+  base_.iterations += now.iterations;
+}
+
+}  // namespace sluice::dp

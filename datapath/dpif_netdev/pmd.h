@@ -1,0 +1,111 @@
+// A poll-mode driver thread: rx burst -> parse -> EMC -> megaflow classifier -> actions ->
+// tx burst, over the rx queues assigned to it. Everything it touches per packet is its own
+// (caches, counters, tx buffers) or RCU-published (port table, megaflows). Misses leave through
+// a bounded, rate-limited ring to the upcall handler thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "datapath/cache/dpcls.h"
+#include "datapath/cache/emc.h"
+#include "datapath/dpif_netdev/datapath.h"
+
+struct rte_ring;
+
+namespace sluice::dp {
+
+struct alignas(64) PmdCounters {
+  std::atomic<uint64_t> packets{0}, emc_hits{0}, megaflow_hits{0}, misses{0}, lost{0},
+      upcalls{0}, dropped{0}, busy_cycles{0}, idle_cycles{0}, iterations{0};
+};
+
+class Pmd {
+ public:
+  static constexpr unsigned kUpcallSlots = 1024;
+  static constexpr unsigned kBatch = 32;
+  static constexpr unsigned kMaxRecircDepth = 6;
+
+  Pmd(Datapath& dp, unsigned index, int core);
+  ~Pmd();
+
+  Result<void> Start();
+  void Stop();
+
+  unsigned index() const { return index_; }
+  int core() const { return core_; }
+  Dpcls& dpcls() { return dpcls_; }  // writer side: Datapath's mutex held
+  const Dpcls& dpcls() const { return dpcls_; }
+
+  PmdStatsSnapshot Stats() const;
+  void ClearStats();
+
+  // Handler side: take up to n pending upcalls; give each back with ReleaseUpcall.
+  unsigned TakeUpcalls(Upcall** out, unsigned n);
+  void ReleaseUpcall(Upcall* u);
+
+  // Sink interface for ExecuteActions (PMD thread only).
+  void Output(uint32_t port, rte_mbuf* m) noexcept;
+  void Userspace(const ActUserspace& u, rte_mbuf* m) noexcept;
+  void Recirc(uint32_t recirc_id, rte_mbuf* m) noexcept;
+  rte_mempool* ClonePool() noexcept;
+  void CountDrop() noexcept;
+
+ private:
+  struct TxBuf {
+    uint16_t n = 0;
+    rte_mbuf* pkts[kBatch];
+  };
+  struct RecircBuf {
+    uint16_t n = 0;
+    rte_mbuf* pkts[kBatch];
+    uint32_t ids[kBatch];
+  };
+
+  void Run();
+  void ProcessBatch(rte_mbuf** pkts, const uint32_t* recirc_ids, uint16_t n,
+                    unsigned depth) noexcept;
+  void FlushTx() noexcept;
+  void FlushPort(uint32_t port_no) noexcept;
+  bool AdmitUpcall(uint32_t in_port) noexcept;
+  void QueueUpcall(rte_mbuf* m, const FlowKey* key, bool is_action, uint32_t pid,
+                   uint64_t cookie) noexcept;
+  void Bump(std::atomic<uint64_t>& c, uint64_t n) noexcept {
+    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+
+  Datapath& dp_;
+  unsigned index_;
+  int core_;
+  Dpcls dpcls_;
+  Emc emc_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  PmdCounters ctr_;
+  // Stats cleared by the control side are subtracted at read time (the PMD is the only writer).
+  PmdStatsSnapshot base_{};
+
+  // Upcalls: slots are recycled through free_ring_ (handler -> PMD) and queued on upcall_ring_.
+  std::vector<Upcall> slots_;
+  rte_ring* free_ring_ = nullptr;
+  rte_ring* upcall_ring_ = nullptr;
+
+  // PMD-private state.
+  const Datapath::PortTable* table_ = nullptr;  // valid for one iteration
+  std::vector<TxBuf> tx_;                       // by port number
+  uint32_t dirty_[kMaxPorts];
+  uint32_t n_dirty_ = 0;
+  RecircBuf recirc_[kMaxRecircDepth + 1];
+  unsigned cur_depth_ = 0;
+  std::vector<double> tokens_;    // upcall token buckets by in_port
+  std::vector<uint64_t> last_tsc_;
+  uint64_t tsc_hz_ = 1;
+  int64_t now_ms_ = 0;
+  uint64_t seen_del_gen_ = 0;
+  uint64_t rerank_tsc_ = 0;
+};
+
+}  // namespace sluice::dp

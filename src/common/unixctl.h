@@ -1,0 +1,58 @@
+// The unixctl server: JSON-RPC 1.0 over a unix socket, wire-compatible with Open vSwitch's
+// unixctl so that both sluice-appctl and Debian's ovs-appctl drive the daemon.
+// Request:  {"method":"dpctl/show","params":["arg1"],"id":0}
+// Reply:    {"id":0,"result":"text","error":null} or {"id":0,"result":null,"error":"text"}
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <asio.hpp>
+
+#include "sluice/result.h"
+
+namespace sluice {
+
+class UnixctlServer {
+ public:
+  using Args = std::vector<std::string>;
+  // Synchronous command: returns the reply text or an error (sent as the JSON-RPC error).
+  using Handler = std::function<Result<std::string>(const Args&)>;
+  // Asynchronous command: call `done` (on the io_context) once; may outlive the call.
+  using Done = std::function<void(Result<std::string>)>;
+  using AsyncHandler = std::function<void(const Args&, Done)>;
+
+  explicit UnixctlServer(asio::io_context& io);
+  ~UnixctlServer();
+
+  void Register(const std::string& name, const std::string& usage, int min_args, int max_args,
+                Handler h);
+  void RegisterAsync(const std::string& name, const std::string& usage, int min_args,
+                     int max_args, AsyncHandler h);
+
+  Result<void> Listen(const std::string& path);
+  void Close();
+  const std::string& path() const { return path_; }
+
+ private:
+  struct Command {
+    std::string usage;
+    int min_args;
+    int max_args;
+    AsyncHandler handler;
+  };
+  class Conn;
+  void Accept();
+  std::string ListCommands() const;
+
+  asio::io_context& io_;
+  std::unique_ptr<asio::local::stream_protocol::acceptor> acceptor_;
+  std::map<std::string, Command> commands_;
+  std::string path_;
+  friend class Conn;
+};
+
+}  // namespace sluice

@@ -1,0 +1,217 @@
+// sluice-switchd: the daemon. Parses options, starts DPDK and the datapath, serves unixctl on
+// <rundir>/sluice-switchd.ctl, and runs the control thread's event loop until told to exit.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <asio.hpp>
+
+#include "common/unixctl.h"
+#include "datapath/dpif_netdev/datapath.h"
+#include "datapath/eal.h"
+#include "sluice/log.h"
+#include "switchd/dpctl_commands.h"
+
+namespace {
+
+struct Options {
+  std::string rundir = "/var/run/sluice";
+  std::string log_file;
+  bool verbose = false;
+  bool detach = false;
+  std::string pidfile;
+  std::string dpdk = sluice::dp::kDefaultEalArgs;
+  std::string pmd_cores;
+  std::string unixctl;
+};
+
+std::vector<unsigned> ParseCoreList(const std::string& s) {
+  std::vector<unsigned> out;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    size_t comma = s.find(',', pos);
+    std::string tok = s.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    size_t dash = tok.find('-');
+    if (dash == std::string::npos) {
+      out.push_back(static_cast<unsigned>(std::stoul(tok)));
+    } else {
+      unsigned a = std::stoul(tok.substr(0, dash)), b = std::stoul(tok.substr(dash + 1));
+      for (unsigned c = a; c <= b; ++c) out.push_back(c);
+    }
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return out;
+}
+
+void Daemonize() {
+  pid_t pid = fork();
+  if (pid < 0) {
+    std::perror("fork");
+    std::exit(1);
+  }
+  if (pid > 0) std::_Exit(0);
+  setsid();
+  int fd = open("/dev/null", O_RDWR);
+  if (fd >= 0) {
+    dup2(fd, 0);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    if (fd > 2) close(fd);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  CLI::App app{"sluice-switchd: a userspace virtual switch on DPDK"};
+  app.add_option("--rundir", o.rundir, "Directory for sockets and pid files")
+      ->capture_default_str();
+  app.add_option("--log-file", o.log_file, "Also log to this file");
+  app.add_flag("-v,--verbose", o.verbose, "Log at debug level");
+  app.add_flag("--detach", o.detach, "Run in the background");
+  app.add_option("--pidfile", o.pidfile, "Write the process id to this file");
+  app.add_option("--dpdk", o.dpdk, "DPDK EAL arguments")->capture_default_str();
+  app.add_option("--pmd-cores", o.pmd_cores, "CPUs for PMD threads, e.g. 1 or 1,2 or 1-3");
+  app.add_option("--unixctl", o.unixctl, "unixctl socket (default <rundir>/sluice-switchd.ctl)");
+  app.add_flag_callback("-V,--version", [] {
+    std::printf("sluice-switchd %s\n", SLUICE_VERSION);
+    std::exit(0);
+  });
+  CLI11_PARSE(app, argc, argv);
+
+  std::error_code ec;
+  std::filesystem::create_directories(o.rundir, ec);
+  if (ec) {
+    std::fprintf(stderr, "cannot create %s: %s\n", o.rundir.c_str(), ec.message().c_str());
+    return 1;
+  }
+  if (o.unixctl.empty()) o.unixctl = o.rundir + "/sluice-switchd.ctl";
+  if (o.detach) Daemonize();
+  if (!o.pidfile.empty()) {
+    std::ofstream(o.pidfile) << getpid() << "\n";
+  }
+  sluice::log::Init(o.log_file, o.verbose ? spdlog::level::debug : spdlog::level::info);
+  auto logger = sluice::log::Get("switchd");
+  // Register the module loggers up front so vlog/list shows them all.
+  for (const char* m : {"dpdk", "dpif_netdev", "netdev_dpdk", "unixctl"}) sluice::log::Get(m);
+
+  std::vector<unsigned> cores;
+  if (!o.pmd_cores.empty()) {
+    try {
+      cores = ParseCoreList(o.pmd_cores);
+    } catch (...) {
+      logger->error("bad --pmd-cores '{}'", o.pmd_cores);
+      return 1;
+    }
+  } else {
+    unsigned n = std::thread::hardware_concurrency();
+    cores = {n > 1 ? n - 1 : 0};
+  }
+
+  std::string prefix = "sluice-" + std::to_string(getpid());
+  if (auto r = sluice::dp::InitEal(o.dpdk, prefix); !r) {
+    logger->error("{}", r.error().message);
+    return 1;
+  }
+  auto pool = sluice::dp::PacketPool();
+  if (!pool) {
+    logger->error("{}", pool.error().message);
+    return 1;
+  }
+  sluice::dp::DatapathConfig cfg;
+  cfg.pmd_cores = cores;
+  auto dp = sluice::dp::Datapath::Create(cfg, *pool);
+  if (!dp) {
+    logger->error("datapath: {}", dp.error().message);
+    return 1;
+  }
+
+  asio::io_context io;
+  sluice::UnixctlServer unixctl(io);
+  using Args = sluice::UnixctlServer::Args;
+  unixctl.Register("version", "", 0, 0, [](const Args&) -> sluice::Result<std::string> {
+    return std::string("sluice-switchd (Sluice) ") + SLUICE_VERSION + "\n";
+  });
+  unixctl.Register("exit", "[--cleanup]", 0, 1, [&io](const Args&) -> sluice::Result<std::string> {
+    asio::post(io, [&io] { io.stop(); });
+    return std::string();
+  });
+  unixctl.Register("vlog/list", "", 0, 0, [](const Args&) -> sluice::Result<std::string> {
+    std::string out = "                 console    syslog    file\n"
+                      "                 -------    ------    ------\n";
+    for (const auto& m : sluice::log::Modules()) {
+      auto l = spdlog::get(m);
+      std::string lvl(spdlog::level::to_string_view(l->level()).data());
+      char line[128];
+      std::snprintf(line, sizeof line, "%-16s %-10s %-9s %s\n", m.c_str(), lvl.c_str(), "off",
+                    lvl.c_str());
+      out += line;
+    }
+    return out;
+  });
+  unixctl.Register("vlog/set", "{spec | PATTERN:destination:pattern}", 1, 8,
+                   [](const Args& a) -> sluice::Result<std::string> {
+                     // Accepts "module:level", "module:dest:level", "level", "ANY:level".
+                     for (const auto& spec : a) {
+                       std::vector<std::string> parts;
+                       size_t pos = 0;
+                       while (true) {
+                         size_t c = spec.find(':', pos);
+                         parts.push_back(spec.substr(pos, c == std::string::npos ? c : c - pos));
+                         if (c == std::string::npos) break;
+                         pos = c + 1;
+                       }
+                       std::string module = "ANY", level;
+                       if (parts.size() == 1) level = parts[0];
+                       else {
+                         module = parts[0];
+                         level = parts.back();
+                       }
+                       if (parts.size() == 2 &&
+                           (level == "console" || level == "file" || level == "syslog")) {
+                         return sluice::MakeError(sluice::Errc::kInvalid,
+                                                  "missing level in '" + spec + "'");
+                       }
+                       if (!sluice::log::SetLevel(module, level)) {
+                         return sluice::MakeError(sluice::Errc::kInvalid,
+                                                  "unknown module or level in '" + spec + "'");
+                       }
+                     }
+                     return std::string();
+                   });
+  unixctl.Register("vlog/reopen", "", 0, 0, [](const Args&) -> sluice::Result<std::string> {
+    sluice::log::Reopen();
+    return std::string();
+  });
+  sluice::RegisterDpctlCommands(unixctl, **dp);
+
+  if (auto r = unixctl.Listen(o.unixctl); !r) {
+    logger->error("{}", r.error().message);
+    return 1;
+  }
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](std::error_code, int sig) {
+    logger->info("caught signal {}, exiting", sig);
+    io.stop();
+  });
+  std::signal(SIGPIPE, SIG_IGN);
+  logger->info("sluice-switchd {} ready: unixctl {}, {} PMD thread(s)", SLUICE_VERSION,
+               o.unixctl, cores.size());
+  io.run();
+
+  unixctl.Close();
+  dp->reset();
+  if (!o.pidfile.empty()) std::filesystem::remove(o.pidfile, ec);
+  logger->info("exited");
+  spdlog::shutdown();
+  return 0;
+}

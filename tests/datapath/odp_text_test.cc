@@ -1,0 +1,886 @@
+#include "datapath/flow/odp_text.h"
+
+#include <arpa/inet.h>
+#include <endian.h>
+
+#include <array>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace sluice::dp {
+namespace {
+
+using ::testing::HasSubstr;
+
+struct Parsed {
+  FlowKey key;
+  FlowMask mask;
+};
+
+Parsed MustParse(std::string_view text) {
+  Parsed p;
+  auto r = ParseOdpFlow(text, &p.key, &p.mask);
+  EXPECT_TRUE(r.has_value()) << text << " -> " << (r ? "" : r.error().message);
+  return p;
+}
+
+std::string ParseError(std::string_view text) {
+  FlowKey key;
+  FlowMask mask;
+  auto r = ParseOdpFlow(text, &key, &mask);
+  EXPECT_FALSE(r.has_value()) << "accepted: " << text;
+  if (r) return "";
+  EXPECT_EQ(r.error().code, Errc::kInvalid);
+  return r.error().message;
+}
+
+// Parses, formats and expects the same text back.
+void ExpectCanonical(std::string_view text) {
+  Parsed p = MustParse(text);
+  EXPECT_EQ(FormatOdpFlow(p.key, p.mask), text);
+}
+
+uint32_t Ip(const char* s) {
+  uint32_t a;
+  EXPECT_EQ(inet_pton(AF_INET, s, &a), 1);
+  return a;
+}
+
+In6Addr Ip6(const char* s) {
+  In6Addr a;
+  EXPECT_EQ(inet_pton(AF_INET6, s, a.data()), 1);
+  return a;
+}
+
+constexpr MacAddr kMacFull = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+// ---- flows: exact printed forms ------------------------------------------------------------
+
+TEST(OdpFlowTest, OvsExampleRoundTripsAndMapsFields) {
+  const char* text =
+      "recirc_id(0),in_port(1),eth(src=00:00:00:00:00:01,dst=00:00:00:00:00:02),"
+      "eth_type(0x0800),ipv4(src=10.0.0.1,dst=10.0.0.0/255.0.0.0,proto=6,frag=no),tcp(dst=80)";
+  Parsed p = MustParse(text);
+  EXPECT_EQ(p.key.recirc_id, 0u);
+  EXPECT_EQ(p.mask.bits.recirc_id, UINT32_MAX);
+  EXPECT_EQ(p.key.in_port, 1u);
+  EXPECT_EQ(p.mask.bits.in_port, UINT32_MAX);
+  EXPECT_EQ(p.key.eth_src, (MacAddr{0, 0, 0, 0, 0, 1}));
+  EXPECT_EQ(p.key.eth_dst, (MacAddr{0, 0, 0, 0, 0, 2}));
+  EXPECT_EQ(p.mask.bits.eth_src, kMacFull);
+  EXPECT_EQ(p.key.eth_type, htons(0x0800));
+  EXPECT_EQ(p.mask.bits.eth_type, 0xffff);
+  EXPECT_EQ(p.key.nw_src, Ip("10.0.0.1"));
+  EXPECT_EQ(p.key.nw_dst, Ip("10.0.0.0"));
+  EXPECT_EQ(p.mask.bits.nw_dst, Ip("255.0.0.0"));
+  EXPECT_EQ(p.key.nw_proto, 6);
+  EXPECT_EQ(p.key.nw_frag, 0);
+  EXPECT_EQ(p.mask.bits.nw_frag, kFragAny | kFragLater);
+  EXPECT_EQ(p.key.tp_dst, htons(80));
+  EXPECT_EQ(p.mask.bits.tp_dst, 0xffff);
+  EXPECT_EQ(p.mask.bits.tp_src, 0);
+  EXPECT_EQ(p.mask.bits.nw_tos, 0);
+  EXPECT_EQ(p.mask.bits.dp_hash, 0u);
+  EXPECT_EQ(FormatOdpFlow(p.key, p.mask), text);
+}
+
+TEST(OdpFlowTest, PrefixAndDottedMasksAreTheSame) {
+  Parsed a = MustParse("ipv4(src=10.0.0.0/255.0.0.0)");
+  Parsed b = MustParse("ipv4(src=10.0.0.0/8)");
+  EXPECT_EQ(a.key, b.key);
+  EXPECT_EQ(a.mask, b.mask);
+  EXPECT_EQ(FormatOdpFlow(b.key, b.mask), "ipv4(src=10.0.0.0/255.0.0.0)");
+  Parsed c = MustParse("ipv6(dst=2001:db8::/32)");
+  EXPECT_EQ(FormatOdpFlow(c.key, c.mask), "ipv6(dst=2001:db8::/ffff:ffff::)");
+  Parsed d = MustParse("ipv4(src=10.1.2.3/0)");
+  EXPECT_EQ(d.mask.bits.nw_src, 0u);
+  EXPECT_EQ(FormatOdpFlow(d.key, d.mask), "");
+}
+
+TEST(OdpFlowTest, KeyIsStoredMasked) {
+  Parsed p = MustParse("ipv4(src=10.1.2.3/255.255.0.0),eth(dst=01:23:45:67:89:ab/ff:00:00:00:00:00)");
+  EXPECT_EQ(p.key.nw_src, Ip("10.1.0.0"));
+  EXPECT_EQ(p.key.eth_dst, (MacAddr{0x01, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(FormatOdpFlow(p.key, p.mask),
+            "eth(dst=01:00:00:00:00:00/ff:00:00:00:00:00),ipv4(src=10.1.0.0/255.255.0.0)");
+}
+
+TEST(OdpFlowTest, MetadataAttributes) {
+  Parsed p = MustParse("recirc_id(0x1),dp_hash(0x12/0xff),skb_mark(7),in_port(3/0xff)");
+  EXPECT_EQ(p.key.recirc_id, 1u);
+  EXPECT_EQ(p.key.dp_hash, 0x12u);
+  EXPECT_EQ(p.mask.bits.dp_hash, 0xffu);
+  EXPECT_EQ(p.key.pkt_mark, 7u);
+  EXPECT_EQ(p.key.in_port, 3u);
+  EXPECT_EQ(p.mask.bits.in_port, 0xffu);
+  EXPECT_EQ(FormatOdpFlow(p.key, p.mask),
+            "recirc_id(0x1),dp_hash(0x12/0xff),in_port(3/0xff),skb_mark(0x7)");
+}
+
+TEST(OdpFlowTest, Tunnel) {
+  Parsed p = MustParse("tunnel(tun_id=0x4,src=10.6.12.8,dst=10.6.12.7),in_port(2)");
+  EXPECT_EQ(p.key.tun_id, htobe64(4));
+  EXPECT_EQ(p.mask.bits.tun_id, UINT64_MAX);
+  EXPECT_EQ(p.key.tun_src, Ip("10.6.12.8"));
+  EXPECT_EQ(p.key.tun_dst, Ip("10.6.12.7"));
+  EXPECT_EQ(FormatOdpFlow(p.key, p.mask),
+            "tunnel(tun_id=0x4,src=10.6.12.8,dst=10.6.12.7),in_port(2)");
+  ExpectCanonical("tunnel(tun_id=0x0/0xffff0000)");
+}
+
+TEST(OdpFlowTest, UfidIsSkipped) {
+  Parsed p = MustParse("ufid:3f2a1b4c-0000-0000-0000-000000000001,in_port(5),eth_type(0x0806)");
+  EXPECT_EQ(p.key.in_port, 5u);
+  EXPECT_EQ(p.key.eth_type, htons(0x0806));
+  Parsed q = MustParse("  ufid:abc , in_port(5) , eth_type(0x0806)  ");
+  EXPECT_EQ(p.key, q.key);
+  EXPECT_EQ(p.mask, q.mask);
+}
+
+TEST(OdpFlowTest, EmptyIsAllWildcards) {
+  Parsed p = MustParse("");
+  FlowMask zero;
+  zero.Clear();
+  EXPECT_EQ(p.mask, zero);
+  EXPECT_EQ(FormatOdpFlow(p.key, p.mask), "");
+}
+
+TEST(OdpFlowTest, SingleVlan) {
+  const char* text =
+      "in_port(1),eth_type(0x8100),vlan(vid=10,pcp=0),encap(eth_type(0x0800),"
+      "ipv4(src=1.2.3.4,proto=17),udp(dst=53))";
+  Parsed p = MustParse(text);
+  EXPECT_EQ(p.key.vlans[0].tpid, htons(0x8100));
+  EXPECT_EQ(p.mask.bits.vlans[0].tpid, 0xffff);
+  EXPECT_EQ(p.key.vlans[0].tci, htons(10 | kVlanCfi));
+  EXPECT_EQ(p.mask.bits.vlans[0].tci, 0xffff);
+  EXPECT_EQ(p.mask.bits.vlans[1].tci, 0);
+  EXPECT_EQ(p.key.eth_type, htons(0x0800));
+  EXPECT_EQ(p.key.tp_dst, htons(53));
+  EXPECT_EQ(FormatOdpFlow(p.key, p.mask), text);
+}
+
+TEST(OdpFlowTest, QinQ) {
+  const char* text =
+      "eth_type(0x88a8),vlan(vid=100,pcp=3),encap(eth_type(0x8100),vlan(vid=200),"
+      "encap(eth_type(0x86dd),ipv6(src=::1)))";
+  Parsed p = MustParse(text);
+  EXPECT_EQ(p.key.vlans[0].tpid, htons(0x88a8));
+  EXPECT_EQ(p.key.vlans[0].tci, htons(100 | 3 << 13 | kVlanCfi));
+  EXPECT_EQ(p.key.vlans[1].tpid, htons(0x8100));
+  EXPECT_EQ(p.key.vlans[1].tci, htons(200 | kVlanCfi));
+  EXPECT_EQ(p.mask.bits.vlans[1].tci, htons(0x0fff | kVlanCfi));
+  EXPECT_EQ(p.key.eth_type, htons(0x86dd));
+  EXPECT_EQ(p.key.ipv6_src, Ip6("::1"));
+  EXPECT_EQ(FormatOdpFlow(p.key, p.mask), text);
+}
+
+TEST(OdpFlowTest, VlanVariants) {
+  ExpectCanonical("eth_type(0x8100),vlan(vid=16/0xff0,pcp=4/0x4)");
+  ExpectCanonical("eth_type(0x8100),vlan(cfi=0)");  // an untagged match
+  ExpectCanonical("vlan(vid=3),encap(eth_type(0x0806))");
+  ExpectCanonical("vlan(cfi=0/0),encap(vlan(vid=7),encap(eth_type(0x0800)))");
+  Parsed p = MustParse("eth_type(0x8100),vlan(vid=1,cfi=1)");
+  Parsed q = MustParse("eth_type(0x8100),vlan(vid=1)");
+  EXPECT_EQ(p.key, q.key);
+  EXPECT_EQ(p.mask, q.mask);
+  EXPECT_EQ(FormatOdpFlow(p.key, p.mask), "eth_type(0x8100),vlan(vid=1)");
+}
+
+TEST(OdpFlowTest, FragValues) {
+  Parsed no = MustParse("ipv4(frag=no)");
+  EXPECT_EQ(no.key.nw_frag, 0);
+  EXPECT_EQ(no.mask.bits.nw_frag, kFragAny | kFragLater);
+  Parsed first = MustParse("ipv4(frag=first)");
+  EXPECT_EQ(first.key.nw_frag, kFragAny);
+  EXPECT_EQ(first.mask.bits.nw_frag, kFragAny | kFragLater);
+  Parsed later = MustParse("ipv4(frag=later)");
+  EXPECT_EQ(later.key.nw_frag, kFragAny | kFragLater);
+  EXPECT_EQ(later.mask.bits.nw_frag, kFragAny | kFragLater);
+  ExpectCanonical("eth_type(0x0800),ipv4(frag=first)");
+  ExpectCanonical("eth_type(0x86dd),ipv6(frag=later)");
+  ExpectCanonical("eth_type(0x0800),ipv4(frag=0x1/0x1)");  // "is a fragment"
+  ExpectCanonical("eth_type(0x0800),ipv4(frag=0/0x1)");    // "not a fragment"
+}
+
+TEST(OdpFlowTest, Ipv4FieldFormats) {
+  ExpectCanonical("eth_type(0x0800),ipv4(src=1.2.3.4,dst=5.6.7.8,proto=1,tos=0x10,ttl=64,"
+                  "frag=no),icmp(type=8,code=0)");
+  ExpectCanonical("eth_type(0x0800),ipv4(proto=6,tos=0,ttl=0/0xf0),tcp(src=1024/0xfc00,dst=0)");
+  ExpectCanonical("eth_type(0x0800),ipv4(tos=0xfc/0xfc)");
+}
+
+TEST(OdpFlowTest, IcmpMapping) {
+  Parsed p = MustParse("eth_type(0x0800),ipv4(proto=1),icmp(type=8,code=3)");
+  EXPECT_EQ(p.key.tp_src, htons(8));
+  EXPECT_EQ(p.key.tp_dst, htons(3));
+  EXPECT_EQ(p.mask.bits.tp_src, 0xffff);
+  Parsed q = MustParse("eth_type(0x0800),ipv4(proto=1),icmp(type=8/0xf0)");
+  EXPECT_EQ(p.key.tp_src, htons(8));
+  EXPECT_EQ(q.key.tp_src, htons(0));
+  EXPECT_EQ(q.mask.bits.tp_src, htons(0xf0));
+  EXPECT_EQ(FormatOdpFlow(q.key, q.mask), "eth_type(0x0800),ipv4(proto=1),icmp(type=0/0xf0)");
+  ExpectCanonical("eth_type(0x86dd),ipv6(proto=58),icmpv6(type=135,code=0),"
+                  "nd(target=fe80::1,sll=00:11:22:33:44:55)");
+}
+
+TEST(OdpFlowTest, NdMapping) {
+  Parsed p = MustParse("eth_type(0x86dd),ipv6(proto=58),icmpv6(type=136),"
+                       "nd(target=2001:db8::5,tll=aa:bb:cc:dd:ee:ff,sll=00:00:00:00:00:01)");
+  EXPECT_EQ(p.key.nd_target, Ip6("2001:db8::5"));
+  EXPECT_EQ(p.key.arp_tha, (MacAddr{0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff}));
+  EXPECT_EQ(p.key.arp_sha, (MacAddr{0, 0, 0, 0, 0, 1}));
+  EXPECT_EQ(FormatOdpFlow(p.key, p.mask),
+            "eth_type(0x86dd),ipv6(proto=58),icmpv6(type=136),"
+            "nd(target=2001:db8::5,sll=00:00:00:00:00:01,tll=aa:bb:cc:dd:ee:ff)");
+}
+
+TEST(OdpFlowTest, ArpMapping) {
+  const char* text =
+      "eth_type(0x0806),arp(sip=10.0.0.1,tip=10.0.0.2,op=1,sha=00:00:00:00:00:01,"
+      "tha=00:00:00:00:00:00)";
+  Parsed p = MustParse(text);
+  EXPECT_EQ(p.key.nw_src, Ip("10.0.0.1"));
+  EXPECT_EQ(p.key.nw_dst, Ip("10.0.0.2"));
+  EXPECT_EQ(p.key.nw_proto, 1);
+  EXPECT_EQ(p.mask.bits.nw_proto, 0xff);
+  EXPECT_EQ(p.mask.bits.arp_tha, kMacFull);
+  EXPECT_EQ(FormatOdpFlow(p.key, p.mask), text);
+  ExpectCanonical("eth_type(0x8035),arp(op=3)");
+}
+
+TEST(OdpFlowTest, Ipv6Formats) {
+  Parsed p = MustParse("eth_type(0x86dd),ipv6(src=2001:0db8:0:0:0:0:0:0001,label=0x12345,"
+                       "tclass=0x20,hlimit=255,proto=17),udp(src=546,dst=547)");
+  EXPECT_EQ(p.key.ipv6_label, htonl(0x12345));
+  EXPECT_EQ(p.mask.bits.ipv6_label, htonl(0xfffff));
+  EXPECT_EQ(p.key.nw_tos, 0x20);
+  EXPECT_EQ(p.key.nw_ttl, 255);
+  EXPECT_EQ(FormatOdpFlow(p.key, p.mask),
+            "eth_type(0x86dd),ipv6(src=2001:db8::1,label=0x12345,proto=17,tclass=0x20,"
+            "hlimit=255),udp(src=546,dst=547)");
+  ExpectCanonical("eth_type(0x86dd),ipv6(label=0/0xff)");
+  ExpectCanonical("eth_type(0x86dd),ipv6(proto=132),sctp(dst=9/0xf)");
+}
+
+TEST(OdpFlowTest, TcpFlags) {
+  Parsed syn = MustParse("tcp_flags(syn)");
+  EXPECT_EQ(syn.key.tcp_flags, htons(0x002));
+  EXPECT_EQ(syn.mask.bits.tcp_flags, htons(0x0fff));
+  Parsed hex = MustParse("tcp_flags(0x002)");
+  EXPECT_EQ(hex.key, syn.key);
+  EXPECT_EQ(hex.mask, syn.mask);
+  Parsed masked = MustParse("tcp_flags(+syn-ack)");
+  EXPECT_EQ(masked.key.tcp_flags, htons(0x002));
+  EXPECT_EQ(masked.mask.bits.tcp_flags, htons(0x012));
+  Parsed hexm = MustParse("tcp_flags(0x2/0x12)");
+  EXPECT_EQ(hexm.key, masked.key);
+  EXPECT_EQ(hexm.mask, masked.mask);
+  EXPECT_EQ(FormatOdpFlow(masked.key, masked.mask), "tcp_flags(+syn-ack)");
+  ExpectCanonical("eth_type(0x0800),ipv4(proto=6),tcp(src=22),tcp_flags(syn|ack)");
+  ExpectCanonical("tcp_flags(0)");
+  ExpectCanonical("tcp_flags(fin|ns|[800])");
+  ExpectCanonical("tcp_flags(-fin+rst-[400])");
+}
+
+TEST(OdpFlowTest, FallbackAttributesWhenEthTypeNotExact) {
+  // Attributes are chosen from the masked fields when eth_type does not name the protocol.
+  ExpectCanonical("ipv4(src=1.2.3.4)");
+  ExpectCanonical("ipv6(dst=::2),tcp(dst=80)");
+  ExpectCanonical("eth_type(0x0800/0xff00),ipv4(proto=6/0xfe),tcp(src=1)");
+  ExpectCanonical("arp(sha=00:00:00:00:00:01)");
+  ExpectCanonical("tcp(dst=80)");
+  ExpectCanonical("tcp(src=1/0xff),tcp_flags(+syn)");
+  // Without eth_type and proto, an ICMP match prints as the same bits in port form.
+  Parsed p = MustParse("icmp(type=3,code=1)");
+  EXPECT_EQ(FormatOdpFlow(p.key, p.mask), "tcp(src=3,dst=1)");
+  Parsed q = MustParse("nd(tll=00:00:00:00:00:07)");
+  EXPECT_EQ(FormatOdpFlow(q.key, q.mask), "arp(tha=00:00:00:00:00:07)");
+}
+
+TEST(OdpFlowTest, FormatOmitsZeroMasksAndPrintsPartialMasks) {
+  FlowKey k;
+  FlowMask m;
+  k.Clear();
+  m.Clear();
+  k.in_port = 4;
+  m.bits.in_port = UINT32_MAX;
+  k.eth_src = {0x02, 0, 0, 0, 0, 0x10};
+  m.bits.eth_src = {0xff, 0xff, 0xff, 0, 0, 0};
+  k.eth_type = htons(0x0800);
+  m.bits.eth_type = 0xffff;
+  k.nw_src = Ip("192.168.1.77");  // unmasked bits are not printed
+  m.bits.nw_src = Ip("255.255.255.0");
+  k.nw_proto = 6;
+  m.bits.nw_proto = 0xff;
+  k.tp_dst = htons(443);
+  m.bits.tp_dst = 0xffff;
+  k.pkt_mark = 9;  // mask zero: omitted
+  EXPECT_EQ(FormatOdpFlow(k, m),
+            "in_port(4),eth(src=02:00:00:00:00:00/ff:ff:ff:00:00:00),eth_type(0x0800),"
+            "ipv4(src=192.168.1.0/255.255.255.0,proto=6),tcp(dst=443)");
+}
+
+// ---- flows: errors ---------------------------------------------------------------------------
+
+TEST(OdpFlowTest, ErrorsNameTheProblem) {
+  EXPECT_EQ(ParseError("ipv4(sorce=1.2.3.4)"), "ipv4: unknown field 'sorce'");
+  EXPECT_THAT(ParseError("ipv4(src=1.2.3)"), HasSubstr("bad IPv4 address '1.2.3'"));
+  EXPECT_EQ(ParseError("in_port(70000000000)"), "in_port: value '70000000000' out of range");
+  EXPECT_EQ(ParseError("in_port(99999999999999999999999)"),
+            "in_port: value '99999999999999999999999' out of range");
+  EXPECT_EQ(ParseError("foo(1)"), "unknown attribute 'foo'");
+  EXPECT_EQ(ParseError("in_port(1),in_port(2)"), "duplicate attribute 'in_port'");
+  EXPECT_EQ(ParseError("ipv4(src=1.2.3.4,src=1.2.3.5)"), "ipv4: duplicate field 'src'");
+  EXPECT_THAT(ParseError("in_port(1)x"), HasSubstr("unexpected 'x'"));
+  EXPECT_THAT(ParseError("in_port(1"), HasSubstr("expected ')'"));
+  EXPECT_THAT(ParseError("ipv4(src=1.2.3.4"), HasSubstr("missing ')'"));
+  EXPECT_THAT(ParseError("in_port 1"), HasSubstr("expected '('"));
+  EXPECT_THAT(ParseError("in_port(1),"), HasSubstr("expected an attribute"));
+  EXPECT_THAT(ParseError("in_port(1),,in_port(2)"), HasSubstr("expected an attribute"));
+  EXPECT_THAT(ParseError("in_port(abc)"), HasSubstr("bad number 'abc'"));
+  EXPECT_THAT(ParseError("in_port()"), HasSubstr("missing number"));
+  EXPECT_THAT(ParseError("in_port(-1)"), HasSubstr("bad number '-1'"));
+  EXPECT_THAT(ParseError("ipv4(src=)"), HasSubstr("missing value"));
+  EXPECT_THAT(ParseError("ipv4(src)"), HasSubstr("expected '='"));
+  EXPECT_THAT(ParseError("ipv4(src=1.2.3.4/33)"), HasSubstr("bad IPv4 address mask '33'"));
+  EXPECT_THAT(ParseError("ipv4(src=1.2.3.4/255.0.0)"), HasSubstr("bad IPv4 address mask"));
+  EXPECT_THAT(ParseError("ipv4(src=256.1.1.1)"), HasSubstr("bad IPv4 address"));
+  EXPECT_THAT(ParseError("ipv6(src=1::2::3)"), HasSubstr("bad IPv6 address '1::2::3'"));
+  EXPECT_THAT(ParseError("ipv6(src=::1/129)"), HasSubstr("bad IPv6 address mask"));
+  EXPECT_THAT(ParseError("eth(src=00:11:22:33:44)"), HasSubstr("bad MAC address"));
+  EXPECT_THAT(ParseError("eth(src=00:11:22:33:44:5g)"), HasSubstr("bad MAC address"));
+  EXPECT_THAT(ParseError("eth(src=000:11:22:33:44:55)"), HasSubstr("bad MAC address"));
+  EXPECT_THAT(ParseError("ipv4(proto=256)"), HasSubstr("ipv4.proto: value '256' out of range"));
+  EXPECT_THAT(ParseError("tcp(dst=65536)"), HasSubstr("out of range"));
+  EXPECT_THAT(ParseError("ipv6(label=0x100000)"), HasSubstr("out of range"));
+  EXPECT_THAT(ParseError("ipv4(frag=maybe)"), HasSubstr("bad frag 'maybe'"));
+  EXPECT_THAT(ParseError("eth_type(0x10000)"), HasSubstr("out of range"));
+  EXPECT_THAT(ParseError("arp(op=256)"), HasSubstr("out of range"));
+  EXPECT_THAT(ParseError("icmp(type=300)"), HasSubstr("out of range"));
+  EXPECT_THAT(ParseError("tcp_flags(syn|bogus)"), HasSubstr("unknown flag 'bogus'"));
+  EXPECT_THAT(ParseError("tcp_flags(+syn+syn)"), HasSubstr("given twice"));
+  EXPECT_THAT(ParseError("tcp_flags(0x1000)"), HasSubstr("out of range"));
+  EXPECT_THAT(ParseError("tunnel(ttl=64)"), HasSubstr("tunnel: unknown field 'ttl'"));
+}
+
+TEST(OdpFlowTest, StructuralErrors) {
+  EXPECT_THAT(ParseError("eth_type(0x86dd),ipv4(src=1.2.3.4)"),
+              HasSubstr("ipv4: requires eth_type(0x0800)"));
+  EXPECT_THAT(ParseError("eth_type(0x0800),ipv6(src=::1)"), HasSubstr("ipv6: requires"));
+  EXPECT_THAT(ParseError("eth_type(0x0800),arp(op=1)"), HasSubstr("arp: requires"));
+  EXPECT_THAT(ParseError("ipv4(proto=17),tcp(dst=80)"),
+              HasSubstr("tcp: requires proto=6, not proto=17"));
+  EXPECT_THAT(ParseError("ipv4(src=1.2.3.4),ipv6(src=::1)"),
+              HasSubstr("ipv6: conflicts with 'ipv4'"));
+  EXPECT_THAT(ParseError("tcp(dst=1),udp(dst=2)"), HasSubstr("udp: conflicts with 'tcp'"));
+  EXPECT_THAT(ParseError("arp(op=1),tcp(dst=2)"), HasSubstr("tcp: not allowed with 'arp'"));
+  EXPECT_THAT(ParseError("ipv6(src=::1),icmp(type=1)"), HasSubstr("use icmpv6"));
+  EXPECT_THAT(ParseError("ipv4(src=1.1.1.1),icmpv6(type=1)"), HasSubstr("use icmp"));
+  EXPECT_THAT(ParseError("ipv4(src=1.1.1.1),nd(target=::1)"), HasSubstr("nd: conflicts"));
+  EXPECT_THAT(ParseError("eth_type(0x88cc),tcp(dst=1)"),
+              HasSubstr("tcp: requires eth_type(0x0800 or 0x86dd)"));
+  EXPECT_THAT(ParseError("eth_type(0x86dd),icmp(type=1)"), HasSubstr("icmp: requires"));
+  EXPECT_THAT(ParseError("eth_type(0x0800),icmpv6(type=1)"), HasSubstr("icmpv6: requires"));
+  EXPECT_THAT(ParseError("ipv6(proto=6),nd(target=::1)"),
+              HasSubstr("nd: requires proto=58, not proto=6"));
+  EXPECT_THAT(ParseError("encap(eth_type(0x0800))"), HasSubstr("must follow a vlan()"));
+  EXPECT_THAT(ParseError("eth_type(0x8100),vlan(vid=1),ipv4(src=1.1.1.1)"),
+              HasSubstr("ipv4: must be inside encap()"));
+  EXPECT_THAT(ParseError("eth_type(0x0800),vlan(vid=1)"),
+              HasSubstr("eth_type(0x0800) is not a VLAN TPID"));
+  EXPECT_THAT(ParseError("vlan(vid=1),encap(in_port(1))"),
+              HasSubstr("in_port: not allowed inside encap()"));
+  EXPECT_THAT(ParseError("vlan(vid=1),encap(vlan(vid=2),encap(vlan(vid=3)))"),
+              HasSubstr("at most 2 VLAN headers"));
+  EXPECT_THAT(ParseError("vlan(vid=1),vlan(vid=2)"), HasSubstr("duplicate attribute 'vlan'"));
+  EXPECT_THAT(ParseError("vlan(vid=4096)"), HasSubstr("vlan.vid: value '4096' out of range"));
+  EXPECT_THAT(ParseError("vlan(pcp=8)"), HasSubstr("out of range"));
+  EXPECT_THAT(ParseError("vlan(vid=1,tpid=2)"), HasSubstr("vlan: unknown field 'tpid'"));
+  EXPECT_THAT(ParseError("vlan(vid=1),encap(eth_type(0x0800)"), HasSubstr("missing ')'"));
+}
+
+// ---- flows: random round trips ---------------------------------------------------------------
+
+class RandomFlow {
+ public:
+  explicit RandomFlow(uint32_t seed) : rng_(seed) {}
+
+  void Make(FlowKey* k, FlowMask* mask) {
+    MakeUnmasked(k, mask);
+    ApplyMask(*k, *mask, k);
+  }
+
+ private:
+  void MakeUnmasked(FlowKey* k, FlowMask* mask) {
+    k->Clear();
+    mask->Clear();
+    FlowKey& m = mask->bits;
+    if (Coin()) Bytes(&k->tun_id, &m.tun_id, sizeof(k->tun_id));
+    if (Coin()) Bytes(&k->tun_src, &m.tun_src, 4);
+    if (Coin()) Bytes(&k->tun_dst, &m.tun_dst, 4);
+    if (Coin()) Bytes(&k->recirc_id, &m.recirc_id, 4);
+    if (Coin()) Bytes(&k->dp_hash, &m.dp_hash, 4);
+    if (Coin()) Bytes(&k->in_port, &m.in_port, 4);
+    if (Coin()) Bytes(&k->pkt_mark, &m.pkt_mark, 4);
+    if (Coin()) Bytes(k->eth_src.data(), m.eth_src.data(), 6);
+    if (Coin()) Bytes(k->eth_dst.data(), m.eth_dst.data(), 6);
+    int vlans = Pick(3);
+    for (int i = 0; i < vlans; ++i) {
+      static constexpr uint16_t kTpids[] = {0x8100, 0x88a8};
+      if (Coin()) {
+        k->vlans[i].tpid = htons(kTpids[Pick(2)]);
+        m.vlans[i].tpid = 0xffff;
+      }
+      uint16_t tci = static_cast<uint16_t>(rng_());
+      uint16_t tm = static_cast<uint16_t>(Coin() ? 0xffff : rng_());
+      k->vlans[i].tci = htons(tci);
+      m.vlans[i].tci = htons(tm);
+    }
+    static constexpr uint16_t kEthTypes[] = {0x0800, 0x86dd, 0x0806, 0x8035, 0x88cc};
+    uint16_t et = kEthTypes[Pick(5)];
+    if (Pick(6) == 0) {  // eth_type wildcarded: bare ports and flags may still be matched
+      if (Pick(3) == 0) Bytes(&k->tp_src, &m.tp_src, 2);
+      if (Pick(3) == 0) Bytes(&k->tp_dst, &m.tp_dst, 2);
+      if (Pick(3) == 0) TcpFlags(k, &m);
+      return;
+    }
+    k->eth_type = htons(et);
+    m.eth_type = 0xffff;
+    if (et == 0x0800 || et == 0x86dd) {
+      MakeIp(k, &m, et == 0x86dd);
+    } else if (et == 0x0806 || et == 0x8035) {
+      if (Coin()) Bytes(&k->nw_src, &m.nw_src, 4);
+      if (Coin()) Bytes(&k->nw_dst, &m.nw_dst, 4);
+      if (Coin()) Bytes(&k->nw_proto, &m.nw_proto, 1);
+      if (Coin()) Bytes(k->arp_sha.data(), m.arp_sha.data(), 6);
+      if (Coin()) Bytes(k->arp_tha.data(), m.arp_tha.data(), 6);
+    }
+    if (Pick(3) == 0) TcpFlags(k, &m);
+  }
+
+  bool Coin() { return rng_() & 1; }
+  int Pick(int n) { return static_cast<int>(rng_() % static_cast<uint32_t>(n)); }
+
+  // Random value with a full, prefix or random mask.
+  void Bytes(void* key, void* mask, size_t n) {
+    auto* k = static_cast<uint8_t*>(key);
+    auto* m = static_cast<uint8_t*>(mask);
+    int style = Pick(3);
+    size_t prefix = rng_() % (n * 8 + 1);
+    for (size_t i = 0; i < n; ++i) {
+      k[i] = static_cast<uint8_t>(rng_());
+      if (style == 0) {
+        m[i] = 0xff;
+      } else if (style == 1) {
+        size_t bits = prefix > i * 8 ? std::min<size_t>(8, prefix - i * 8) : 0;
+        m[i] = static_cast<uint8_t>(0xff00 >> bits);
+      } else {
+        m[i] = static_cast<uint8_t>(rng_());
+      }
+    }
+  }
+
+  void MakeIp(FlowKey* k, FlowKey* m, bool v6) {
+    if (v6) {
+      if (Coin()) Bytes(k->ipv6_src.data(), m->ipv6_src.data(), 16);
+      if (Coin()) Bytes(k->ipv6_dst.data(), m->ipv6_dst.data(), 16);
+      if (Coin()) {
+        k->ipv6_label = htonl(rng_() & 0xfffff);
+        m->ipv6_label = htonl(Coin() ? 0xfffff : rng_() & 0xfffff);
+      }
+    } else {
+      if (Coin()) Bytes(&k->nw_src, &m->nw_src, 4);
+      if (Coin()) Bytes(&k->nw_dst, &m->nw_dst, 4);
+    }
+    if (Coin()) Bytes(&k->nw_tos, &m->nw_tos, 1);
+    if (Coin()) Bytes(&k->nw_ttl, &m->nw_ttl, 1);
+    switch (Pick(4)) {
+      case 0:
+        break;
+      case 1:
+        k->nw_frag = static_cast<uint8_t>(std::array<int, 3>{0, 1, 3}[Pick(3)]);
+        m->nw_frag = 3;
+        break;
+      default:
+        k->nw_frag = static_cast<uint8_t>(rng_() & 3);
+        m->nw_frag = static_cast<uint8_t>(rng_() & 3);
+        break;
+    }
+    static constexpr uint8_t kProtos[] = {6, 17, 132, 1, 58, 47};
+    uint8_t proto = kProtos[Pick(6)];
+    if (Pick(5) == 0) {  // protocol not pinned: only ports can show up
+      if (Coin()) Bytes(&k->nw_proto, &m->nw_proto, 1);
+      if (m->nw_proto != 0xff) {
+        if (Coin()) Bytes(&k->tp_src, &m->tp_src, 2);
+        if (Coin()) Bytes(&k->tp_dst, &m->tp_dst, 2);
+      }
+      return;
+    }
+    k->nw_proto = proto;
+    m->nw_proto = 0xff;
+    if (proto == 6 || proto == 17 || proto == 132) {
+      if (Coin()) Bytes(&k->tp_src, &m->tp_src, 2);
+      if (Coin()) Bytes(&k->tp_dst, &m->tp_dst, 2);
+    } else if ((proto == 1 && !v6) || (proto == 58 && v6)) {
+      Icmp(&k->tp_src, &m->tp_src);
+      Icmp(&k->tp_dst, &m->tp_dst);
+      if (v6 && Coin()) {
+        if (Coin()) Bytes(k->nd_target.data(), m->nd_target.data(), 16);
+        if (Coin()) Bytes(k->arp_sha.data(), m->arp_sha.data(), 6);
+        if (Coin()) Bytes(k->arp_tha.data(), m->arp_tha.data(), 6);
+      }
+    }
+  }
+
+  void Icmp(uint16_t* k, uint16_t* m) {
+    int style = Pick(3);
+    if (style == 0) return;
+    *k = htons(rng_() & 0xff);
+    *m = style == 1 ? 0xffff : htons(static_cast<uint16_t>(1 + rng_() % 0xfe));
+  }
+
+  void TcpFlags(FlowKey* k, FlowKey* m) {
+    k->tcp_flags = htons(rng_() & 0xfff);
+    m->tcp_flags = htons(Coin() ? 0xfff : rng_() & 0xfff);
+  }
+
+  std::mt19937 rng_;
+};
+
+TEST(OdpFlowTest, RandomRoundTrips) {
+  RandomFlow gen(12345);
+  for (int i = 0; i < 20000; ++i) {
+    FlowKey key;
+    FlowMask mask;
+    gen.Make(&key, &mask);
+    std::string text = FormatOdpFlow(key, mask);
+    FlowKey k2;
+    FlowMask m2;
+    auto r = ParseOdpFlow(text, &k2, &m2);
+    ASSERT_TRUE(r.has_value()) << text << " -> " << r.error().message;
+    ASSERT_EQ(m2, mask) << text;
+    ASSERT_EQ(k2, key) << text;
+    ASSERT_EQ(FormatOdpFlow(k2, m2), text);
+  }
+}
+
+// Mutated text must never crash the parser; whatever it accepts must format to text that
+// parses back to the same match.
+TEST(OdpFlowTest, MutatedInputsAreRejectedOrRoundTrip) {
+  RandomFlow gen(99);
+  std::mt19937 rng(4242);
+  static constexpr char kAlphabet[] = "(),=/:.x0123456789abcdef+-| _vlanipcrt";
+  int accepted = 0;
+  for (int i = 0; i < 5000; ++i) {
+    FlowKey key;
+    FlowMask mask;
+    gen.Make(&key, &mask);
+    std::string text = FormatOdpFlow(key, mask);
+    if (text.empty()) continue;
+    int edits = 1 + static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits; ++e) {
+      size_t pos = rng() % text.size();
+      switch (rng() % 3) {
+        case 0:
+          text.erase(pos, 1);
+          break;
+        case 1:
+          text.insert(pos, 1, kAlphabet[rng() % (sizeof(kAlphabet) - 1)]);
+          break;
+        default:
+          text[pos] = kAlphabet[rng() % (sizeof(kAlphabet) - 1)];
+          break;
+      }
+      if (text.empty()) break;
+    }
+    FlowKey k1;
+    FlowMask m1;
+    if (!ParseOdpFlow(text, &k1, &m1)) continue;
+    ++accepted;
+    std::string again = FormatOdpFlow(k1, m1);
+    FlowKey k2;
+    FlowMask m2;
+    auto r = ParseOdpFlow(again, &k2, &m2);
+    ASSERT_TRUE(r.has_value()) << text << " -> " << again << " -> " << r.error().message;
+    EXPECT_EQ(m2, m1) << text << " -> " << again;
+    EXPECT_EQ(k2, k1) << text << " -> " << again;
+    EXPECT_EQ(FormatOdpFlow(k2, m2), again) << text;
+  }
+  EXPECT_GT(accepted, 100);
+}
+
+TEST(OdpActionsTest, MutatedInputsNeverCrash) {
+  std::mt19937 rng(5);
+  const std::string base =
+      "set(eth(dst=02:00:00:00:00:09)),push_vlan(tpid=0x88a8,vid=10,pcp=0),2,pop_vlan,"
+      "userspace(pid=1,userdata(0102)),recirc(0x7),set(ipv4(src=10.0.0.0/255.0.0.0)),3";
+  static constexpr char kAlphabet[] = "(),=/:.x0123456789+-_ adefilnoprstuv";
+  for (int i = 0; i < 5000; ++i) {
+    std::string text = base;
+    int edits = 1 + static_cast<int>(rng() % 3);
+    for (int e = 0; e < edits; ++e) {
+      size_t pos = rng() % text.size();
+      if (rng() % 2) {
+        text.erase(pos, 1);
+      } else {
+        text[pos] = kAlphabet[rng() % (sizeof(kAlphabet) - 1)];
+      }
+    }
+    auto r = ParseOdpActions(text);
+    if (!r) {
+      EXPECT_FALSE(r.error().message.empty());
+      continue;
+    }
+    std::string again = FormatOdpActions(r->view());
+    auto r2 = ParseOdpActions(again);
+    ASSERT_TRUE(r2.has_value()) << text << " -> " << again;
+    EXPECT_EQ(FormatOdpActions(r2->view()), again);
+  }
+}
+
+// ---- actions ---------------------------------------------------------------------------------
+
+ActionBuilder MustParseActions(std::string_view text) {
+  auto r = ParseOdpActions(text);
+  EXPECT_TRUE(r.has_value()) << text << " -> " << (r ? "" : r.error().message);
+  return r ? std::move(*r) : ActionBuilder{};
+}
+
+std::string ActionsError(std::string_view text) {
+  auto r = ParseOdpActions(text);
+  EXPECT_FALSE(r.has_value()) << "accepted: " << text;
+  return r ? "" : r.error().message;
+}
+
+void ExpectCanonicalActions(std::string_view text) {
+  ActionBuilder b = MustParseActions(text);
+  EXPECT_EQ(FormatOdpActions(b.view()), text);
+}
+
+std::vector<ActionHeader> Headers(const ActionBuilder& b) {
+  std::vector<ActionHeader> out;
+  for (auto it = b.view().begin(); it != b.view().end(); ++it) out.push_back(*it);
+  return out;
+}
+
+TEST(OdpActionsTest, OutputAndDrop) {
+  ActionBuilder b = MustParseActions("1,output:2, 3");
+  auto hs = Headers(b);
+  ASSERT_EQ(hs.size(), 3u);
+  uint32_t ports[3];
+  int i = 0;
+  for (auto it = b.view().begin(); it != b.view().end(); ++it) {
+    EXPECT_EQ(it->type, static_cast<uint16_t>(ActionType::kOutput));
+    ports[i++] = it.payload<ActOutput>().port;
+  }
+  EXPECT_EQ(ports[0], 1u);
+  EXPECT_EQ(ports[1], 2u);
+  EXPECT_EQ(ports[2], 3u);
+  EXPECT_EQ(FormatOdpActions(b.view()), "1,2,3");
+
+  EXPECT_TRUE(MustParseActions("drop").view().empty());
+  EXPECT_TRUE(MustParseActions("").view().empty());
+  EXPECT_EQ(FormatOdpActions(ActionView{}), "drop");
+  ActionBuilder d = MustParseActions("1,drop");
+  ASSERT_EQ(Headers(d).size(), 2u);
+  EXPECT_EQ(Headers(d)[1].type, static_cast<uint16_t>(ActionType::kDrop));
+  EXPECT_EQ(FormatOdpActions(d.view()), "1,drop");
+}
+
+TEST(OdpActionsTest, Userspace) {
+  ActionBuilder b = MustParseActions("userspace(pid=42)");
+  auto it = b.view().begin();
+  EXPECT_EQ(it->type, static_cast<uint16_t>(ActionType::kUserspace));
+  EXPECT_EQ(it.payload<ActUserspace>().pid, 42u);
+  EXPECT_EQ(it.payload<ActUserspace>().cookie, 0u);
+  EXPECT_EQ(FormatOdpActions(b.view()), "userspace(pid=42)");
+  ActionBuilder u = MustParseActions("userspace(pid=7,userdata(0102))");
+  uint64_t cookie = u.view().begin().payload<ActUserspace>().cookie;
+  uint8_t bytes[8];
+  std::memcpy(bytes, &cookie, 8);
+  EXPECT_EQ(bytes[0], 1);
+  EXPECT_EQ(bytes[1], 2);
+  EXPECT_EQ(bytes[2], 0);
+  EXPECT_EQ(FormatOdpActions(u.view()), "userspace(pid=7,userdata(0102000000000000))");
+  ExpectCanonicalActions("userspace(pid=4294967295,userdata(deadbeef00000001))");
+}
+
+TEST(OdpActionsTest, VlanActions) {
+  ActionBuilder b = MustParseActions("push_vlan(vid=10,pcp=0)");
+  auto it = b.view().begin();
+  EXPECT_EQ(it->type, static_cast<uint16_t>(ActionType::kPushVlan));
+  EXPECT_EQ(it.payload<ActPushVlan>().tpid, htons(0x8100));
+  EXPECT_EQ(it.payload<ActPushVlan>().tci, htons(10 | kVlanCfi));
+  EXPECT_EQ(FormatOdpActions(b.view()), "push_vlan(vid=10,pcp=0)");
+  ActionBuilder q = MustParseActions("push_vlan(tpid=0x88a8,vid=100,pcp=5)");
+  EXPECT_EQ(q.view().begin().payload<ActPushVlan>().tpid, htons(0x88a8));
+  EXPECT_EQ(q.view().begin().payload<ActPushVlan>().tci, htons(100 | 5 << 13 | kVlanCfi));
+  EXPECT_EQ(FormatOdpActions(q.view()), "push_vlan(tpid=0x88a8,vid=100,pcp=5)");
+  ExpectCanonicalActions("push_vlan(vid=4095,pcp=7,cfi=0),pop_vlan,pop_vlan,2");
+}
+
+TEST(OdpActionsTest, Recirc) {
+  ActionBuilder b = MustParseActions("recirc(1)");
+  EXPECT_EQ(b.view().begin().payload<ActRecirc>().recirc_id, 1u);
+  EXPECT_EQ(FormatOdpActions(b.view()), "recirc(0x1)");
+  EXPECT_EQ(FormatOdpActions(MustParseActions("recirc(0x2a)").view()), "recirc(0x2a)");
+  EXPECT_EQ(FormatOdpActions(MustParseActions("recirc(0)").view()), "recirc(0)");
+}
+
+TEST(OdpActionsTest, SetMasked) {
+  ActionBuilder b = MustParseActions("set(ipv4(src=10.0.0.1,ttl=63))");
+  auto it = b.view().begin();
+  ASSERT_EQ(it->type, static_cast<uint16_t>(ActionType::kSetMasked));
+  const ActSetMasked& s = it.payload<ActSetMasked>();
+  EXPECT_EQ(s.header, static_cast<uint16_t>(SetHeader::kIpv4));
+  EXPECT_EQ(s.value.ipv4.src, Ip("10.0.0.1"));
+  EXPECT_EQ(s.mask.ipv4.src, UINT32_MAX);
+  EXPECT_EQ(s.value.ipv4.ttl, 63);
+  EXPECT_EQ(s.mask.ipv4.ttl, 0xff);
+  EXPECT_EQ(s.mask.ipv4.dst, 0u);
+  EXPECT_EQ(s.mask.ipv4.tos, 0);
+  EXPECT_EQ(FormatOdpActions(b.view()), "set(ipv4(src=10.0.0.1,ttl=63))");
+
+  ActionBuilder m = MustParseActions("set(ipv4(src=10.0.0.1/255.255.255.0))");
+  const ActSetMasked& sm = m.view().begin().payload<ActSetMasked>();
+  EXPECT_EQ(sm.mask.ipv4.src, Ip("255.255.255.0"));
+  EXPECT_EQ(FormatOdpActions(m.view()), "set(ipv4(src=10.0.0.0/255.255.255.0))");
+  EXPECT_EQ(FormatOdpActions(MustParseActions("set(ipv4(src=10.0.0.0/24))").view()),
+            "set(ipv4(src=10.0.0.0/255.255.255.0))");
+
+  ActionBuilder e = MustParseActions("set(eth(src=00:00:00:00:00:01,dst=00:00:00:00:00:02))");
+  const ActSetMasked& se = e.view().begin().payload<ActSetMasked>();
+  EXPECT_EQ(se.header, static_cast<uint16_t>(SetHeader::kEthernet));
+  EXPECT_EQ(se.value.eth.dst, (MacAddr{0, 0, 0, 0, 0, 2}));
+  EXPECT_EQ(se.mask.eth.src, kMacFull);
+
+  ActionBuilder t = MustParseActions("set(tcp(dst=8080))");
+  EXPECT_EQ(t.view().begin().payload<ActSetMasked>().header,
+            static_cast<uint16_t>(SetHeader::kTcp));
+  EXPECT_EQ(t.view().begin().payload<ActSetMasked>().value.ports.dst, htons(8080));
+  EXPECT_EQ(t.view().begin().payload<ActSetMasked>().mask.ports.src, 0);
+
+  ExpectCanonicalActions("set(eth(src=00:00:00:00:00:01,dst=00:00:00:00:00:02)),1");
+  ExpectCanonicalActions("set(ipv4(src=1.2.3.4,dst=5.6.7.8,tos=0x10,ttl=1))");
+  ExpectCanonicalActions("set(ipv6(src=2001:db8::1,dst=::1,label=0x5,tclass=0x2,hlimit=9))");
+  ExpectCanonicalActions("set(tcp(src=1,dst=2)),set(udp(dst=53)),set(sctp(src=9/0xff))");
+}
+
+TEST(OdpActionsTest, Combined) {
+  ExpectCanonicalActions(
+      "set(eth(dst=02:00:00:00:00:09)),push_vlan(vid=10,pcp=0),2,pop_vlan,"
+      "userspace(pid=1),recirc(0x7),3");
+}
+
+TEST(OdpActionsTest, Errors) {
+  EXPECT_EQ(ActionsError("foo"), "unknown action 'foo'");
+  EXPECT_EQ(ActionsError("1,foo(2)"), "unknown action 'foo'");
+  EXPECT_THAT(ActionsError("recirc(x)"), HasSubstr("recirc: bad number 'x'"));
+  EXPECT_THAT(ActionsError("recirc(1)x"), HasSubstr("unexpected 'x' after 'recirc'"));
+  EXPECT_THAT(ActionsError("recirc(1"), HasSubstr("expected ')'"));
+  EXPECT_THAT(ActionsError("1x"), HasSubstr("bad number '1x'"));
+  EXPECT_THAT(ActionsError("99999999999"), HasSubstr("out of range"));
+  EXPECT_THAT(ActionsError("output:99999999999"), HasSubstr("out of range"));
+  EXPECT_THAT(ActionsError("output"), HasSubstr("expected ':'"));
+  EXPECT_THAT(ActionsError("1,,2"), HasSubstr("expected an action"));
+  EXPECT_THAT(ActionsError("1,"), HasSubstr("expected an action"));
+  EXPECT_THAT(ActionsError("1 2"), HasSubstr("unexpected '2'"));
+  EXPECT_THAT(ActionsError("set(arp(sip=1.2.3.4))"), HasSubstr("unsupported header 'arp'"));
+  EXPECT_THAT(ActionsError("set(ipv4(proto=6))"), HasSubstr("unknown field 'proto'"));
+  EXPECT_THAT(ActionsError("set(ipv4(src=1.2.3))"), HasSubstr("bad IPv4 address '1.2.3'"));
+  EXPECT_THAT(ActionsError("set(ipv4(src=1.2.3.4)"), HasSubstr("expected ')'"));
+  EXPECT_THAT(ActionsError("set(tcp(dst=1)),"), HasSubstr("expected an action"));
+  EXPECT_THAT(ActionsError("push_vlan(vid=4096)"), HasSubstr("out of range"));
+  EXPECT_THAT(ActionsError("push_vlan(vid=1,vid=2)"), HasSubstr("duplicate field 'vid'"));
+  EXPECT_THAT(ActionsError("push_vlan(color=1)"), HasSubstr("unknown field 'color'"));
+  EXPECT_THAT(ActionsError("userspace()"), HasSubstr("missing pid"));
+  EXPECT_THAT(ActionsError("userspace(pid=1,foo=2)"), HasSubstr("unknown field 'foo'"));
+  EXPECT_THAT(ActionsError("userspace(pid=1,userdata(123))"), HasSubstr("userdata"));
+  EXPECT_THAT(ActionsError("userspace(pid=1,userdata(zz))"), HasSubstr("bad hex"));
+  EXPECT_THAT(ActionsError("pop_vlan(1)"), HasSubstr("unexpected '(1)'"));
+  EXPECT_THAT(ActionsError("@"), HasSubstr("expected an action at '@'"));
+}
+
+TEST(OdpActionsTest, MalformedEncodingsFormatWithoutLooping) {
+  uint64_t buf[2] = {};
+  ActionHeader h{static_cast<uint16_t>(ActionType::kOutput), 0, 0};  // len 0
+  std::memcpy(buf, &h, sizeof(h));
+  EXPECT_THAT(FormatOdpActions(ActionView(reinterpret_cast<uint8_t*>(buf), 16)),
+              HasSubstr("<malformed"));
+  h.len = 8;  // too short for its payload
+  std::memcpy(buf, &h, sizeof(h));
+  EXPECT_THAT(FormatOdpActions(ActionView(reinterpret_cast<uint8_t*>(buf), 8)),
+              HasSubstr("<malformed"));
+  h = {999, 8, 0};
+  std::memcpy(buf, &h, sizeof(h));
+  EXPECT_THAT(FormatOdpActions(ActionView(reinterpret_cast<uint8_t*>(buf), 8)),
+              HasSubstr("unknown action type 999"));
+}
+
+TEST(OdpActionsTest, RandomRoundTrips) {
+  std::mt19937 rng(777);
+  for (int iter = 0; iter < 3000; ++iter) {
+    ActionBuilder b;
+    int n = 1 + static_cast<int>(rng() % 6);
+    for (int i = 0; i < n; ++i) {
+      switch (rng() % 7) {
+        case 0:
+          b.Output(rng());
+          break;
+        case 1:
+          b.Userspace(rng(), rng() % 2 ? 0 : (static_cast<uint64_t>(rng()) << 32 | rng()));
+          break;
+        case 2:
+          b.PushVlan(htons(rng() % 2 ? 0x8100 : 0x88a8), htons(static_cast<uint16_t>(rng())));
+          break;
+        case 3:
+          b.PopVlan();
+          break;
+        case 4:
+          b.Recirc(rng());
+          break;
+        case 5:
+          b.Drop();
+          break;
+        default: {
+          ActSetMasked s;
+          std::memset(&s, 0, sizeof(s));
+          uint32_t which = rng() % 3;
+          s.header = static_cast<uint16_t>(which == 0   ? SetHeader::kIpv4
+                                           : which == 1 ? SetHeader::kUdp
+                                                        : SetHeader::kEthernet);
+          if (which == 0) {
+            s.mask.ipv4.src = rng() % 2 ? UINT32_MAX : rng();
+            s.value.ipv4.src = rng() & s.mask.ipv4.src;
+            s.mask.ipv4.ttl = static_cast<uint8_t>(rng());
+            s.value.ipv4.ttl = static_cast<uint8_t>(rng()) & s.mask.ipv4.ttl;
+          } else if (which == 1) {
+            s.mask.ports.dst = static_cast<uint16_t>(rng());
+            s.value.ports.dst = static_cast<uint16_t>(rng()) & s.mask.ports.dst;
+          } else {
+            for (int j = 0; j < 6; ++j) {
+              s.mask.eth.src[j] = static_cast<uint8_t>(rng());
+              s.value.eth.src[j] = static_cast<uint8_t>(rng()) & s.mask.eth.src[j];
+            }
+          }
+          b.SetMasked(s);
+        }
+      }
+    }
+    if (n == 1 && b.view().begin()->type == static_cast<uint16_t>(ActionType::kDrop)) continue;
+    std::string text = FormatOdpActions(b.view());
+    auto r = ParseOdpActions(text);
+    ASSERT_TRUE(r.has_value()) << text << " -> " << r.error().message;
+    ASSERT_EQ(r->size(), b.size()) << text;
+    ASSERT_EQ(std::memcmp(r->storage().data(), b.storage().data(), b.size()), 0) << text;
+  }
+}
+
+}  // namespace
+}  // namespace sluice::dp
