@@ -15,8 +15,10 @@ std::vector<std::string> SplitArgs(const std::string& args) {
   char quote = 0;
   for (char c : args) {
     if (quote) {
-      if (c == quote) quote = 0;
-      else cur += c;
+      if (c == quote)
+        quote = 0;
+      else
+        cur += c;
       continue;
     }
     if (c == '\'' || c == '"') {
@@ -66,8 +68,8 @@ Result<rte_mempool*> PacketPool(unsigned n_mbufs) {
   pool = rte_pktmbuf_pool_create("sluice_mbufs", n_mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
                                  SOCKET_ID_ANY);
   if (!pool) {
-    return MakeError(Errc::kNoSpace, std::string("cannot create mbuf pool: ") +
-                                         rte_strerror(rte_errno));
+    return MakeError(Errc::kNoSpace,
+                     std::string("cannot create mbuf pool: ") + rte_strerror(rte_errno));
   }
   return pool;
 }

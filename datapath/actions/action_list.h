@@ -12,13 +12,13 @@
 namespace sluice::dp {
 
 enum class ActionType : uint16_t {
-  kOutput = 1,    // ActOutput
-  kUserspace,     // ActUserspace: hand the packet to the upcall handler
-  kPushVlan,      // ActPushVlan
-  kPopVlan,       // no payload
-  kSetMasked,     // ActSetMasked: header fields, value and mask
-  kRecirc,        // ActRecirc: re-run lookup with recirc_id (hook for tunnels)
-  kDrop,          // explicit drop (no payload); ends processing
+  kOutput = 1,  // ActOutput
+  kUserspace,   // ActUserspace: hand the packet to the upcall handler
+  kPushVlan,    // ActPushVlan
+  kPopVlan,     // no payload
+  kSetMasked,   // ActSetMasked: header fields, value and mask
+  kRecirc,      // ActRecirc: re-run lookup with recirc_id (hook for tunnels)
+  kDrop,        // explicit drop (no payload); ends processing
 };
 
 struct ActionHeader {

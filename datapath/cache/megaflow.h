@@ -43,15 +43,14 @@ struct MegaflowStats {
     bytes.store(bytes.load(std::memory_order_relaxed) + byts, std::memory_order_relaxed);
     used_ms.store(now_ms, std::memory_order_relaxed);
     if (flags) {
-      tcp_flags.store(tcp_flags.load(std::memory_order_relaxed) | flags,
-                      std::memory_order_relaxed);
+      tcp_flags.store(tcp_flags.load(std::memory_order_relaxed) | flags, std::memory_order_relaxed);
     }
   }
 };
 
 struct Megaflow {
-  FlowKey key;    // already masked with `mask`
-  FlowMask mask;  // the subtable's mask (copied, so a Megaflow is self-describing)
+  FlowKey key;        // already masked with `mask`
+  FlowMask mask;      // the subtable's mask (copied, so a Megaflow is self-describing)
   uint32_t hash = 0;  // HashFlowKey(key) as computed by the classifier for its subtable
   std::atomic<const MegaflowActions*> actions{nullptr};
   MegaflowStats stats;

@@ -63,8 +63,7 @@ Datapath::Datapath(const DatapathConfig& cfg, rte_mempool* pool)
   ports_.resize(kMaxPorts);
 }
 
-Result<std::unique_ptr<Datapath>> Datapath::Create(const DatapathConfig& cfg,
-                                                   rte_mempool* pool) {
+Result<std::unique_ptr<Datapath>> Datapath::Create(const DatapathConfig& cfg, rte_mempool* pool) {
   if (cfg.pmd_cores.empty()) return MakeError(Errc::kInvalid, "at least one PMD core is needed");
   std::unique_ptr<Datapath> dp(new Datapath(cfg, pool));
   {
@@ -72,8 +71,8 @@ Result<std::unique_ptr<Datapath>> Datapath::Create(const DatapathConfig& cfg,
     dp->PublishPortsLocked();
   }
   for (size_t i = 0; i < cfg.pmd_cores.size(); ++i) {
-    dp->pmds_.push_back(std::make_unique<Pmd>(*dp, static_cast<unsigned>(i),
-                                              static_cast<int>(cfg.pmd_cores[i])));
+    dp->pmds_.push_back(
+        std::make_unique<Pmd>(*dp, static_cast<unsigned>(i), static_cast<int>(cfg.pmd_cores[i])));
   }
   for (auto& p : dp->pmds_) {
     if (auto r = p->Start(); !r) return std::unexpected(r.error());
@@ -130,7 +129,8 @@ Result<uint32_t> Datapath::PortAdd(const PortSpec& spec, uint32_t requested_no) 
   uint32_t no = requested_no;
   if (no != 0) {
     if (no >= kMaxPorts) return MakeError(Errc::kInvalid, "port number out of range");
-    if (ports_[no]) return MakeError(Errc::kExists, "port number " + std::to_string(no) + " in use");
+    if (ports_[no])
+      return MakeError(Errc::kExists, "port number " + std::to_string(no) + " in use");
   } else {
     for (no = 1; no < kMaxPorts && ports_[no]; ++no) {
     }
@@ -375,8 +375,8 @@ void Datapath::HandlerLoop() {
         if (u->is_action) {
           u->key.Clear();
           u->key.in_port = u->packet->port;
-          ParsePacket(rte_pktmbuf_mtod(u->packet, const uint8_t*),
-                      rte_pktmbuf_data_len(u->packet), &u->key);
+          ParsePacket(rte_pktmbuf_mtod(u->packet, const uint8_t*), rte_pktmbuf_data_len(u->packet),
+                      &u->key);
         }
         if (h) {
           h->HandleUpcall(*u);

@@ -33,11 +33,11 @@ inline constexpr uint32_t kPortLocal = 0;    // reserved for the bridge's own po
 
 struct DatapathConfig {
   std::vector<unsigned> pmd_cores = {1};  // one PMD thread per listed CPU
-  uint32_t upcall_rate = 100000;   // per in_port, packets/s admitted to the upcall queue
+  uint32_t upcall_rate = 100000;          // per in_port, packets/s admitted to the upcall queue
   uint32_t upcall_burst = 1024;
-  size_t max_megaflows = 200000;   // per PMD
+  size_t max_megaflows = 200000;  // per PMD
   uint32_t emc_insert_inv_prob = 100;
-  int64_t max_idle_ms = 10000;     // idle expiry of upcall-installed megaflows
+  int64_t max_idle_ms = 10000;  // idle expiry of upcall-installed megaflows
 };
 
 // A miss handed to the upcall handler. The handler owns `packet` during the callback: it must
@@ -82,13 +82,13 @@ struct FlowDumpEntry {
 struct PmdStatsSnapshot {
   unsigned index = 0;
   int core = -1;
-  uint64_t packets = 0;        // packets received
+  uint64_t packets = 0;  // packets received
   uint64_t emc_hits = 0;
   uint64_t megaflow_hits = 0;
   uint64_t misses = 0;
-  uint64_t lost = 0;           // upcalls dropped (queue full or rate limit)
-  uint64_t upcalls = 0;        // misses queued to the handler
-  uint64_t dropped = 0;        // packets dropped by actions or bad output ports
+  uint64_t lost = 0;     // upcalls dropped (queue full or rate limit)
+  uint64_t upcalls = 0;  // misses queued to the handler
+  uint64_t dropped = 0;  // packets dropped by actions or bad output ports
   uint64_t busy_cycles = 0;
   uint64_t idle_cycles = 0;
   uint64_t iterations = 0;
@@ -106,8 +106,8 @@ struct DatapathCounters {
 };
 
 enum FlowPutFlags : unsigned {
-  kFlowCreate = 1 << 0,   // create if absent
-  kFlowModify = 1 << 1,   // modify if present
+  kFlowCreate = 1 << 0,  // create if absent
+  kFlowModify = 1 << 1,  // modify if present
   kFlowZeroStats = 1 << 2,
   kFlowExpires = 1 << 3,  // subject to idle expiry (upcall-installed)
 };
@@ -166,7 +166,7 @@ class Datapath {
   DatapathConfig cfg_;
   rte_mempool* pool_;
   QsbrReclaimer reclaimer_;
-  mutable std::mutex mu_;  // the writer lock; PMDs never take it
+  mutable std::mutex mu_;       // the writer lock; PMDs never take it
   std::vector<PortPtr> ports_;  // indexed by port number
   std::atomic<const PortTable*> ports_pub_{nullptr};
   std::vector<std::unique_ptr<Pmd>> pmds_;

@@ -28,8 +28,14 @@ auto Log() {
 }  // namespace
 
 Pmd::Pmd(Datapath& dp, unsigned index, int core)
-    : dp_(dp), index_(index), core_(core), dpcls_(&dp.reclaimer()), slots_(kUpcallSlots),
-      tx_(kMaxPorts), tokens_(kMaxPorts, 0.0), last_tsc_(kMaxPorts, 0) {
+    : dp_(dp),
+      index_(index),
+      core_(core),
+      dpcls_(&dp.reclaimer()),
+      slots_(kUpcallSlots),
+      tx_(kMaxPorts),
+      tokens_(kMaxPorts, 0.0),
+      last_tsc_(kMaxPorts, 0) {
   emc_.SetInsertInvProb(dp.config().emc_insert_inv_prob);
 }
 
@@ -52,10 +58,10 @@ Pmd::~Pmd() {
 
 Result<void> Pmd::Start() {
   std::string a = "pmd_free" + std::to_string(index_), b = "pmd_upcall" + std::to_string(index_);
-  free_ring_ = rte_ring_create(a.c_str(), kUpcallSlots * 2, SOCKET_ID_ANY,
-                               RING_F_SP_ENQ | RING_F_SC_DEQ);
-  upcall_ring_ = rte_ring_create(b.c_str(), kUpcallSlots * 2, SOCKET_ID_ANY,
-                                 RING_F_SP_ENQ | RING_F_SC_DEQ);
+  free_ring_ =
+      rte_ring_create(a.c_str(), kUpcallSlots * 2, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  upcall_ring_ =
+      rte_ring_create(b.c_str(), kUpcallSlots * 2, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
   if (!free_ring_ || !upcall_ring_) return MakeError(Errc::kNoSpace, "cannot create PMD rings");
   for (auto& s : slots_) rte_ring_enqueue(free_ring_, &s);
   tsc_hz_ = rte_get_tsc_hz();
@@ -271,8 +277,10 @@ void Pmd::QueueUpcall(rte_mbuf* m, const FlowKey* key, bool is_action, uint32_t 
   }
   auto* u = static_cast<Upcall*>(slot);
   u->packet = m;
-  if (key) u->key = *key;
-  else u->key.Clear();
+  if (key)
+    u->key = *key;
+  else
+    u->key.Clear();
   u->pmd = index_;
   u->is_action = is_action;
   u->userspace_pid = pid;

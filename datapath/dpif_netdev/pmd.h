@@ -19,8 +19,8 @@ struct rte_ring;
 namespace sluice::dp {
 
 struct alignas(64) PmdCounters {
-  std::atomic<uint64_t> packets{0}, emc_hits{0}, megaflow_hits{0}, misses{0}, lost{0},
-      upcalls{0}, dropped{0}, busy_cycles{0}, idle_cycles{0}, iterations{0};
+  std::atomic<uint64_t> packets{0}, emc_hits{0}, megaflow_hits{0}, misses{0}, lost{0}, upcalls{0},
+      dropped{0}, busy_cycles{0}, idle_cycles{0}, iterations{0};
 };
 
 class Pmd {
@@ -100,7 +100,7 @@ class Pmd {
   uint32_t n_dirty_ = 0;
   RecircBuf recirc_[kMaxRecircDepth + 1];
   unsigned cur_depth_ = 0;
-  std::vector<double> tokens_;    // upcall token buckets by in_port
+  std::vector<double> tokens_;  // upcall token buckets by in_port
   std::vector<uint64_t> last_tsc_;
   uint64_t tsc_hz_ = 1;
   int64_t now_ms_ = 0;

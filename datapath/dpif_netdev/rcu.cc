@@ -18,8 +18,10 @@ QsbrReclaimer::~QsbrReclaimer() {
   std::vector<std::function<void()>> all;
   {
     std::lock_guard lk(mu_);
-    for (auto& s : stage2_) for (auto& f : s.fns) all.push_back(std::move(f));
-    for (auto& s : stage1_) for (auto& f : s.fns) all.push_back(std::move(f));
+    for (auto& s : stage2_)
+      for (auto& f : s.fns) all.push_back(std::move(f));
+    for (auto& s : stage1_)
+      for (auto& f : s.fns) all.push_back(std::move(f));
     for (auto& f : batch_) all.push_back(std::move(f));
     stage1_.clear();
     stage2_.clear();

@@ -33,9 +33,7 @@ class QsbrReclaimer : public Reclaimer {
   void Register(unsigned thread_id);
   void Unregister(unsigned thread_id);
   void Quiescent(unsigned thread_id) noexcept;
-  uint64_t deletion_generation() const noexcept {
-    return del_gen_.load(std::memory_order_acquire);
-  }
+  uint64_t deletion_generation() const noexcept { return del_gen_.load(std::memory_order_acquire); }
 
   size_t pending() const;
 

@@ -12,8 +12,8 @@ namespace sluice::dp {
 namespace {
 
 using odp_text::AnyFieldMasked;
-using odp_text::AppendHex;
 using odp_text::Appendf;
+using odp_text::AppendHex;
 using odp_text::Fail;
 using odp_text::FieldDesc;
 using odp_text::FieldKind;
@@ -86,8 +86,8 @@ constexpr uint8_t kProtoIcmpv6 = 58;
 constexpr uint8_t kProtoSctp = 132;
 constexpr int kMaxVlans = 2;
 
-constexpr std::string_view kTcpFlagNames[12] = {"fin", "syn", "rst",   "psh",   "ack",  "urg",
-                                                "ece", "cwr", "ns", "[200]", "[400]", "[800]"};
+constexpr std::string_view kTcpFlagNames[12] = {"fin", "syn", "rst", "psh",   "ack",   "urg",
+                                                "ece", "cwr", "ns",  "[200]", "[400]", "[800]"};
 
 enum class Attr : uint8_t {
   kRecircId,
@@ -113,12 +113,24 @@ enum class Attr : uint8_t {
 };
 
 constexpr std::pair<std::string_view, Attr> kAttrNames[] = {
-    {"recirc_id", Attr::kRecircId}, {"dp_hash", Attr::kDpHash}, {"skb_mark", Attr::kSkbMark},
-    {"in_port", Attr::kInPort},     {"tunnel", Attr::kTunnel},  {"eth", Attr::kEth},
-    {"eth_type", Attr::kEthType},   {"vlan", Attr::kVlan},      {"encap", Attr::kEncap},
-    {"ipv4", Attr::kIpv4},          {"ipv6", Attr::kIpv6},      {"arp", Attr::kArp},
-    {"tcp", Attr::kTcp},            {"udp", Attr::kUdp},        {"sctp", Attr::kSctp},
-    {"icmp", Attr::kIcmp},          {"icmpv6", Attr::kIcmpv6},  {"nd", Attr::kNd},
+    {"recirc_id", Attr::kRecircId},
+    {"dp_hash", Attr::kDpHash},
+    {"skb_mark", Attr::kSkbMark},
+    {"in_port", Attr::kInPort},
+    {"tunnel", Attr::kTunnel},
+    {"eth", Attr::kEth},
+    {"eth_type", Attr::kEthType},
+    {"vlan", Attr::kVlan},
+    {"encap", Attr::kEncap},
+    {"ipv4", Attr::kIpv4},
+    {"ipv6", Attr::kIpv6},
+    {"arp", Attr::kArp},
+    {"tcp", Attr::kTcp},
+    {"udp", Attr::kUdp},
+    {"sctp", Attr::kSctp},
+    {"icmp", Attr::kIcmp},
+    {"icmpv6", Attr::kIcmpv6},
+    {"nd", Attr::kNd},
     {"tcp_flags", Attr::kTcpFlags},
 };
 
@@ -135,8 +147,8 @@ bool IsL4(Attr a) {
          a == Attr::kIcmpv6;
 }
 bool IsMetadata(Attr a) {
-  return a == Attr::kRecircId || a == Attr::kDpHash || a == Attr::kSkbMark ||
-         a == Attr::kInPort || a == Attr::kTunnel || a == Attr::kEth;
+  return a == Attr::kRecircId || a == Attr::kDpHash || a == Attr::kSkbMark || a == Attr::kInPort ||
+         a == Attr::kTunnel || a == Attr::kEth;
 }
 
 std::string Quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
@@ -376,9 +388,8 @@ class FlowParser {
       while (pos < tok.size()) {
         bool set = tok[pos] == '+';
         size_t end = tok.find_first_of("+-", pos + 1);
-        std::string_view name = tok.substr(pos + 1, end == std::string_view::npos
-                                                        ? std::string_view::npos
-                                                        : end - pos - 1);
+        std::string_view name = tok.substr(
+            pos + 1, end == std::string_view::npos ? std::string_view::npos : end - pos - 1);
         int bit = flag_bit(name);
         if (bit < 0) return Fail(kCtx, "unknown flag " + Quoted(name));
         if (mask & (1u << bit)) return Fail(kCtx, "flag " + Quoted(name) + " given twice");
@@ -391,9 +402,8 @@ class FlowParser {
       size_t pos = 0;
       while (true) {
         size_t bar = tok.find('|', pos);
-        std::string_view name = tok.substr(pos, bar == std::string_view::npos
-                                                    ? std::string_view::npos
-                                                    : bar - pos);
+        std::string_view name =
+            tok.substr(pos, bar == std::string_view::npos ? std::string_view::npos : bar - pos);
         int bit = flag_bit(name);
         if (bit < 0) return Fail(kCtx, "unknown flag " + Quoted(name));
         value |= 1u << bit;
@@ -599,13 +609,22 @@ void FormatInner(std::string* out, const FlowKey& k, const FlowMask& mask) {
       default:
         break;
     }
-  } else if (AnyFieldMasked(std::span(kIpv6Fields).first(3), mb) ||
-             AnyFieldMasked(std::span(kNdFields).first(1), mb)) {
-    l3 = Attr::kIpv6;
-  } else if (AnyFieldMasked(std::span(kArpFields).subspan(3), mb)) {
-    l3 = Attr::kArp;
-  } else if (AnyFieldMasked(kIpv4Fields, mb) || m.tp_src != 0 || m.tp_dst != 0) {
-    l3 = Attr::kIpv4;  // also carries bare ports, which then print as tcp()
+  } else {
+    // eth_type does not name the protocol: infer the attribute from what is masked, choosing
+    // one whose fields cover everything that any accepted combination of attributes can set.
+    bool v6_fields = AnyFieldMasked(std::span(kIpv6Fields).first(3), mb) ||
+                     AnyFieldMasked(std::span(kNdFields).first(1), mb);
+    bool v4_addrs = m.nw_src != 0 || m.nw_dst != 0;
+    bool l2_addrs = AnyFieldMasked(std::span(kArpFields).subspan(3), mb);
+    bool ports = m.tp_src != 0 || m.tp_dst != 0;
+    bool icmpv6 = m.nw_proto == 0xff && k.nw_proto == kProtoIcmpv6;
+    if (v6_fields || (icmpv6 && !v4_addrs)) {
+      l3 = Attr::kIpv6;
+    } else if (l2_addrs) {
+      l3 = ports ? Attr::kIpv6 : Attr::kArp;  // with ports they are ND's, next to icmpv6()
+    } else if (AnyFieldMasked(kIpv4Fields, mb) || ports) {
+      l3 = Attr::kIpv4;  // also carries bare ports, which then print as tcp()
+    }
   }
 
   Attr l4 = Attr::kNone;
@@ -634,7 +653,10 @@ void FormatInner(std::string* out, const FlowKey& k, const FlowMask& mask) {
           break;
       }
     } else if (m.tp_src != 0 || m.tp_dst != 0) {
-      l4 = Attr::kTcp;  // protocol not pinned: show the ports in their plainest form
+      // Protocol not pinned: ports next to ND fields can only have come from icmpv6(); any
+      // others show in their plainest form.
+      bool nd = l3 == Attr::kIpv6 && AnyFieldMasked(kNdFields, mb);
+      l4 = nd ? Attr::kIcmpv6 : Attr::kTcp;
     }
   }
   if (l4 == Attr::kIcmp || l4 == Attr::kIcmpv6) {

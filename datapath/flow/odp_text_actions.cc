@@ -11,8 +11,8 @@
 namespace sluice::dp {
 namespace {
 
-using odp_text::AppendHex;
 using odp_text::Appendf;
+using odp_text::AppendHex;
 using odp_text::Fail;
 using odp_text::FieldDesc;
 using odp_text::FieldKind;

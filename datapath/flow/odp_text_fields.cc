@@ -247,7 +247,7 @@ Result<void> ParseBytesField(const FieldDesc& f, std::string_view tok, std::stri
   uint8_t v[16];
   uint8_t m[16];
   std::memset(m, 0xff, sizeof(m));
-  const char* what = f.kind == FieldKind::kIpv4 ? "IPv4 address"
+  const char* what = f.kind == FieldKind::kIpv4   ? "IPv4 address"
                      : f.kind == FieldKind::kIpv6 ? "IPv6 address"
                                                   : "MAC address";
   bool ok = f.kind == FieldKind::kIpv4   ? ParseIpv4(val, v)

@@ -114,10 +114,9 @@ void DummyPort::DrainLocked() {
       rte_pktmbuf_free(m);
       if (pcap_) {
         int64_t ms = clock::NowMs();
-        uint32_t rec[4] = {static_cast<uint32_t>(ms / 1000),
-                           static_cast<uint32_t>((ms % 1000) * 1000),
-                           static_cast<uint32_t>(bytes.size()),
-                           static_cast<uint32_t>(bytes.size())};
+        uint32_t rec[4] = {
+            static_cast<uint32_t>(ms / 1000), static_cast<uint32_t>((ms % 1000) * 1000),
+            static_cast<uint32_t>(bytes.size()), static_cast<uint32_t>(bytes.size())};
         std::fwrite(rec, sizeof rec, 1, pcap_);
         std::fwrite(bytes.data(), bytes.size(), 1, pcap_);
         std::fflush(pcap_);

@@ -32,9 +32,13 @@ std::string ErrStr(int rc) {
 
 }  // namespace
 
-EthdevPort::EthdevPort(std::string name, std::string kind, std::string devargs, uint16_t n_rxq)
-    : Port(std::move(name)), kind_(std::move(kind)), devargs_(std::move(devargs)),
-      n_rxq_(std::clamp<uint16_t>(n_rxq, 1, kMaxQueues)) {
+EthdevPort::EthdevPort(std::string name, std::string kind, std::string devargs, uint16_t n_rxq,
+                       bool symmetric_queues)
+    : Port(std::move(name)),
+      kind_(std::move(kind)),
+      devargs_(std::move(devargs)),
+      n_rxq_(std::clamp<uint16_t>(n_rxq, 1, kMaxQueues)),
+      symmetric_queues_(symmetric_queues) {
   dev_name_ = devargs_.substr(0, devargs_.find(','));
 }
 
@@ -48,8 +52,8 @@ Result<void> EthdevPort::Start(const PortEnv& env) {
       return MakeError(Errc::kIo, "could not probe device '" + devargs_ + "': " + ErrStr(rc));
     }
     if (rte_eth_dev_get_port_by_name(dev_name_.c_str(), &pid) != 0) {
-      return MakeError(Errc::kNotFound, "device '" + devargs_ + "' has no ethdev named '" +
-                                            dev_name_ + "'");
+      return MakeError(Errc::kNotFound,
+                       "device '" + devargs_ + "' has no ethdev named '" + dev_name_ + "'");
     }
     probed_by_us_ = rc == 0;
   }
@@ -61,6 +65,7 @@ Result<void> EthdevPort::Start(const PortEnv& env) {
   n_rxq_ = std::min<uint16_t>(n_rxq_, std::max<uint16_t>(info.max_rx_queues, 1));
   n_txq_ = std::clamp<uint16_t>(env.n_txq_wanted, 1, std::max<uint16_t>(info.max_tx_queues, 1));
   n_txq_ = std::min<uint16_t>(n_txq_, kMaxQueues);
+  if (symmetric_queues_) n_txq_ = n_rxq_;
 
   rte_eth_conf conf{};
   rc = rte_eth_dev_configure(port_id_, n_rxq_, n_txq_, &conf);
@@ -82,8 +87,8 @@ Result<void> EthdevPort::Start(const PortEnv& env) {
   started_ = true;
   // A switch port must see every frame; not every driver supports it (e.g. net_null).
   rte_eth_promiscuous_enable(port_id_);
-  Log()->info("{}: started {} ({}) ethdev {} with {} rxq, {} txq", name_, kind_, devargs_,
-              port_id_, n_rxq_, n_txq_);
+  Log()->info("{}: started {} ({}) ethdev {} with {} rxq, {} txq", name_, kind_, devargs_, port_id_,
+              n_rxq_, n_txq_);
   return {};
 }
 

@@ -14,7 +14,10 @@ namespace sluice::dp {
 
 class EthdevPort : public Port {
  public:
-  EthdevPort(std::string name, std::string kind, std::string devargs, uint16_t n_rxq);
+  // `symmetric_queues`: the driver needs as many tx as rx queues (net_tap), so the tx queues
+  // are capped at n_rxq and the last one is shared.
+  EthdevPort(std::string name, std::string kind, std::string devargs, uint16_t n_rxq,
+             bool symmetric_queues = false);
   ~EthdevPort() override;
 
   std::string_view Type() const override { return kind_; }
@@ -38,6 +41,7 @@ class EthdevPort : public Port {
   uint16_t port_id_ = UINT16_MAX;
   uint16_t n_rxq_;
   uint16_t n_txq_ = 1;
+  bool symmetric_queues_;
   bool probed_by_us_ = false;
   bool started_ = false;
   rte_spinlock_t shared_txq_lock_ = RTE_SPINLOCK_INITIALIZER;

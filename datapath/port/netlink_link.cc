@@ -73,8 +73,10 @@ Result<void> SetLink(const std::string& ifname, std::optional<std::string> mac,
   }
   if (mtu) rtnl_link_set_mtu(change.get(), *mtu);
   if (up) {
-    if (*up) rtnl_link_set_flags(change.get(), IFF_UP);
-    else rtnl_link_unset_flags(change.get(), IFF_UP);
+    if (*up)
+      rtnl_link_set_flags(change.get(), IFF_UP);
+    else
+      rtnl_link_unset_flags(change.get(), IFF_UP);
   }
   rc = rtnl_link_change(sock->get(), link.get(), change.get(), 0);
   if (rc < 0) {

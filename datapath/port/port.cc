@@ -68,7 +68,7 @@ Result<PortPtr> CreatePort(const PortSpec& spec) {
       return MakeError(Errc::kInvalid, "'" + spec.name + "' is not a valid interface name");
     }
     std::string devargs = "net_tap_" + spec.name + ",iface=" + spec.name;
-    return std::make_unique<EthdevPort>(spec.name, "internal", devargs, OptRxq(spec));
+    return std::make_unique<EthdevPort>(spec.name, "internal", devargs, OptRxq(spec), true);
   }
   return MakeError(Errc::kUnsupported, spec.name + ": unsupported port type '" + t + "'");
 }

@@ -21,7 +21,7 @@ inline constexpr uint16_t kMaxQueues = 32;
 
 struct PortSpec {
   std::string name;
-  std::string type = "system";  // system | dpdk | internal | dummy
+  std::string type = "system";                 // system | dpdk | internal | dummy
   std::map<std::string, std::string> options;  // dpdk-devargs, n_rxq, mac, mtu, pcap ...
 };
 
@@ -57,7 +57,7 @@ class Port {
 
   virtual std::string_view Type() const = 0;
   virtual Result<void> Start(const PortEnv& env) = 0;  // control thread
-  virtual void Stop() = 0;                              // control thread
+  virtual void Stop() = 0;                             // control thread
 
   // Fast path. RxBurst fills up to n packets. TxBurst takes ownership of all n packets: what the
   // device does not accept is freed and counted as tx_dropped.

@@ -8,8 +8,8 @@
 
 namespace sluice::clock {
 
-int64_t NowMs() noexcept;  // monotonic ms, adjusted by stop/warp
-void Stop() noexcept;      // freeze time at its current value
+int64_t NowMs() noexcept;        // monotonic ms, adjusted by stop/warp
+void Stop() noexcept;            // freeze time at its current value
 void Warp(int64_t ms) noexcept;  // advance time by ms (works stopped or running)
 bool Stopped() noexcept;
 

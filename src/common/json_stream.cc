@@ -23,13 +23,18 @@ std::optional<std::string> JsonStreamSplitter::Next() {
     }
     ++scan_;
     if (in_string_) {
-      if (escape_) escape_ = false;
-      else if (c == '\\') escape_ = true;
-      else if (c == '"') in_string_ = false;
+      if (escape_)
+        escape_ = false;
+      else if (c == '\\')
+        escape_ = true;
+      else if (c == '"')
+        in_string_ = false;
       continue;
     }
-    if (c == '"') in_string_ = true;
-    else if (c == '{' || c == '[') ++depth_;
+    if (c == '"')
+      in_string_ = true;
+    else if (c == '{' || c == '[')
+      ++depth_;
     else if (c == '}' || c == ']') {
       if (--depth_ == 0) {
         std::string msg = buf_.substr(start_, scan_ - start_);

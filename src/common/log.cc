@@ -69,9 +69,12 @@ bool SetLevel(const std::string& module, const std::string& level_name) {
   std::string n = level_name;
   std::transform(n.begin(), n.end(), n.begin(), ::tolower);
   spdlog::level::level_enum lvl;
-  if (n == "emer") lvl = spdlog::level::critical;
-  else if (n == "err") lvl = spdlog::level::err;
-  else if (n == "dbg") lvl = spdlog::level::debug;
+  if (n == "emer")
+    lvl = spdlog::level::critical;
+  else if (n == "err")
+    lvl = spdlog::level::err;
+  else if (n == "dbg")
+    lvl = spdlog::level::debug;
   else {
     lvl = spdlog::level::from_str(n);
     if (lvl == spdlog::level::off && n != "off") return false;

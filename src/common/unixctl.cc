@@ -77,7 +77,9 @@ class UnixctlServer::Conn : public std::enable_shared_from_this<UnixctlServer::C
     }
     auto it = server_->commands_.find(method);
     if (it == server_->commands_.end()) {
-      reply_error("\"" + method + "\" is not a valid command (use \"list-commands\" to see a list of valid commands)");
+      reply_error(
+          "\"" + method +
+          "\" is not a valid command (use \"list-commands\" to see a list of valid commands)");
       return;
     }
     const Command& cmd = it->second;
@@ -114,8 +116,10 @@ class UnixctlServer::Conn : public std::enable_shared_from_this<UnixctlServer::C
     asio::async_write(sock_, asio::buffer(out_.front()), [this, self](std::error_code ec, size_t) {
       if (ec) return;
       out_.pop_front();
-      if (!out_.empty()) Write();
-      else if (closing_) sock_.close();
+      if (!out_.empty())
+        Write();
+      else if (closing_)
+        sock_.close();
     });
   }
 
@@ -137,8 +141,8 @@ void UnixctlServer::Register(const std::string& name, const std::string& usage, 
                             [h = std::move(h)](const Args& a, Done done) { done(h(a)); }};
 }
 
-void UnixctlServer::RegisterAsync(const std::string& name, const std::string& usage,
-                                  int min_args, int max_args, AsyncHandler h) {
+void UnixctlServer::RegisterAsync(const std::string& name, const std::string& usage, int min_args,
+                                  int max_args, AsyncHandler h) {
   commands_[name] = Command{usage, min_args, max_args, std::move(h)};
 }
 
@@ -147,8 +151,10 @@ std::string UnixctlServer::ListCommands() const {
   for (const auto& [name, cmd] : commands_) {
     std::string line = "  " + name;
     if (!cmd.usage.empty()) {
-      if (line.size() < 23) line.resize(23, ' ');
-      else line += ' ';
+      if (line.size() < 23)
+        line.resize(23, ' ');
+      else
+        line += ' ';
       line += cmd.usage;
     }
     out += line + "\n";

@@ -30,8 +30,8 @@ class UnixctlServer {
 
   void Register(const std::string& name, const std::string& usage, int min_args, int max_args,
                 Handler h);
-  void RegisterAsync(const std::string& name, const std::string& usage, int min_args,
-                     int max_args, AsyncHandler h);
+  void RegisterAsync(const std::string& name, const std::string& usage, int min_args, int max_args,
+                     AsyncHandler h);
 
   Result<void> Listen(const std::string& path);
   void Close();

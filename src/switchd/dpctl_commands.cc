@@ -42,8 +42,10 @@ struct Parsed {
 Parsed ParseArgs(const Args& args, size_t max_pos) {
   Parsed p;
   for (const auto& a : args) {
-    if (a.size() > 1 && a[0] == '-' && p.pos.empty()) p.flags.push_back(a);
-    else p.pos.push_back(a);
+    if (a.size() > 1 && a[0] == '-' && p.pos.empty())
+      p.flags.push_back(a);
+    else
+      p.pos.push_back(a);
   }
   if (!p.pos.empty() && (p.pos.size() > max_pos || IsDpName(p.pos[0]))) p.pos.erase(p.pos.begin());
   return p;
@@ -76,12 +78,18 @@ Result<std::vector<uint8_t>> ParseHex(const std::string& text) {
   int nib = -1;
   for (char c : text) {
     int v;
-    if (c >= '0' && c <= '9') v = c - '0';
-    else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
-    else if (c == ' ' || c == '\n' || c == ':') continue;
-    else return MakeError(Errc::kInvalid, std::string("bad hex digit '") + c + "' in packet");
-    if (nib < 0) nib = v;
+    if (c >= '0' && c <= '9')
+      v = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      v = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      v = c - 'A' + 10;
+    else if (c == ' ' || c == '\n' || c == ':')
+      continue;
+    else
+      return MakeError(Errc::kInvalid, std::string("bad hex digit '") + c + "' in packet");
+    if (nib < 0)
+      nib = v;
     else {
       out.push_back(static_cast<uint8_t>(nib << 4 | v));
       nib = -1;
@@ -110,9 +118,12 @@ Result<dp::PortSpec> ParseIfSpec(const std::string& arg) {
     size_t eq = tok.find('=');
     if (eq == std::string::npos) return MakeError(Errc::kInvalid, "bad option '" + tok + "'");
     std::string k = tok.substr(0, eq), v = tok.substr(eq + 1);
-    if (k == "type") spec.type = v;
-    else if (k == "port_no") spec.options["port_no"] = v;
-    else spec.options[k] = v;
+    if (k == "type")
+      spec.type = v;
+    else if (k == "port_no")
+      spec.options["port_no"] = v;
+    else
+      spec.options[k] = v;
     // dpdk-devargs may itself contain commas: the rest of the string belongs to it.
     if (k == "dpdk-devargs") {
       while (pos < arg.size()) {
@@ -185,12 +196,14 @@ void RegisterDpctlCommands(UnixctlServer& server, Datapath& dp) {
       out += ")\n";
       if (stats) {
         const auto& st = port.stats;
-        out += "    RX packets:" + std::to_string(st.rx_packets) + " errors:" +
-               std::to_string(st.rx_errors) + " dropped:" + std::to_string(st.rx_dropped) + "\n";
-        out += "    TX packets:" + std::to_string(st.tx_packets) + " errors:" +
-               std::to_string(st.tx_errors) + " dropped:" + std::to_string(st.tx_dropped) + "\n";
-        out += "    RX bytes:" + std::to_string(st.rx_bytes) + "  TX bytes:" +
-               std::to_string(st.tx_bytes) + "\n";
+        out += "    RX packets:" + std::to_string(st.rx_packets) +
+               " errors:" + std::to_string(st.rx_errors) +
+               " dropped:" + std::to_string(st.rx_dropped) + "\n";
+        out += "    TX packets:" + std::to_string(st.tx_packets) +
+               " errors:" + std::to_string(st.tx_errors) +
+               " dropped:" + std::to_string(st.tx_dropped) + "\n";
+        out += "    RX bytes:" + std::to_string(st.rx_bytes) +
+               "  TX bytes:" + std::to_string(st.tx_bytes) + "\n";
       }
     }
     return out;
@@ -211,9 +224,8 @@ void RegisterDpctlCommands(UnixctlServer& server, Datapath& dp) {
                       }
                       auto r = dp.PortAdd(*spec, no);
                       if (!r) {
-                        return MakeError(r.error().code, "adding " + spec->name + " to " +
-                                                             kDpName + " failed: " +
-                                                             r.error().message);
+                        return MakeError(r.error().code, "adding " + spec->name + " to " + kDpName +
+                                                             " failed: " + r.error().message);
                       }
                     }
                     return out;
@@ -242,7 +254,8 @@ void RegisterDpctlCommands(UnixctlServer& server, Datapath& dp) {
     if (p.Has({"--may-create"})) flags |= dp::kFlowCreate;
     if (p.Has({"--clear"})) flags |= dp::kFlowZeroStats;
     auto r = dp.FlowPut(kv->first, kv->second, *acts, flags);
-    if (!r) return MakeError(r.error().code, "updating flow table failed (" + r.error().message + ")");
+    if (!r)
+      return MakeError(r.error().code, "updating flow table failed (" + r.error().message + ")");
     return std::string();
   };
   server.Register("dpctl/add-flow", "[DP] FLOW ACTIONS", 2, 4,
@@ -318,43 +331,43 @@ void RegisterDpctlCommands(UnixctlServer& server, Datapath& dp) {
                     return out;
                   });
 
-  server.Register("dpif-netdev/pmd-stats-show", "[-pmd core] [dp]", 0, 3,
-                  [&dp](const Args&) -> Result<std::string> {
-                    std::string out;
-                    for (const auto& s : dp.PmdStats()) {
-                      uint64_t cycles = s.busy_cycles + s.idle_cycles;
-                      auto line = [&](const std::string& k, const std::string& v) {
-                        out += "  " + k + ": " + v + "\n";
-                      };
-                      out += "pmd thread numa_id 0 core_id " + std::to_string(s.core) + ":\n";
-                      line("packets received", std::to_string(s.packets));
-                      line("emc hits", std::to_string(s.emc_hits));
-                      line("megaflow hits", std::to_string(s.megaflow_hits));
-                      line("miss with success upcall", std::to_string(s.upcalls));
-                      line("miss with failed upcall", std::to_string(s.lost));
-                      line("misses", std::to_string(s.misses));
-                      line("lost upcalls", std::to_string(s.lost));
-                      line("dropped by actions", std::to_string(s.dropped));
-                      line("megaflows", std::to_string(s.megaflows) + " in " +
-                                            std::to_string(s.subtables) + " subtables");
-                      line("idle cycles",
-                           std::to_string(s.idle_cycles) + " (" + Pct(s.idle_cycles, cycles) + ")");
-                      line("processing cycles",
-                           std::to_string(s.busy_cycles) + " (" + Pct(s.busy_cycles, cycles) + ")");
-                      char buf[64];
-                      std::snprintf(buf, sizeof buf, "%.2f",
-                                    s.packets ? static_cast<double>(s.busy_cycles) / s.packets : 0.0);
-                      line("avg processing cycles per packet", buf);
-                    }
-                    const auto& c = dp.counters();
-                    out += "main thread:\n";
-                    out += "  upcalls handled: " + std::to_string(c.upcalls_handled.load()) + "\n";
-                    out += "  upcalls dropped (no handler): " +
-                           std::to_string(c.upcalls_unhandled.load()) + "\n";
-                    out += "  megaflows expired: " + std::to_string(c.megaflows_expired.load()) +
-                           "\n";
-                    return out;
-                  });
+  server.Register(
+      "dpif-netdev/pmd-stats-show", "[-pmd core] [dp]", 0, 3,
+      [&dp](const Args&) -> Result<std::string> {
+        std::string out;
+        for (const auto& s : dp.PmdStats()) {
+          uint64_t cycles = s.busy_cycles + s.idle_cycles;
+          auto line = [&](const std::string& k, const std::string& v) {
+            out += "  " + k + ": " + v + "\n";
+          };
+          out += "pmd thread numa_id 0 core_id " + std::to_string(s.core) + ":\n";
+          line("packets received", std::to_string(s.packets));
+          line("emc hits", std::to_string(s.emc_hits));
+          line("megaflow hits", std::to_string(s.megaflow_hits));
+          line("miss with success upcall", std::to_string(s.upcalls));
+          line("miss with failed upcall", std::to_string(s.lost));
+          line("misses", std::to_string(s.misses));
+          line("lost upcalls", std::to_string(s.lost));
+          line("dropped by actions", std::to_string(s.dropped));
+          line("megaflows",
+               std::to_string(s.megaflows) + " in " + std::to_string(s.subtables) + " subtables");
+          line("idle cycles",
+               std::to_string(s.idle_cycles) + " (" + Pct(s.idle_cycles, cycles) + ")");
+          line("processing cycles",
+               std::to_string(s.busy_cycles) + " (" + Pct(s.busy_cycles, cycles) + ")");
+          char buf[64];
+          std::snprintf(buf, sizeof buf, "%.2f",
+                        s.packets ? static_cast<double>(s.busy_cycles) / s.packets : 0.0);
+          line("avg processing cycles per packet", buf);
+        }
+        const auto& c = dp.counters();
+        out += "main thread:\n";
+        out += "  upcalls handled: " + std::to_string(c.upcalls_handled.load()) + "\n";
+        out +=
+            "  upcalls dropped (no handler): " + std::to_string(c.upcalls_unhandled.load()) + "\n";
+        out += "  megaflows expired: " + std::to_string(c.megaflows_expired.load()) + "\n";
+        return out;
+      });
 
   server.Register("dpif-netdev/pmd-stats-clear", "[-pmd core] [dp]", 0, 3,
                   [&dp](const Args&) -> Result<std::string> {
@@ -396,25 +409,26 @@ void RegisterDpctlCommands(UnixctlServer& server, Datapath& dp) {
     clock::Stop();
     return std::string();
   });
-  server.Register("time/warp", "[large_msecs] msecs", 1, 2, [](const Args& a) -> Result<std::string> {
-    int64_t ms = 0;
-    try {
-      ms = std::stoll(a.back());
-    } catch (...) {
-      return MakeError(Errc::kInvalid, "invalid number of milliseconds '" + a.back() + "'");
-    }
-    if (ms < 0) return MakeError(Errc::kInvalid, "time/warp takes a non-negative number");
-    if (a.size() == 2) {
-      // OVS form: time/warp LARGE STEP warps LARGE in STEP increments; the end state matters.
-      try {
-        ms = std::stoll(a[0]);
-      } catch (...) {
-        return MakeError(Errc::kInvalid, "invalid number of milliseconds '" + a[0] + "'");
-      }
-    }
-    clock::Warp(ms);
-    return std::string("warped\n");
-  });
+  server.Register(
+      "time/warp", "[large_msecs] msecs", 1, 2, [](const Args& a) -> Result<std::string> {
+        int64_t ms = 0;
+        try {
+          ms = std::stoll(a.back());
+        } catch (...) {
+          return MakeError(Errc::kInvalid, "invalid number of milliseconds '" + a.back() + "'");
+        }
+        if (ms < 0) return MakeError(Errc::kInvalid, "time/warp takes a non-negative number");
+        if (a.size() == 2) {
+          // OVS form: time/warp LARGE STEP warps LARGE in STEP increments; the end state matters.
+          try {
+            ms = std::stoll(a[0]);
+          } catch (...) {
+            return MakeError(Errc::kInvalid, "invalid number of milliseconds '" + a[0] + "'");
+          }
+        }
+        clock::Warp(ms);
+        return std::string("warped\n");
+      });
 }
 
 }  // namespace sluice

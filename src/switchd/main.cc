@@ -30,6 +30,7 @@ struct Options {
   std::string dpdk = sluice::dp::kDefaultEalArgs;
   std::string pmd_cores;
   std::string unixctl;
+  unsigned n_mbufs = 32767;
 };
 
 std::vector<unsigned> ParseCoreList(const std::string& s) {
@@ -81,6 +82,8 @@ int main(int argc, char** argv) {
   app.add_option("--pidfile", o.pidfile, "Write the process id to this file");
   app.add_option("--dpdk", o.dpdk, "DPDK EAL arguments")->capture_default_str();
   app.add_option("--pmd-cores", o.pmd_cores, "CPUs for PMD threads, e.g. 1 or 1,2 or 1-3");
+  app.add_option("--n-mbufs", o.n_mbufs, "Packet buffers in the shared pool")
+      ->capture_default_str();
   app.add_option("--unixctl", o.unixctl, "unixctl socket (default <rundir>/sluice-switchd.ctl)");
   app.add_flag_callback("-V,--version", [] {
     std::printf("sluice-switchd %s\n", SLUICE_VERSION);
@@ -122,7 +125,7 @@ int main(int argc, char** argv) {
     logger->error("{}", r.error().message);
     return 1;
   }
-  auto pool = sluice::dp::PacketPool();
+  auto pool = sluice::dp::PacketPool(o.n_mbufs);
   if (!pool) {
     logger->error("{}", pool.error().message);
     return 1;
@@ -146,8 +149,9 @@ int main(int argc, char** argv) {
     return std::string();
   });
   unixctl.Register("vlog/list", "", 0, 0, [](const Args&) -> sluice::Result<std::string> {
-    std::string out = "                 console    syslog    file\n"
-                      "                 -------    ------    ------\n";
+    std::string out =
+        "                 console    syslog    file\n"
+        "                 -------    ------    ------\n";
     for (const auto& m : sluice::log::Modules()) {
       auto l = spdlog::get(m);
       std::string lvl(spdlog::level::to_string_view(l->level()).data());
@@ -158,36 +162,36 @@ int main(int argc, char** argv) {
     }
     return out;
   });
-  unixctl.Register("vlog/set", "{spec | PATTERN:destination:pattern}", 1, 8,
-                   [](const Args& a) -> sluice::Result<std::string> {
-                     // Accepts "module:level", "module:dest:level", "level", "ANY:level".
-                     for (const auto& spec : a) {
-                       std::vector<std::string> parts;
-                       size_t pos = 0;
-                       while (true) {
-                         size_t c = spec.find(':', pos);
-                         parts.push_back(spec.substr(pos, c == std::string::npos ? c : c - pos));
-                         if (c == std::string::npos) break;
-                         pos = c + 1;
-                       }
-                       std::string module = "ANY", level;
-                       if (parts.size() == 1) level = parts[0];
-                       else {
-                         module = parts[0];
-                         level = parts.back();
-                       }
-                       if (parts.size() == 2 &&
-                           (level == "console" || level == "file" || level == "syslog")) {
-                         return sluice::MakeError(sluice::Errc::kInvalid,
-                                                  "missing level in '" + spec + "'");
-                       }
-                       if (!sluice::log::SetLevel(module, level)) {
-                         return sluice::MakeError(sluice::Errc::kInvalid,
-                                                  "unknown module or level in '" + spec + "'");
-                       }
-                     }
-                     return std::string();
-                   });
+  unixctl.Register(
+      "vlog/set", "{spec | PATTERN:destination:pattern}", 1, 8,
+      [](const Args& a) -> sluice::Result<std::string> {
+        // Accepts "module:level", "module:dest:level", "level", "ANY:level".
+        for (const auto& spec : a) {
+          std::vector<std::string> parts;
+          size_t pos = 0;
+          while (true) {
+            size_t c = spec.find(':', pos);
+            parts.push_back(spec.substr(pos, c == std::string::npos ? c : c - pos));
+            if (c == std::string::npos) break;
+            pos = c + 1;
+          }
+          std::string module = "ANY", level;
+          if (parts.size() == 1)
+            level = parts[0];
+          else {
+            module = parts[0];
+            level = parts.back();
+          }
+          if (parts.size() == 2 && (level == "console" || level == "file" || level == "syslog")) {
+            return sluice::MakeError(sluice::Errc::kInvalid, "missing level in '" + spec + "'");
+          }
+          if (!sluice::log::SetLevel(module, level)) {
+            return sluice::MakeError(sluice::Errc::kInvalid,
+                                     "unknown module or level in '" + spec + "'");
+          }
+        }
+        return std::string();
+      });
   unixctl.Register("vlog/reopen", "", 0, 0, [](const Args&) -> sluice::Result<std::string> {
     sluice::log::Reopen();
     return std::string();
@@ -204,8 +208,8 @@ int main(int argc, char** argv) {
     io.stop();
   });
   std::signal(SIGPIPE, SIG_IGN);
-  logger->info("sluice-switchd {} ready: unixctl {}, {} PMD thread(s)", SLUICE_VERSION,
-               o.unixctl, cores.size());
+  logger->info("sluice-switchd {} ready: unixctl {}, {} PMD thread(s)", SLUICE_VERSION, o.unixctl,
+               cores.size());
   io.run();
 
   unixctl.Close();

@@ -15,9 +15,9 @@ namespace sluice::test {
 rte_mempool* Eal() {
   static rte_mempool* pool = [] {
     std::string prefix = "--file-prefix=sluice-test-" + std::to_string(getpid());
-    std::vector<std::string> args = {"sluice-test", "--no-huge",    "--no-shconf", "--no-pci",
-                                     "-m",          "256",          "-l",          "0",
-                                     prefix,        "--log-level=error"};
+    std::vector<std::string> args = {
+        "sluice-test", "--no-huge", "--no-shconf", "--no-pci", "-m",
+        "256",         "-l",        "0",           prefix,     "--log-level=error"};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) {

@@ -37,7 +37,12 @@ sl_start() {
   SL_PID=$!
   for _ in $(seq 100); do
     [ -S "$SL_RUNDIR/sluice-switchd.ctl" ] && return 0
-    kill -0 "$SL_PID" 2>/dev/null || { cat "$SL_TMP/switchd.out" >&2; fail "switchd exited"; }
+    if ! kill -0 "$SL_PID" 2>/dev/null; then
+      # A --detach launcher exits 0 once the daemon has forked; anything else is a failure.
+      local rc=0
+      wait "$SL_PID" || rc=$?
+      [ $rc -eq 0 ] || { cat "$SL_TMP/switchd.out" >&2; fail "switchd exited ($rc)"; }
+    fi
     sleep 0.1
   done
   fail "switchd did not create its control socket"

@@ -16,8 +16,7 @@ int main(int argc, char** argv) {
   int timeout = 0;
   std::vector<std::string> command;
   CLI::App app{"sluice-appctl: run a command in a running Sluice daemon"};
-  app.add_option("-t,--target", target,
-                 "Daemon name (socket <rundir>/NAME.ctl) or a socket path")
+  app.add_option("-t,--target", target, "Daemon name (socket <rundir>/NAME.ctl) or a socket path")
       ->capture_default_str();
   app.add_option("-T,--timeout", timeout, "Give up after this many seconds");
   app.add_option("command", command, "COMMAND [ARG...]")->required();
