@@ -34,8 +34,14 @@ inline void ExpectRoundTrip(const Message& m) {
 
 // A message from its header type and body bytes (length filled in).
 inline Bytes Raw(MsgType type, std::initializer_list<uint8_t> body, uint8_t version = kOfp13) {
-  Bytes b = {version, static_cast<uint8_t>(type), 0, 0, 0, 0, 0, 1};
-  b.insert(b.end(), body.begin(), body.end());
+  // Built byte by byte: GCC 12 misjudges the bounds of vector::insert from an initializer_list.
+  Bytes b;
+  b.reserve(8 + body.size());
+  for (uint8_t v : {version, static_cast<uint8_t>(type), uint8_t{0}, uint8_t{0}, uint8_t{0},
+                    uint8_t{0}, uint8_t{0}, uint8_t{1}}) {
+    b.push_back(v);
+  }
+  for (uint8_t v : body) b.push_back(v);
   b[2] = static_cast<uint8_t>(b.size() >> 8);
   b[3] = static_cast<uint8_t>(b.size());
   return b;
