@@ -24,7 +24,9 @@ std::shared_ptr<JsonRpcConnection> JsonRpcConnection::Create(StreamSocket sock,
 }
 
 JsonRpcConnection::JsonRpcConnection(StreamSocket sock, JsonRpcLimits limits, std::string peer)
-    : sock_(std::move(sock)), limits_(limits), peer_(std::move(peer)),
+    : sock_(std::move(sock)),
+      limits_(limits),
+      peer_(std::move(peer)),
       splitter_(limits.max_message) {}
 
 JsonRpcConnection::~JsonRpcConnection() = default;
@@ -184,7 +186,8 @@ Result<std::unique_ptr<JsonRpcListener>> JsonRpcListener::Listen(asio::io_contex
   if (remote.starts_with("ptcp:")) {
     std::string rest = remote.substr(5);
     std::string port_s = rest.substr(0, rest.find(':'));
-    std::string ip = rest.find(':') == std::string::npos ? "0.0.0.0" : rest.substr(rest.find(':') + 1);
+    std::string ip =
+        rest.find(':') == std::string::npos ? "0.0.0.0" : rest.substr(rest.find(':') + 1);
     unsigned port = 0;
     auto [p, e] = std::from_chars(port_s.data(), port_s.data() + port_s.size(), port);
     if (e != std::errc() || p != port_s.data() + port_s.size() || port > 65535) {

@@ -5,9 +5,9 @@
 
 #include <array>
 #include <cstddef>
-#include <map>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 

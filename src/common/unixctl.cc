@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cstdio>
 #include <deque>
 
 #include <nlohmann/json.hpp>
@@ -191,6 +192,65 @@ void UnixctlServer::Close() {
     acceptor_.reset();
     ::unlink(path_.c_str());
   }
+}
+
+void RegisterCommonCommands(UnixctlServer& server, asio::io_context& io,
+                            const std::string& program) {
+  using Args = UnixctlServer::Args;
+  server.Register("version", "", 0, 0, [program](const Args&) -> Result<std::string> {
+    return program + " (Sluice) " + SLUICE_VERSION + "\n";
+  });
+  server.Register("exit", "[--cleanup]", 0, 1, [&io](const Args&) -> Result<std::string> {
+    asio::post(io, [&io] { io.stop(); });
+    return std::string();
+  });
+  server.Register("vlog/list", "", 0, 0, [](const Args&) -> Result<std::string> {
+    std::string out =
+        "                 console    syslog    file\n"
+        "                 -------    ------    ------\n";
+    for (const auto& m : log::Modules()) {
+      auto l = spdlog::get(m);
+      std::string lvl(spdlog::level::to_string_view(l->level()).data());
+      char line[128];
+      std::snprintf(line, sizeof line, "%-16s %-10s %-9s %s\n", m.c_str(), lvl.c_str(), "off",
+                    lvl.c_str());
+      out += line;
+    }
+    return out;
+  });
+  server.Register(
+      "vlog/set", "{spec | PATTERN:destination:pattern}", 1, 8,
+      [](const Args& a) -> Result<std::string> {
+        // Accepts "module:level", "module:dest:level", "level", "ANY:level".
+        for (const auto& spec : a) {
+          std::vector<std::string> parts;
+          size_t pos = 0;
+          while (true) {
+            size_t c = spec.find(':', pos);
+            parts.push_back(spec.substr(pos, c == std::string::npos ? c : c - pos));
+            if (c == std::string::npos) break;
+            pos = c + 1;
+          }
+          std::string module = "ANY", level;
+          if (parts.size() == 1)
+            level = parts[0];
+          else {
+            module = parts[0];
+            level = parts.back();
+          }
+          if (parts.size() == 2 && (level == "console" || level == "file" || level == "syslog")) {
+            return MakeError(Errc::kInvalid, "missing level in '" + spec + "'");
+          }
+          if (!log::SetLevel(module, level)) {
+            return MakeError(Errc::kInvalid, "unknown module or level in '" + spec + "'");
+          }
+        }
+        return std::string();
+      });
+  server.Register("vlog/reopen", "", 0, 0, [](const Args&) -> Result<std::string> {
+    log::Reopen();
+    return std::string();
+  });
 }
 
 }  // namespace sluice

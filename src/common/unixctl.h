@@ -55,4 +55,9 @@ class UnixctlServer {
   friend class Conn;
 };
 
+// version, exit, vlog/list, vlog/set, vlog/reopen: what every Sluice daemon answers.
+// `exit` stops `io`.
+void RegisterCommonCommands(UnixctlServer& server, asio::io_context& io,
+                            const std::string& program);
+
 }  // namespace sluice

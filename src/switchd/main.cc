@@ -140,62 +140,7 @@ int main(int argc, char** argv) {
 
   asio::io_context io;
   sluice::UnixctlServer unixctl(io);
-  using Args = sluice::UnixctlServer::Args;
-  unixctl.Register("version", "", 0, 0, [](const Args&) -> sluice::Result<std::string> {
-    return std::string("sluice-switchd (Sluice) ") + SLUICE_VERSION + "\n";
-  });
-  unixctl.Register("exit", "[--cleanup]", 0, 1, [&io](const Args&) -> sluice::Result<std::string> {
-    asio::post(io, [&io] { io.stop(); });
-    return std::string();
-  });
-  unixctl.Register("vlog/list", "", 0, 0, [](const Args&) -> sluice::Result<std::string> {
-    std::string out =
-        "                 console    syslog    file\n"
-        "                 -------    ------    ------\n";
-    for (const auto& m : sluice::log::Modules()) {
-      auto l = spdlog::get(m);
-      std::string lvl(spdlog::level::to_string_view(l->level()).data());
-      char line[128];
-      std::snprintf(line, sizeof line, "%-16s %-10s %-9s %s\n", m.c_str(), lvl.c_str(), "off",
-                    lvl.c_str());
-      out += line;
-    }
-    return out;
-  });
-  unixctl.Register(
-      "vlog/set", "{spec | PATTERN:destination:pattern}", 1, 8,
-      [](const Args& a) -> sluice::Result<std::string> {
-        // Accepts "module:level", "module:dest:level", "level", "ANY:level".
-        for (const auto& spec : a) {
-          std::vector<std::string> parts;
-          size_t pos = 0;
-          while (true) {
-            size_t c = spec.find(':', pos);
-            parts.push_back(spec.substr(pos, c == std::string::npos ? c : c - pos));
-            if (c == std::string::npos) break;
-            pos = c + 1;
-          }
-          std::string module = "ANY", level;
-          if (parts.size() == 1)
-            level = parts[0];
-          else {
-            module = parts[0];
-            level = parts.back();
-          }
-          if (parts.size() == 2 && (level == "console" || level == "file" || level == "syslog")) {
-            return sluice::MakeError(sluice::Errc::kInvalid, "missing level in '" + spec + "'");
-          }
-          if (!sluice::log::SetLevel(module, level)) {
-            return sluice::MakeError(sluice::Errc::kInvalid,
-                                     "unknown module or level in '" + spec + "'");
-          }
-        }
-        return std::string();
-      });
-  unixctl.Register("vlog/reopen", "", 0, 0, [](const Args&) -> sluice::Result<std::string> {
-    sluice::log::Reopen();
-    return std::string();
-  });
+  sluice::RegisterCommonCommands(unixctl, io, "sluice-switchd");
   sluice::RegisterDpctlCommands(unixctl, **dp);
 
   if (auto r = unixctl.Listen(o.unixctl); !r) {

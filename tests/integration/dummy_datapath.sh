@@ -76,6 +76,14 @@ if appctl dpctl/del-flow "in_port(1),eth(),eth_type(0x0800),ipv4(dst=10.2.0.9,fr
 fi
 [ "$(appctl dpctl/dump-flows | grep -c actions)" -eq 1 ] || fail "del-flow"
 
+# The warpable clock: "used" follows time/stop and time/warp.
+appctl time/stop
+appctl netdev-dummy/receive p1 "$($PKT udp 00:00:00:00:00:01 00:00:00:00:00:02 10.0.0.1 10.1.0.78 1 2)"
+sleep 0.3
+appctl dpctl/dump-flows | grep -q "used:0.000s" || fail "stopped clock: $(appctl dpctl/dump-flows)"
+appctl time/warp 5000 >/dev/null
+appctl dpctl/dump-flows | grep -q "used:5.000s" || fail "warped clock: $(appctl dpctl/dump-flows)"
+
 # Ports can go while the datapath runs; flows to them drop and count.
 appctl dpctl/del-if p3
 appctl netdev-dummy/receive p1 "$($PKT udp 00:00:00:00:00:01 00:00:00:00:00:02 10.0.0.1 10.1.0.5 1 2)"

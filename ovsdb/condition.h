@@ -1,0 +1,34 @@
+// OVSDB conditions (RFC 7047 §5.1 <condition>), shared by transactions and monitor_cond.
+#pragma once
+
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "ovsdb/datum.h"
+#include "ovsdb/error.h"
+#include "ovsdb/row.h"
+#include "ovsdb/schema.h"
+
+namespace sluice::db {
+
+enum class Function { kTrue, kFalse, kLt, kLe, kEq, kNe, kGe, kGt, kIncludes, kExcludes };
+
+struct Clause {
+  Function function = Function::kTrue;
+  size_t column = 0;
+  Datum arg;
+};
+
+// Conjunction of clauses; empty matches every row.
+struct Condition {
+  std::vector<Clause> clauses;
+};
+
+// Parses a "where" array: [[column, function, value], ...] and, as OVS allows, true/false.
+DbResult<Condition> ParseCondition(const nlohmann::json& where, const TableSchema& table,
+                                   SymbolTable* symtab);
+bool Matches(const Condition& condition, const Row& row);
+bool Matches(const Clause& clause, const Row& row);
+
+}  // namespace sluice::db

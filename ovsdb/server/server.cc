@@ -1,0 +1,544 @@
+#include "ovsdb/server/server.h"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include "sluice/log.h"
+
+namespace sluice::db {
+namespace {
+
+using Json = nlohmann::json;
+
+auto Log_() {
+  static auto l = log::Get("ovsdb_server");
+  return l;
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// The _Server database, as Open vSwitch's IDL expects to find it.
+constexpr const char* kServerSchema = R"({
+  "name": "_Server", "version": "1.2.0",
+  "tables": {"Database": {"isRoot": true, "columns": {
+    "name": {"type": "string"},
+    "model": {"type": {"key": {"type": "string",
+                               "enum": ["set", ["standalone", "clustered", "relay"]]}}},
+    "connected": {"type": "boolean"},
+    "leader": {"type": "boolean"},
+    "schema": {"type": {"key": {"type": "string"}, "min": 0, "max": 1}},
+    "cid": {"type": {"key": {"type": "uuid"}, "min": 0, "max": 1}},
+    "sid": {"type": {"key": {"type": "uuid"}, "min": 0, "max": 1}},
+    "index": {"type": {"key": {"type": "integer"}, "min": 0, "max": 1}}}}}})";
+
+Json Err(const std::string& error, const std::string& details = {}) {
+  Json j = {{"error", error}};
+  if (!details.empty()) j["details"] = details;
+  return j;
+}
+
+}  // namespace
+
+struct OvsdbServer::DbEntry {
+  std::unique_ptr<Database> db;
+  std::optional<Log> log;
+  std::string path;
+  Uuid last_txn;  // all-zero until the first commit after start-up
+};
+
+struct OvsdbServer::Session {
+  std::shared_ptr<JsonRpcConnection> conn;
+  struct Mon {
+    std::string db;
+    Json id;
+    Monitor monitor;
+  };
+  std::map<std::string, Mon> monitors;  // by id.dump()
+  bool db_change_aware = false;
+};
+
+struct OvsdbServer::PendingTxn {
+  Session* session;
+  Json id;
+  std::string db;
+  Json ops;
+  int64_t first_ms;
+};
+
+OvsdbServer::OvsdbServer(asio::io_context& io, ServerOptions opts)
+    : io_(io), opts_(opts), server_id_(Uuid::Random()), pending_timer_(io) {
+  auto schema = DatabaseSchema::FromJson(Json::parse(kServerSchema));
+  auto e = std::make_unique<DbEntry>();
+  e->db = std::make_unique<Database>(std::move(*schema));
+  dbs_["_Server"] = std::move(e);
+  UpdateServerDb();
+}
+
+OvsdbServer::~OvsdbServer() {
+  pending_timer_.cancel();
+  listeners_.clear();
+  for (auto& [c, s] : sessions_) {
+    s->conn->OnClose(nullptr);
+    s->conn->Close();
+  }
+}
+
+Result<void> OvsdbServer::AddDatabaseFile(const std::string& path) {
+  auto opened = Log::Open(path);
+  if (!opened) return std::unexpected(opened.error());
+  if (!opened->tail_error.empty()) {
+    Log_()->warn("{}: discarded {} bytes of torn or corrupt log tail ({})", path,
+                 opened->discarded_bytes, opened->tail_error);
+  }
+  auto schema = DatabaseSchema::FromJson(opened->schema);
+  if (!schema) return std::unexpected(schema.error());
+  auto db = std::make_unique<Database>(std::move(*schema));
+  for (const auto& rec : opened->records) {
+    if (auto r = db->ApplyRecord(rec); !r) {
+      return MakeError(Errc::kInvalid, path + ": bad record: " + r.error().message);
+    }
+  }
+  Log_()->info("{}: loaded database {} ({} records)", path, db->schema().name,
+               opened->records.size());
+  return Serve(std::move(db), std::move(opened->log), path);
+}
+
+Result<void> OvsdbServer::AddOrCreateDatabaseFile(const std::string& path,
+                                                  const std::string& schema_path) {
+  if (!std::filesystem::exists(path)) {
+    std::ifstream in(schema_path);
+    if (!in) return MakeError(Errc::kNotFound, "cannot read schema " + schema_path);
+    Json schema = Json::parse(in, nullptr, false);
+    if (schema.is_discarded()) return MakeError(Errc::kInvalid, schema_path + ": not JSON");
+    if (auto s = DatabaseSchema::FromJson(schema); !s) return std::unexpected(s.error());
+    auto log = Log::Create(path, schema);
+    if (!log) return std::unexpected(log.error());
+  }
+  return AddDatabaseFile(path);
+}
+
+Result<void> OvsdbServer::AddDatabase(std::unique_ptr<Database> db) {
+  return Serve(std::move(db), std::nullopt, "");
+}
+
+Result<void> OvsdbServer::Serve(std::unique_ptr<Database> db, std::optional<Log> log,
+                                std::string path) {
+  std::string name = db->schema().name;
+  if (dbs_.count(name)) return MakeError(Errc::kExists, "database " + name + " already served");
+  auto e = std::make_unique<DbEntry>();
+  e->db = std::move(db);
+  e->log = std::move(log);
+  e->path = std::move(path);
+  dbs_[name] = std::move(e);
+  UpdateServerDb();
+  return {};
+}
+
+void OvsdbServer::UpdateServerDb() {
+  Json ops = Json::array({Json{{"op", "delete"}, {"table", "Database"}, {"where", Json::array()}}});
+  for (const auto& [name, e] : dbs_) {
+    Json row = {{"name", name},
+                {"model", "standalone"},
+                {"connected", true},
+                {"leader", true},
+                {"schema", e->db->schema().ToJson().dump()}};
+    ops.push_back(Json{{"op", "insert"}, {"table", "Database"}, {"row", row}});
+  }
+  DbEntry& sdb = *dbs_["_Server"];
+  TxnOutcome out = sdb.db->Execute(ops);
+  if (out.committed) Committed(sdb, out);
+}
+
+Result<void> OvsdbServer::AddRemote(const std::string& remote) {
+  auto l = JsonRpcListener::Listen(io_, remote, [this](StreamSocket s, std::string peer) {
+    Accept(std::move(s), std::move(peer));
+  });
+  if (!l) return std::unexpected(l.error());
+  Log_()->info("listening on {}", remote);
+  listeners_.push_back(std::move(*l));
+  return {};
+}
+
+uint16_t OvsdbServer::tcp_port(const std::string& remote) const {
+  for (const auto& l : listeners_) {
+    if (l->remote() == remote) return l->bound_port();
+  }
+  return 0;
+}
+
+Database* OvsdbServer::FindDatabase(const std::string& name) {
+  auto it = dbs_.find(name);
+  return it == dbs_.end() ? nullptr : it->second->db.get();
+}
+
+std::vector<std::string> OvsdbServer::DatabaseNames() const {
+  std::vector<std::string> out;
+  for (const auto& [n, e] : dbs_) out.push_back(n);
+  return out;
+}
+
+void OvsdbServer::Accept(StreamSocket sock, std::string peer) {
+  auto conn = JsonRpcConnection::Create(std::move(sock), opts_.limits, peer);
+  auto s = std::make_unique<Session>();
+  s->conn = conn;
+  Session* sp = s.get();
+  conn->OnMessage([this, sp](JsonRpcConnection&, Json msg) { HandleMessage(*sp, std::move(msg)); });
+  conn->OnClose([this, sp](JsonRpcConnection&, const std::string& why) {
+    Log_()->debug("{}: closed ({})", sp->conn->peer(), why);
+    // Defer: we may be inside this session's own callbacks.
+    asio::post(io_, [this, sp] { CloseSession(*sp); });
+  });
+  sessions_[conn.get()] = std::move(s);
+  conn->Start();
+}
+
+void OvsdbServer::CloseSession(Session& s) {
+  ReleaseLocks(s);
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if ((*it)->session == &s)
+      it = pending_.erase(it);
+    else
+      ++it;
+  }
+  sessions_.erase(s.conn.get());
+}
+
+void OvsdbServer::HandleMessage(Session& s, Json msg) {
+  if (!msg.contains("method")) return;  // a reply to nothing we asked: ignore
+  if (!msg["method"].is_string()) {
+    s.conn->SendError(msg.value("id", Json()), Err("syntax error", "method is not a string"));
+    return;
+  }
+  std::string method = msg["method"];
+  Json id = msg.contains("id") ? msg["id"] : Json();
+  Json params = msg.contains("params") ? msg["params"] : Json::array();
+  if (!params.is_array()) {
+    s.conn->SendError(id, Err("syntax error", "params is not an array"));
+    return;
+  }
+  HandleRequest(s, method, params, id);
+}
+
+void OvsdbServer::HandleRequest(Session& s, const std::string& method, const Json& params,
+                                const Json& id) {
+  auto& c = *s.conn;
+  if (method == "echo") {
+    c.SendReply(id, params);
+  } else if (method == "list_dbs") {
+    c.SendReply(id, DatabaseNames());
+  } else if (method == "get_schema") {
+    if (params.size() != 1 || !params[0].is_string()) {
+      c.SendError(id, Err("syntax error", "get_schema takes one database name"));
+      return;
+    }
+    auto it = dbs_.find(params[0].get<std::string>());
+    if (it == dbs_.end()) {
+      c.SendError(id, Err("unknown database", params[0].get<std::string>()));
+      return;
+    }
+    c.SendReply(id, it->second->db->schema().ToJson());
+  } else if (method == "transact") {
+    DoTransact(s, params, id);
+  } else if (method == "cancel") {
+    // Notification: answer the cancelled transact, if it is still waiting.
+    for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+      if ((*it)->session == &s && params.size() == 1 && (*it)->id == params[0]) {
+        c.SendError((*it)->id, Err("canceled"));
+        pending_.erase(it);
+        break;
+      }
+    }
+  } else if (method == "monitor" || method == "monitor_cond" || method == "monitor_cond_since") {
+    DoMonitor(s, method, params, id);
+  } else if (method == "monitor_cond_change") {
+    DoMonitorCondChange(s, params, id);
+  } else if (method == "monitor_cancel") {
+    if (params.size() != 1) {
+      c.SendError(id, Err("syntax error", "monitor_cancel takes one monitor id"));
+      return;
+    }
+    if (s.monitors.erase(params[0].dump()) == 0) {
+      c.SendError(id, Err("unknown monitor"));
+      return;
+    }
+    c.SendReply(id, Json::object());
+  } else if (method == "lock" || method == "steal" || method == "unlock") {
+    DoLock(s, method, params, id);
+  } else if (method == "set_db_change_aware") {
+    if (params.size() != 1 || !params[0].is_boolean()) {
+      c.SendError(id, Err("syntax error", "set_db_change_aware takes one boolean"));
+      return;
+    }
+    s.db_change_aware = params[0];
+    c.SendReply(id, Json::object());
+  } else if (method == "get_server_id") {
+    c.SendReply(id, server_id_.ToString());
+  } else if (id.is_null()) {
+    // Unknown notification: nothing to answer.
+  } else {
+    c.SendError(id, Err("unknown method", method));
+  }
+}
+
+void OvsdbServer::DoTransact(Session& s, const Json& params, const Json& id) {
+  if (params.empty() || !params[0].is_string()) {
+    s.conn->SendError(id, Err("syntax error", "transact needs a database name"));
+    return;
+  }
+  std::string db = params[0];
+  auto it = dbs_.find(db);
+  if (it == dbs_.end()) {
+    s.conn->SendError(id, Err("unknown database", db));
+    return;
+  }
+  Json ops = Json::array();
+  for (size_t i = 1; i < params.size(); ++i) ops.push_back(params[i]);
+  if (db == "_Server") {
+    for (const auto& op : ops) {
+      std::string o = op.is_object() ? op.value("op", "") : "";
+      if (o != "select" && o != "wait" && o != "comment" && o != "abort" && o != "assert") {
+        s.conn->SendError(id, Err("permission error", "the _Server database is read-only"));
+        return;
+      }
+    }
+  }
+  auto p = std::make_unique<PendingTxn>(PendingTxn{&s, id, db, std::move(ops), NowMs()});
+  if (!RunTxn(*p)) {
+    pending_.push_back(std::move(p));
+    ArmPendingTimer();
+  }
+}
+
+bool OvsdbServer::RunTxn(PendingTxn& p) {
+  DbEntry& e = *dbs_[p.db];
+  TxnContext ctx;
+  ctx.waited_ms = NowMs() - p.first_ms;
+  Session* self = p.session;
+  ctx.owns_lock = [this, self](const std::string& name) {
+    auto it = locks_.find(name);
+    return it != locks_.end() && !it->second.empty() && it->second.front() == self;
+  };
+  if (e.log) {
+    ctx.persist = [&e](const Json& record, bool durable) { return e.log->Append(record, durable); };
+  }
+  TxnOutcome out = e.db->Execute(p.ops, ctx);
+  if (out.blocked) return false;
+  p.session->conn->SendReply(p.id, out.reply);
+  if (out.committed) Committed(e, out);
+  return true;
+}
+
+void OvsdbServer::Committed(DbEntry& e, const TxnOutcome& out) {
+  e.last_txn = Uuid::Random();
+  if (e.log && opts_.compact && e.log->ShouldCompact()) {
+    auto r = e.log->Compact(e.db->schema().ToJson(), e.db->Snapshot());
+    if (!r)
+      Log_()->warn("{}: compaction failed: {}", e.path, r.error().message);
+    else
+      Log_()->info("{}: compacted", e.path);
+  }
+  std::string name = e.db->schema().name;
+  for (auto& [conn, s] : sessions_) {
+    for (auto& [key, m] : s->monitors) {
+      if (m.db != name) continue;
+      Json updates = m.monitor.Updates(out.changes);
+      if (updates.empty()) continue;
+      switch (m.monitor.version()) {
+        case 1:
+          s->conn->SendNotify("update", Json::array({m.id, updates}));
+          break;
+        case 2:
+          s->conn->SendNotify("update2", Json::array({m.id, updates}));
+          break;
+        default:
+          s->conn->SendNotify("update3", Json::array({m.id, e.last_txn.ToString(), updates}));
+      }
+    }
+  }
+  asio::post(io_, [this, name] { RetryPending(name); });
+}
+
+void OvsdbServer::RetryPending(const std::string& db) {
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if ((*it)->db == db || db.empty()) {
+      if (RunTxn(**it)) {
+        it = pending_.erase(it);
+        continue;
+      }
+    }
+    ++it;
+  }
+}
+
+void OvsdbServer::ArmPendingTimer() {
+  // Waits with a timeout must fail once it passes even if nothing else commits.
+  pending_timer_.expires_after(std::chrono::milliseconds(50));
+  pending_timer_.async_wait([this](std::error_code ec) {
+    if (ec) return;
+    RetryPending("");
+    if (!pending_.empty()) ArmPendingTimer();
+  });
+}
+
+void OvsdbServer::DoMonitor(Session& s, const std::string& method, const Json& params,
+                            const Json& id) {
+  int version = method == "monitor" ? 1 : method == "monitor_cond" ? 2 : 3;
+  size_t want = version == 3 ? 4 : 3;
+  if (params.size() != want || !params[0].is_string()) {
+    s.conn->SendError(
+        id, Err("syntax error", method + " takes " + std::to_string(want) + " parameters"));
+    return;
+  }
+  std::string db = params[0];
+  auto it = dbs_.find(db);
+  if (it == dbs_.end()) {
+    s.conn->SendError(id, Err("unknown database", db));
+    return;
+  }
+  std::string key = params[1].dump();
+  if (s.monitors.count(key)) {
+    s.conn->SendError(id, Err("duplicate monitor ID"));
+    return;
+  }
+  auto m = Monitor::Parse(*it->second->db, params[2], version);
+  if (!m) {
+    s.conn->SendError(id, m.error().ToJson());
+    return;
+  }
+  DbEntry& e = *it->second;
+  if (version == 3) {
+    std::string last = e.last_txn.ToString();
+    bool found = params[3].is_string() && params[3] == last && last != Uuid{}.ToString();
+    Json initial = found ? Json::object() : m->Initial(*e.db);
+    s.conn->SendReply(id, Json::array({found, last, initial}));
+  } else {
+    s.conn->SendReply(id, m->Initial(*e.db));
+  }
+  s.monitors.emplace(key, Session::Mon{db, params[1], std::move(*m)});
+}
+
+void OvsdbServer::DoMonitorCondChange(Session& s, const Json& params, const Json& id) {
+  if (params.size() != 3) {
+    s.conn->SendError(id, Err("syntax error", "monitor_cond_change takes 3 parameters"));
+    return;
+  }
+  auto it = s.monitors.find(params[0].dump());
+  if (it == s.monitors.end()) {
+    s.conn->SendError(id, Err("unknown monitor"));
+    return;
+  }
+  Session::Mon& mon = it->second;
+  if (mon.monitor.version() < 2) {
+    s.conn->SendError(id, Err("syntax error", "not a conditional monitor"));
+    return;
+  }
+  auto changes = mon.monitor.ChangeConditions(*dbs_[mon.db]->db, params[2]);
+  if (!changes) {
+    s.conn->SendError(id, changes.error().ToJson());
+    return;
+  }
+  Json new_id = params[1];
+  if (new_id.dump() != it->first) {
+    Session::Mon moved = std::move(mon);
+    moved.id = new_id;
+    s.monitors.erase(it);
+    it = s.monitors.emplace(new_id.dump(), std::move(moved)).first;
+  }
+  s.conn->SendReply(id, Json::object());
+  if (!changes->empty()) {
+    if (it->second.monitor.version() == 2) {
+      s.conn->SendNotify("update2", Json::array({new_id, *changes}));
+    } else {
+      s.conn->SendNotify("update3",
+                         Json::array({new_id, dbs_[it->second.db]->last_txn.ToString(), *changes}));
+    }
+  }
+}
+
+void OvsdbServer::DoLock(Session& s, const std::string& method, const Json& params,
+                         const Json& id) {
+  if (params.size() != 1 || !params[0].is_string()) {
+    s.conn->SendError(id, Err("syntax error", method + " takes one lock name"));
+    return;
+  }
+  std::string name = params[0];
+  auto& q = locks_[name];
+  auto pos = std::find(q.begin(), q.end(), &s);
+  if (method == "unlock") {
+    if (pos == q.end()) {
+      s.conn->SendError(id, Err("not locked", name));
+      return;
+    }
+    bool was_owner = pos == q.begin();
+    q.erase(pos);
+    s.conn->SendReply(id, Json::object());
+    if (was_owner && !q.empty()) q.front()->conn->SendNotify("locked", Json::array({name}));
+    if (q.empty()) locks_.erase(name);
+    return;
+  }
+  if (pos != q.end()) {
+    s.conn->SendError(id, Err("duplicate lock", name));
+    return;
+  }
+  if (method == "steal") {
+    Session* victim = q.empty() ? nullptr : q.front();
+    q.push_front(&s);
+    s.conn->SendReply(id, Json{{"locked", true}});
+    if (victim) {
+      // The previous owner loses the lock and must ask again.
+      q.erase(std::find(q.begin() + 1, q.end(), victim));
+      victim->conn->SendNotify("stolen", Json::array({name}));
+    }
+    return;
+  }
+  q.push_back(&s);
+  s.conn->SendReply(id, Json{{"locked", q.front() == &s}});
+}
+
+void OvsdbServer::ReleaseLocks(Session& s) {
+  for (auto it = locks_.begin(); it != locks_.end();) {
+    auto& q = it->second;
+    auto pos = std::find(q.begin(), q.end(), &s);
+    if (pos != q.end()) {
+      bool was_owner = pos == q.begin();
+      q.erase(pos);
+      if (was_owner && !q.empty()) q.front()->conn->SendNotify("locked", Json::array({it->first}));
+    }
+    if (q.empty())
+      it = locks_.erase(it);
+    else
+      ++it;
+  }
+}
+
+TxnOutcome OvsdbServer::Transact(const std::string& db, const Json& ops) {
+  auto it = dbs_.find(db);
+  if (it == dbs_.end()) {
+    TxnOutcome out;
+    out.reply = Json::array({Err("unknown database", db)});
+    return out;
+  }
+  DbEntry& e = *it->second;
+  TxnContext ctx;
+  if (e.log) {
+    ctx.persist = [&e](const Json& record, bool durable) { return e.log->Append(record, durable); };
+  }
+  TxnOutcome out = e.db->Execute(ops, ctx);
+  if (out.committed) Committed(e, out);
+  return out;
+}
+
+Result<void> OvsdbServer::CompactAll() {
+  for (auto& [name, e] : dbs_) {
+    if (!e->log) continue;
+    if (auto r = e->log->Compact(e->db->schema().ToJson(), e->db->Snapshot()); !r) return r;
+  }
+  return {};
+}
+
+}  // namespace sluice::db

@@ -1,0 +1,92 @@
+// The OVSDB server: databases (each with its durable log), JSON-RPC sessions over the remotes,
+// and the RFC 7047 methods plus Open vSwitch's extensions (monitor_cond, monitor_cond_since,
+// monitor_cond_change, set_db_change_aware, get_server_id, the _Server database). Runs on one
+// asio io_context (the control thread); embedded in sluice-switchd or standalone.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <asio.hpp>
+
+#include "common/jsonrpc.h"
+#include "ovsdb/database.h"
+#include "ovsdb/server/monitor.h"
+#include "ovsdb/storage/log.h"
+#include "sluice/result.h"
+
+namespace sluice::db {
+
+struct ServerOptions {
+  JsonRpcLimits limits;
+  bool compact = true;  // online compaction when the log policy says so
+};
+
+class OvsdbServer {
+ public:
+  explicit OvsdbServer(asio::io_context& io, ServerOptions opts = {});
+  ~OvsdbServer();
+
+  // Serves the database stored in `path` (created by `sluice-ovsdb-tool create`).
+  Result<void> AddDatabaseFile(const std::string& path);
+  // Creates `path` from `schema_path` if it does not exist, then serves it.
+  Result<void> AddOrCreateDatabaseFile(const std::string& path, const std::string& schema_path);
+  // Serves an in-memory database (no log), e.g. for tests.
+  Result<void> AddDatabase(std::unique_ptr<Database> db);
+
+  Result<void> AddRemote(const std::string& remote);   // punix:PATH, ptcp:PORT[:IP]
+  uint16_t tcp_port(const std::string& remote) const;  // bound port of a ptcp remote
+
+  Database* FindDatabase(const std::string& name);
+  std::vector<std::string> DatabaseNames() const;
+  const Uuid& server_id() const { return server_id_; }
+  size_t n_sessions() const { return sessions_.size(); }
+
+  // Runs a transaction from inside the process (as a client would), notifying monitors.
+  TxnOutcome Transact(const std::string& db, const nlohmann::json& ops);
+
+  // Compacts every database log now (unixctl ovsdb-server/compact).
+  Result<void> CompactAll();
+
+ private:
+  struct DbEntry;
+  struct Session;
+  struct PendingTxn;
+
+  Result<void> Serve(std::unique_ptr<Database> db, std::optional<Log> log, std::string path);
+  void Accept(StreamSocket sock, std::string peer);
+  void HandleMessage(Session& s, nlohmann::json msg);
+  void HandleRequest(Session& s, const std::string& method, const nlohmann::json& params,
+                     const nlohmann::json& id);
+  void CloseSession(Session& s);
+
+  void DoTransact(Session& s, const nlohmann::json& params, const nlohmann::json& id);
+  bool RunTxn(PendingTxn& p);  // false while still blocked
+  void RetryPending(const std::string& db);
+  void ArmPendingTimer();
+  void Committed(DbEntry& e, const TxnOutcome& out);
+  void DoMonitor(Session& s, const std::string& method, const nlohmann::json& params,
+                 const nlohmann::json& id);
+  void DoMonitorCondChange(Session& s, const nlohmann::json& params, const nlohmann::json& id);
+  void DoLock(Session& s, const std::string& method, const nlohmann::json& params,
+              const nlohmann::json& id);
+  void ReleaseLocks(Session& s);
+  void UpdateServerDb();
+
+  asio::io_context& io_;
+  ServerOptions opts_;
+  Uuid server_id_;
+  std::map<std::string, std::unique_ptr<DbEntry>> dbs_;
+  std::vector<std::unique_ptr<JsonRpcListener>> listeners_;
+  std::map<JsonRpcConnection*, std::unique_ptr<Session>> sessions_;
+  std::map<std::string, std::deque<Session*>> locks_;  // front = owner
+  std::deque<std::unique_ptr<PendingTxn>> pending_;
+  asio::steady_timer pending_timer_;
+};
+
+}  // namespace sluice::db

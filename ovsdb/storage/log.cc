@@ -1,0 +1,335 @@
+#include "ovsdb/storage/log.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "ovsdb/storage/log_format.h"
+#include "sluice/log.h"
+
+namespace sluice::db {
+namespace {
+
+using nlohmann::json;
+
+constexpr mode_t kFileMode = 0640;  // databases may hold credentials (SSL, managers)
+
+spdlog::logger& Logger() {
+  static auto logger = log::Get("ovsdb");
+  return *logger;
+}
+
+Error SysError(std::string_view what, const std::string& path, int err) {
+  Errc code = err == ENOENT ? Errc::kNotFound : err == EEXIST ? Errc::kExists : Errc::kIo;
+  return Error{code, fmt::format("{} {}: {}", what, path, std::strerror(err)), err};
+}
+
+std::string TmpPath(const std::string& path) { return path + ".tmp"; }
+std::string LockPath(const std::string& path) { return path + ".lock"; }
+
+// Owns a descriptor until released, so early error returns cannot leak it.
+class FdGuard {
+ public:
+  explicit FdGuard(int fd = -1) : fd_(fd) {}
+  FdGuard(const FdGuard&) = delete;
+  FdGuard& operator=(const FdGuard&) = delete;
+  ~FdGuard() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_;
+};
+
+Result<void> WriteAllAt(int fd, std::string_view data, uint64_t off, const std::string& path) {
+  while (!data.empty()) {
+    ssize_t n = ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(off));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return std::unexpected(SysError("write", path, errno));
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+    off += static_cast<uint64_t>(n);
+  }
+  return {};
+}
+
+Result<std::string> ReadWhole(int fd, const std::string& path) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return std::unexpected(SysError("stat", path, errno));
+  std::string data;
+  data.reserve(static_cast<size_t>(st.st_size));
+  char buf[1 << 16];
+  for (uint64_t off = 0;;) {
+    ssize_t n = ::pread(fd, buf, sizeof(buf), static_cast<off_t>(off));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return std::unexpected(SysError("read", path, errno));
+    }
+    if (n == 0) break;
+    data.append(buf, static_cast<size_t>(n));
+    off += static_cast<uint64_t>(n);
+  }
+  return data;
+}
+
+// Makes a rename/link/unlink in the file's directory durable.
+Result<void> FsyncDir(const std::string& path) {
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  std::string d = dir.empty() ? "." : dir.string();
+  FdGuard fd(::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0) return std::unexpected(SysError("open directory", d, errno));
+  if (::fsync(fd.get()) != 0) return std::unexpected(SysError("fsync directory", d, errno));
+  return {};
+}
+
+Result<int> AcquireLock(const std::string& path) {
+  std::string lock = LockPath(path);
+  FdGuard fd(::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, kFileMode));
+  if (fd.get() < 0) return std::unexpected(SysError("open lock file", lock, errno));
+  while (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EINTR) continue;
+    if (errno == EWOULDBLOCK) {
+      return MakeError(Errc::kBusy, fmt::format("log {} is locked by another writer", path));
+    }
+    return std::unexpected(SysError("lock", lock, errno));
+  }
+  return fd.release();
+}
+
+// Writes `data` into a fresh "<path>.tmp" and fsyncs it; returns the open descriptor. The caller
+// links or renames it into place.
+Result<int> WriteTmp(const std::string& path, std::string_view data) {
+  std::string tmp = TmpPath(path);
+  FdGuard fd(::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, kFileMode));
+  if (fd.get() < 0) return std::unexpected(SysError("create", tmp, errno));
+  auto fail = [&](Error e) -> Result<int> {
+    ::unlink(tmp.c_str());
+    return std::unexpected(std::move(e));
+  };
+  if (auto w = WriteAllAt(fd.get(), data, 0, tmp); !w) return fail(w.error());
+  if (::fsync(fd.get()) != 0) return fail(SysError("fsync", tmp, errno));
+  return fd.release();
+}
+
+}  // namespace
+
+Log::Log(std::string path, LogMode mode, int fd, int lock_fd)
+    : path_(std::move(path)), mode_(mode), fd_(fd), lock_fd_(lock_fd) {}
+
+Log::Log(Log&& other) noexcept
+    : path_(std::move(other.path_)),
+      mode_(other.mode_),
+      fd_(std::exchange(other.fd_, -1)),
+      lock_fd_(std::exchange(other.lock_fd_, -1)),
+      failed_(other.failed_),
+      size_(other.size_),
+      records_(other.records_),
+      snapshot_size_(other.snapshot_size_),
+      compactions_(other.compactions_),
+      policy_(other.policy_) {}
+
+Log& Log::operator=(Log&& other) noexcept {
+  if (this != &other) {
+    Close();
+    path_ = std::move(other.path_);
+    mode_ = other.mode_;
+    fd_ = std::exchange(other.fd_, -1);
+    lock_fd_ = std::exchange(other.lock_fd_, -1);
+    failed_ = other.failed_;
+    size_ = other.size_;
+    records_ = other.records_;
+    snapshot_size_ = other.snapshot_size_;
+    compactions_ = other.compactions_;
+    policy_ = other.policy_;
+  }
+  return *this;
+}
+
+Log::~Log() { Close(); }
+
+void Log::Close() {
+  if (fd_ >= 0) ::close(std::exchange(fd_, -1));
+  // Closing the lock file's descriptor releases the flock.
+  if (lock_fd_ >= 0) ::close(std::exchange(lock_fd_, -1));
+}
+
+Error Log::Fail(Error e) {
+  failed_ = true;
+  Logger().error("log {}: {}; refusing further writes until reopened", path_, e.message);
+  return e;
+}
+
+Result<void> Log::CheckWritable(const char* op) const {
+  if (mode_ != LogMode::kReadWrite) {
+    return MakeError(Errc::kInvalid, fmt::format("{} on read-only log {}", op, path_));
+  }
+  if (fd_ < 0) return MakeError(Errc::kInvalid, fmt::format("{} on closed log", op));
+  if (failed_) {
+    return MakeError(Errc::kIo,
+                     fmt::format("{} on log {} after an earlier write failure", op, path_));
+  }
+  return {};
+}
+
+Result<OpenResult> Log::Open(const std::string& path, LogMode mode) {
+  bool rw = mode == LogMode::kReadWrite;
+  Result<int> lock_fd = -1;
+  if (rw && !(lock_fd = AcquireLock(path))) return std::unexpected(lock_fd.error());
+  FdGuard lock(*lock_fd);
+  FdGuard fd(::open(path.c_str(), (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC));
+  if (fd.get() < 0) return std::unexpected(SysError("open log", path, errno));
+  if (rw) {
+    // Only a compaction (or Create) that crashed before its rename leaves a .tmp, and we hold the
+    // lock, so nobody is writing it now.
+    std::string tmp = TmpPath(path);
+    if (::unlink(tmp.c_str()) == 0) {
+      Logger().info("log {}: removed {} left by an interrupted compaction", path, tmp);
+    } else if (errno != ENOENT) {
+      Logger().warn("log {}: cannot remove stale {}: {}", path, tmp, std::strerror(errno));
+    }
+  }
+  auto data = ReadWhole(fd.get(), path);
+  if (!data) return std::unexpected(data.error());
+  auto scan = logfmt::Scan(*data);
+  if (!scan) {
+    Error e = scan.error();
+    e.message = fmt::format("log {}: {}", path, e.message);
+    return std::unexpected(std::move(e));
+  }
+  uint64_t discarded = data->size() - scan->valid_end;
+  if (!scan->tail_error.empty()) {
+    Logger().warn("log {}: {}; {} {} bytes after offset {}", path, scan->tail_error,
+                  rw ? "truncating" : "ignoring", discarded, scan->valid_end);
+    if (rw) {
+      if (::ftruncate(fd.get(), static_cast<off_t>(scan->valid_end)) != 0) {
+        return std::unexpected(SysError("truncate", path, errno));
+      }
+      if (::fsync(fd.get()) != 0) return std::unexpected(SysError("fsync", path, errno));
+    }
+  }
+  Log log(path, mode, fd.release(), lock.release());
+  log.size_ = scan->valid_end;
+  log.records_ = scan->records.size();
+  log.snapshot_size_ = scan->first_record_end;
+  return OpenResult{std::move(scan->schema),
+                    std::move(scan->records),
+                    std::move(scan->tail_error),
+                    scan->valid_end,
+                    discarded,
+                    std::move(log)};
+}
+
+Result<Log> Log::Create(const std::string& path, const json& schema) {
+  auto lock = AcquireLock(path);
+  if (!lock) return std::unexpected(lock.error());
+  FdGuard lock_guard(*lock);
+  struct stat st;
+  if (::lstat(path.c_str(), &st) == 0) return std::unexpected(SysError("create", path, EEXIST));
+  auto rec = logfmt::EncodeRecord(schema);
+  if (!rec) return std::unexpected(rec.error());
+  std::string data = logfmt::FileHeader() + *rec;
+  auto tmp_fd = WriteTmp(path, data);
+  if (!tmp_fd) return std::unexpected(tmp_fd.error());
+  FdGuard fd(*tmp_fd);
+  std::string tmp = TmpPath(path);
+  // link() rather than rename(): it refuses to replace an existing file, atomically.
+  if (::link(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return std::unexpected(SysError("create", path, err));
+  }
+  ::unlink(tmp.c_str());
+  if (auto s = FsyncDir(path); !s) return std::unexpected(s.error());
+  Log log(path, LogMode::kReadWrite, fd.release(), lock_guard.release());
+  log.size_ = log.snapshot_size_ = data.size();
+  return log;
+}
+
+Result<void> Log::Append(const json& record, bool durable) {
+  if (auto w = CheckWritable("append"); !w) return w;
+  auto rec = logfmt::EncodeRecord(record);
+  if (!rec) return std::unexpected(rec.error());
+  if (auto w = WriteAllAt(fd_, *rec, size_, path_); !w) {
+    // Cut off whatever part of the record reached the file so the log stays well-formed; if even
+    // that fails the file state is unknown.
+    if (::ftruncate(fd_, static_cast<off_t>(size_)) != 0) return std::unexpected(Fail(w.error()));
+    return w;
+  }
+  if (durable && ::fdatasync(fd_) != 0) {
+    // After a failed fsync the kernel may have dropped the dirty pages: retrying cannot tell us
+    // whether the data is on disk, so stop here.
+    return std::unexpected(Fail(SysError("fdatasync", path_, errno)));
+  }
+  size_ += rec->size();
+  if (++records_ == 1) snapshot_size_ = size_;
+  return {};
+}
+
+Result<void> Log::Compact(const json& schema, const json& snapshot_record) {
+  if (auto w = CheckWritable("compact"); !w) return w;
+  auto schema_rec = logfmt::EncodeRecord(schema);
+  if (!schema_rec) return std::unexpected(schema_rec.error());
+  auto snap_rec = logfmt::EncodeRecord(snapshot_record);
+  if (!snap_rec) return std::unexpected(snap_rec.error());
+  std::string data = logfmt::FileHeader() + *schema_rec + *snap_rec;
+  auto tmp_fd = WriteTmp(path_, data);
+  if (!tmp_fd) return std::unexpected(tmp_fd.error());
+  FdGuard fd(*tmp_fd);
+  struct stat st;
+  if (::fstat(fd_, &st) == 0) ::fchmod(fd.get(), st.st_mode & 07777);  // keep the old mode
+  std::string tmp = TmpPath(path_);
+  if (::rename(tmp.c_str(), path_.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return std::unexpected(SysError("rename over", path_, err));
+  }
+  // The new file is in place: from here on this Log writes to it.
+  ::close(std::exchange(fd_, fd.release()));
+  size_ = data.size();
+  snapshot_size_ = size_;
+  records_ = 1;
+  ++compactions_;
+  if (auto s = FsyncDir(path_); !s) return std::unexpected(Fail(s.error()));
+  return {};
+}
+
+bool Log::ShouldCompact() const {
+  uint64_t since = records_ > 0 ? records_ - 1 : 0;
+  if (since < policy_.min_records) return false;
+  return size_ >= policy_.min_size ||
+         static_cast<double>(size_) > policy_.max_growth * static_cast<double>(snapshot_size_);
+}
+
+LogStats Log::Stats() const {
+  LogStats s;
+  s.file_size = size_;
+  s.records = records_;
+  s.records_since_compaction = records_ > 0 ? records_ - 1 : 0;
+  s.snapshot_size = snapshot_size_;
+  s.bytes_since_compaction = size_ - snapshot_size_;
+  s.compactions = compactions_;
+  return s;
+}
+
+Result<std::vector<json>> ReadAll(const std::string& path) {
+  auto r = Log::Open(path, LogMode::kReadOnly);
+  if (!r) return std::unexpected(r.error());
+  std::vector<json> out;
+  out.reserve(r->records.size() + 1);
+  out.push_back(std::move(r->schema));
+  for (auto& rec : r->records) out.push_back(std::move(rec));
+  return out;
+}
+
+}  // namespace sluice::db

@@ -1,0 +1,270 @@
+// The OVSDB server's JSON-RPC methods, monitors and locks, and the IDL replicating through it,
+// all in one process over a unix socket.
+#include "ovsdb/server/server.h"
+
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "ovsdb/idl/idl.h"
+
+namespace sluice::db {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr const char* kSchema = R"({
+  "name": "Test", "version": "1.0.0",
+  "tables": {
+    "Root": {"isRoot": true, "maxRows": 1, "columns": {
+      "items": {"type": {"key": {"type": "uuid", "refTable": "Item"}, "min": 0,
+                         "max": "unlimited"}},
+      "cfg": {"type": "integer"}}},
+    "Item": {"indexes": [["name"]], "columns": {
+      "name": {"type": "string"},
+      "n": {"type": {"key": "integer", "min": 0, "max": 1}},
+      "tags": {"type": {"key": "string", "min": 0, "max": "unlimited"}},
+      "opts": {"type": {"key": "string", "value": "string", "min": 0, "max": "unlimited"}}}}}})";
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto schema = DatabaseSchema::FromJson(Json::parse(kSchema));
+    ASSERT_TRUE(schema.has_value()) << schema.error().message;
+    server_ = std::make_unique<OvsdbServer>(io_);
+    ASSERT_TRUE(server_->AddDatabase(std::make_unique<Database>(std::move(*schema))));
+    sock_ = "/tmp/sluice-ovsdb-test-" + std::to_string(getpid()) + ".sock";
+    ASSERT_TRUE(server_->AddRemote("punix:" + sock_));
+    auto r = server_->Transact("Test", Json::parse(R"([{"op":"insert","table":"Root",
+        "row":{"cfg":0}}])"));
+    ASSERT_TRUE(r.committed);
+  }
+
+  std::shared_ptr<JsonRpcConnection> Client(std::vector<Json>* notes) {
+    auto s = ConnectStream(io_, "unix:" + sock_);
+    EXPECT_TRUE(s.has_value());
+    auto c = JsonRpcConnection::Create(std::move(*s), {}, "test");
+    c->OnMessage([notes](JsonRpcConnection&, Json m) { notes->push_back(m); });
+    c->Start();
+    return c;
+  }
+
+  Json Call(JsonRpcConnection& c, const std::string& method, Json params) {
+    Json reply;
+    c.Request(method, std::move(params), [&](Json r) { reply = r; });
+    RunUntil([&] { return !reply.is_null(); });
+    return reply;
+  }
+
+  void RunUntil(const std::function<bool()>& pred, int ms = 3000) {
+    for (int i = 0; i < ms && !pred(); ++i) io_.run_for(std::chrono::milliseconds(1));
+  }
+
+  Json AddItem(JsonRpcConnection& c, const std::string& name) {
+    return Call(
+        c, "transact",
+        Json::array(
+            {"Test",
+             Json{{"op", "insert"},
+                  {"table", "Item"},
+                  {"uuid-name", "i"},
+                  {"row", {{"name", name}}}},
+             Json{{"op", "mutate"},
+                  {"table", "Root"},
+                  {"where", Json::array()},
+                  {"mutations", Json::array({Json::array(
+                                    {"items", "insert", Json::array({"named-uuid", "i"})})})}}}));
+  }
+
+  asio::io_context io_;
+  std::unique_ptr<OvsdbServer> server_;
+  std::string sock_;
+};
+
+TEST_F(ServerTest, BasicMethods) {
+  std::vector<Json> notes;
+  auto c = Client(&notes);
+  Json dbs = Call(*c, "list_dbs", Json::array());
+  EXPECT_EQ(dbs["result"], Json::array({"Test", "_Server"}));
+  EXPECT_EQ(Call(*c, "get_schema", Json::array({"Test"}))["result"]["name"], "Test");
+  EXPECT_EQ(Call(*c, "get_schema", Json::array({"Nope"}))["error"]["error"], "unknown database");
+  EXPECT_EQ(Call(*c, "echo", Json::array({"x", 1}))["result"], Json::array({"x", 1}));
+  EXPECT_TRUE(Call(*c, "get_server_id", Json::array())["result"].is_string());
+  EXPECT_EQ(Call(*c, "frobnicate", Json::array())["error"]["error"], "unknown method");
+  // _Server lists every database.
+  Json sel = Call(*c, "transact", Json::parse(R"(["_Server",{"op":"select","table":"Database",
+      "where":[],"columns":["name","model","leader"]}])"));
+  EXPECT_EQ(sel["result"][0]["rows"].size(), 2u);
+  Json w = Call(*c, "transact", Json::parse(R"(["_Server",{"op":"delete","table":"Database",
+      "where":[]}])"));
+  EXPECT_EQ(w["error"]["error"], "permission error");
+}
+
+TEST_F(ServerTest, MonitorV1AndV2SeeCommits) {
+  std::vector<Json> notes;
+  auto c = Client(&notes);
+  Json m1 =
+      Call(*c, "monitor", Json::parse(R"(["Test", "m1", {"Item": {"columns": ["name","n"]}}])"));
+  ASSERT_TRUE(m1["error"].is_null()) << m1.dump();
+  Json m2 =
+      Call(*c, "monitor_cond", Json::parse(R"(["Test", "m2", {"Item": [{"columns": ["name","tags"],
+      "where": [["name", "==", "b"]]}]}])"));
+  ASSERT_TRUE(m2["error"].is_null()) << m2.dump();
+  AddItem(*c, "a");
+  AddItem(*c, "b");
+  RunUntil([&] { return notes.size() >= 3; });
+  int update = 0, update2 = 0;
+  for (auto& n : notes) {
+    if (n["method"] == "update") ++update;
+    if (n["method"] == "update2") {
+      ++update2;
+      auto rows = n["params"][1]["Item"];
+      ASSERT_EQ(rows.size(), 1u);
+      EXPECT_EQ(rows.begin().value()["insert"]["name"], "b");
+    }
+  }
+  EXPECT_EQ(update, 2);
+  EXPECT_EQ(update2, 1);  // the condition filters out "a"
+  // A modify is sent as a diff in update2.
+  notes.clear();
+  Call(*c, "transact",
+       Json::parse(R"(["Test",{"op":"mutate","table":"Item","where":[["name","==","b"]],
+      "mutations":[["tags","insert",["set",["x","y"]]]]}])"));
+  RunUntil([&] { return notes.size() >= 1; });
+  bool saw_diff = false;
+  for (auto& n : notes) {
+    if (n["method"] == "update2") {
+      EXPECT_EQ(n["params"][1]["Item"].begin().value()["modify"]["tags"],
+                Json::parse(R"(["set",["x","y"]])"));
+      saw_diff = true;
+    }
+  }
+  EXPECT_TRUE(saw_diff);
+  EXPECT_EQ(Call(*c, "monitor_cancel", Json::array({"m1"}))["result"], Json::object());
+  EXPECT_EQ(Call(*c, "monitor_cancel", Json::array({"m1"}))["error"]["error"], "unknown monitor");
+}
+
+TEST_F(ServerTest, WaitBlocksUntilSatisfiedOrTimesOut) {
+  std::vector<Json> notes;
+  auto a = Client(&notes);
+  auto b = Client(&notes);
+  Json reply;
+  a->Request("transact", Json::parse(R"(["Test",{"op":"wait","timeout":5000,"table":"Root",
+      "where":[],"columns":["cfg"],"until":"==","rows":[{"cfg":7}]}])"),
+             [&](Json r) { reply = r; });
+  RunUntil([&] { return !reply.is_null(); }, 100);
+  EXPECT_TRUE(reply.is_null());  // still blocked
+  Call(*b, "transact", Json::parse(R"(["Test",{"op":"update","table":"Root","where":[],
+      "row":{"cfg":7}}])"));
+  RunUntil([&] { return !reply.is_null(); });
+  EXPECT_TRUE(reply["error"].is_null()) << reply.dump();
+  // A short timeout expires on its own.
+  Json r2 = Call(*a, "transact", Json::parse(R"(["Test",{"op":"wait","timeout":100,"table":"Root",
+      "where":[],"columns":["cfg"],"until":"==","rows":[{"cfg":8}]}])"));
+  EXPECT_EQ(r2["result"][0]["error"], "timed out") << r2.dump();
+}
+
+TEST_F(ServerTest, LocksQueueStealAndAssert) {
+  std::vector<Json> na, nb;
+  auto a = Client(&na);
+  auto b = Client(&nb);
+  EXPECT_EQ(Call(*a, "lock", Json::array({"L"}))["result"]["locked"], true);
+  EXPECT_EQ(Call(*b, "lock", Json::array({"L"}))["result"]["locked"], false);
+  Json ok = Call(*a, "transact", Json::parse(R"(["Test",{"op":"assert","lock":"L"}])"));
+  EXPECT_TRUE(ok["result"][0].is_object() && !ok["result"][0].contains("error")) << ok.dump();
+  Json no = Call(*b, "transact", Json::parse(R"(["Test",{"op":"assert","lock":"L"}])"));
+  EXPECT_EQ(no["result"][0]["error"], "not owner");
+  Call(*a, "unlock", Json::array({"L"}));
+  RunUntil([&] { return !nb.empty(); });
+  ASSERT_FALSE(nb.empty());
+  EXPECT_EQ(nb[0]["method"], "locked");
+  EXPECT_EQ(Call(*a, "steal", Json::array({"L"}))["result"]["locked"], true);
+  RunUntil([&] { return nb.size() >= 2; });
+  EXPECT_EQ(nb.back()["method"], "stolen");
+}
+
+TEST_F(ServerTest, IdlReplicatesAndVerifiesReads) {
+  Idl idl(io_, "unix:" + sock_, "Test", {{"Root", {}}, {"Item", {"name", "opts"}}});
+  idl.Start();
+  RunUntil([&] { return idl.connected(); });
+  ASSERT_TRUE(idl.connected()) << idl.last_error();
+  ASSERT_EQ(idl.Rows("Root").size(), 1u);
+  Uuid root = idl.Rows("Root").begin()->first;
+
+  IdlTxn t(idl);
+  t.Insert("Item", Json{{"name", "x"}, {"opts", Json::parse(R"(["map",[["k","v"]]])")}}, "new");
+  t.Mutate("Root", root,
+           Json::array({Json::array({"items", "insert", Json::array({"named-uuid", "new"})})}));
+  TxnResult res;
+  bool done = false;
+  t.Commit([&](TxnResult r) {
+    res = r;
+    done = true;
+  });
+  RunUntil([&] { return done; });
+  ASSERT_EQ(res.status, TxnStatus::kSuccess) << res.error;
+  ASSERT_TRUE(res.inserted.count("new"));
+  RunUntil([&] { return idl.Find("Item", res.inserted["new"]) != nullptr; });
+  const IdlRow* row = idl.Find("Item", res.inserted["new"]);
+  ASSERT_NE(row, nullptr);
+  EXPECT_EQ(row->GetStringMap("opts").at("k"), "v");
+  idl.TakeChanges();
+
+  // Optimistic concurrency: a read of Root.cfg that someone else changes fails as kTryAgain.
+  IdlTxn t2(idl);
+  t2.Verify("Root", root, {"cfg"});
+  t2.Update("Root", root, Json{{"cfg", 1}});
+  server_->Transact("Test", Json::parse(R"([{"op":"update","table":"Root","where":[],
+      "row":{"cfg":42}}])"));
+  done = false;
+  t2.Commit([&](TxnResult r) {
+    res = r;
+    done = true;
+  });
+  RunUntil([&] { return done; });
+  EXPECT_EQ(res.status, TxnStatus::kTryAgain) << res.error;
+  RunUntil([&] { return idl.Rows("Root").begin()->second.GetInt("cfg") == 42; });
+  auto changes = idl.TakeChanges();
+  ASSERT_FALSE(changes.empty());
+  EXPECT_EQ(changes.back().kind, IdlChange::kModify);
+  EXPECT_TRUE(changes.back().columns.count("cfg"));
+}
+
+TEST_F(ServerTest, IdlReconnectsAndResyncs) {
+  Idl idl(io_, "unix:" + sock_, "Test", {{"Item", {}}});
+  idl.Start();
+  RunUntil([&] { return idl.connected(); });
+  ASSERT_TRUE(idl.connected());
+  // Restart the server (same socket), with different contents.
+  server_.reset();
+  RunUntil([&] { return !idl.connected(); });
+  EXPECT_FALSE(idl.connected());
+  SetUp();
+  std::vector<Json> notes;
+  auto c = Client(&notes);
+  AddItem(*c, "after-restart");
+  RunUntil([&] { return idl.connected() && !idl.Rows("Item").empty(); }, 5000);
+  ASSERT_EQ(idl.Rows("Item").size(), 1u);
+  EXPECT_EQ(idl.Rows("Item").begin()->second.GetString("name"), "after-restart");
+}
+
+}  // namespace
+}  // namespace sluice::db
+
+namespace sluice::db {
+namespace {
+
+// ovs-vsctl sends "wait" without "columns"; Open vSwitch reads that as every column.
+TEST_F(ServerTest, WaitWithoutColumnsMeansAllColumns) {
+  std::vector<nlohmann::json> notes;
+  auto c = Client(&notes);
+  auto r = Call(*c, "transact", nlohmann::json::parse(R"(["Test",{"op":"wait","table":"Item",
+      "where":[],"until":"==","rows":[],"timeout":0}])"));
+  EXPECT_TRUE(r["result"][0].is_object() && !r["result"][0].contains("error")) << r.dump();
+  auto r2 = Call(*c, "transact", nlohmann::json::parse(R"(["Test",{"op":"wait","table":"Root",
+      "where":[],"until":"==","rows":[],"timeout":0}])"));
+  EXPECT_EQ(r2["result"][0]["error"], "timed out") << r2.dump();
+}
+
+}  // namespace
+}  // namespace sluice::db
