@@ -122,6 +122,19 @@ Result<void> OvsdbServer::AddOrCreateDatabaseFile(const std::string& path,
   return AddDatabaseFile(path);
 }
 
+Result<void> OvsdbServer::AddOrCreateDatabaseFromSchemaText(const std::string& path,
+                                                            const std::string& schema_text) {
+  if (!std::filesystem::exists(path)) {
+    Json schema = Json::parse(schema_text, nullptr, false);
+    if (schema.is_discarded()) return MakeError(Errc::kInvalid, "schema is not JSON");
+    if (auto s = DatabaseSchema::FromJson(schema); !s) return std::unexpected(s.error());
+    auto log = Log::Create(path, schema);
+    if (!log) return std::unexpected(log.error());
+    Log_()->info("{}: created database {}", path, schema.value("name", ""));
+  }
+  return AddDatabaseFile(path);
+}
+
 Result<void> OvsdbServer::AddDatabase(std::unique_ptr<Database> db) {
   return Serve(std::move(db), std::nullopt, "");
 }

@@ -36,6 +36,9 @@ class OvsdbServer {
   Result<void> AddDatabaseFile(const std::string& path);
   // Creates `path` from `schema_path` if it does not exist, then serves it.
   Result<void> AddOrCreateDatabaseFile(const std::string& path, const std::string& schema_path);
+  // Creates `path` from the schema text if it does not exist, then serves it.
+  Result<void> AddOrCreateDatabaseFromSchemaText(const std::string& path,
+                                                 const std::string& schema_text);
   // Serves an in-memory database (no log), e.g. for tests.
   Result<void> AddDatabase(std::unique_ptr<Database> db);
 

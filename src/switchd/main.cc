@@ -16,6 +16,8 @@
 #include "common/unixctl.h"
 #include "datapath/dpif_netdev/datapath.h"
 #include "datapath/eal.h"
+#include "ovsdb/schemas/vswitch_schema.h"
+#include "ovsdb/server/server.h"
 #include "sluice/log.h"
 #include "switchd/dpctl_commands.h"
 
@@ -31,6 +33,8 @@ struct Options {
   std::string pmd_cores;
   std::string unixctl;
   unsigned n_mbufs = 32767;
+  std::string db_file;               // embedded database file (default <rundir>/conf.db)
+  std::vector<std::string> remotes;  // extra OVSDB remotes
 };
 
 std::vector<unsigned> ParseCoreList(const std::string& s) {
@@ -82,6 +86,11 @@ int main(int argc, char** argv) {
   app.add_option("--pidfile", o.pidfile, "Write the process id to this file");
   app.add_option("--dpdk", o.dpdk, "DPDK EAL arguments")->capture_default_str();
   app.add_option("--pmd-cores", o.pmd_cores, "CPUs for PMD threads, e.g. 1 or 1,2 or 1-3");
+  app.add_option("--db-file", o.db_file,
+                 "Embedded configuration database (default <rundir>/conf.db; created if missing)");
+  app.add_option("--remote", o.remotes,
+                 "Extra OVSDB remote: punix:PATH or ptcp:PORT[:IP] (repeatable); "
+                 "punix:<rundir>/db.sock is always served");
   app.add_option("--n-mbufs", o.n_mbufs, "Packet buffers in the shared pool")
       ->capture_default_str();
   app.add_option("--unixctl", o.unixctl, "unixctl socket (default <rundir>/sluice-switchd.ctl)");
@@ -98,6 +107,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (o.unixctl.empty()) o.unixctl = o.rundir + "/sluice-switchd.ctl";
+  if (o.db_file.empty()) o.db_file = o.rundir + "/conf.db";
   if (o.detach) Daemonize();
   if (!o.pidfile.empty()) {
     std::ofstream(o.pidfile) << getpid() << "\n";
@@ -142,6 +152,39 @@ int main(int argc, char** argv) {
   sluice::UnixctlServer unixctl(io);
   sluice::RegisterCommonCommands(unixctl, io, "sluice-switchd");
   sluice::RegisterDpctlCommands(unixctl, **dp);
+
+  // The embedded configuration database.
+  sluice::db::OvsdbServer ovsdb(io);
+  if (auto r = ovsdb.AddOrCreateDatabaseFromSchemaText(o.db_file, sluice::db::kVswitchSchema); !r) {
+    logger->error("database {}: {}", o.db_file, r.error().message);
+    return 1;
+  }
+  o.remotes.insert(o.remotes.begin(), "punix:" + o.rundir + "/db.sock");
+  for (const auto& remote : o.remotes) {
+    if (auto r = ovsdb.AddRemote(remote); !r) {
+      logger->error("{}", r.error().message);
+      return 1;
+    }
+  }
+  // A fresh database gets its root row, as `ovs-vsctl init` would create it.
+  if (auto* db = ovsdb.FindDatabase("Open_vSwitch");
+      db && db->GetTable("Open_vSwitch") && db->GetTable("Open_vSwitch")->size() == 0) {
+    auto out = ovsdb.Transact("Open_vSwitch", nlohmann::json::parse(R"([{"op":"insert",
+        "table":"Open_vSwitch","row":{}},{"op":"comment","comment":"sluice-switchd: init"}])"));
+    if (!out.committed) logger->warn("could not initialise the database: {}", out.reply.dump());
+  }
+  using Args = sluice::UnixctlServer::Args;
+  unixctl.Register("ovsdb-server/compact", "", 0, 1,
+                   [&](const Args&) -> sluice::Result<std::string> {
+                     if (auto r = ovsdb.CompactAll(); !r) return std::unexpected(r.error());
+                     return std::string();
+                   });
+  unixctl.Register("ovsdb-server/list-dbs", "", 0, 0,
+                   [&](const Args&) -> sluice::Result<std::string> {
+                     std::string out;
+                     for (const auto& n : ovsdb.DatabaseNames()) out += n + "\n";
+                     return out;
+                   });
 
   if (auto r = unixctl.Listen(o.unixctl); !r) {
     logger->error("{}", r.error().message);

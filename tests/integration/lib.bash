@@ -13,8 +13,9 @@ SL_LINKS=()
 sl_log() { echo "[$(date +%T)] $*" >&2; }
 fail() { sl_log "FAIL: $*"; [ -f "$SL_TMP/switchd.log" ] && tail -30 "$SL_TMP/switchd.log" >&2; exit 1; }
 
+# Runs from the EXIT trap; a wrapping trap passes the exit status it saw as $1.
 sl_cleanup() {
-  local rc=$?
+  local rc=${1:-$?}
   if [ -n "$SL_PID" ] && kill -0 "$SL_PID" 2>/dev/null; then
     kill "$SL_PID" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$SL_PID" 2>/dev/null || break; sleep 0.1; done
