@@ -57,6 +57,8 @@ struct OvsdbServer::Session {
     std::string db;
     Json id;
     Monitor monitor;
+    // While congested: table -> row -> the row as the client last saw it (nullopt: absent).
+    std::map<std::string, std::map<Uuid, std::optional<Row>>> coalesced;
   };
   std::map<std::string, Mon> monitors;  // by id.dump()
   bool db_change_aware = false;
@@ -71,7 +73,7 @@ struct OvsdbServer::PendingTxn {
 };
 
 OvsdbServer::OvsdbServer(asio::io_context& io, ServerOptions opts)
-    : io_(io), opts_(opts), server_id_(Uuid::Random()), pending_timer_(io) {
+    : io_(io), opts_(opts), server_id_(Uuid::Random()), pending_timer_(io), coalesce_timer_(io) {
   auto schema = DatabaseSchema::FromJson(Json::parse(kServerSchema));
   auto e = std::make_unique<DbEntry>();
   e->db = std::make_unique<Database>(std::move(*schema));
@@ -81,6 +83,7 @@ OvsdbServer::OvsdbServer(asio::io_context& io, ServerOptions opts)
 
 OvsdbServer::~OvsdbServer() {
   pending_timer_.cancel();
+  coalesce_timer_.cancel();
   listeners_.clear();
   for (auto& [c, s] : sessions_) {
     s->conn->OnClose(nullptr);
@@ -356,24 +359,83 @@ void OvsdbServer::Committed(DbEntry& e, const TxnOutcome& out) {
       Log_()->info("{}: compacted", e.path);
   }
   std::string name = e.db->schema().name;
-  for (auto& [conn, s] : sessions_) {
-    for (auto& [key, m] : s->monitors) {
-      if (m.db != name) continue;
-      Json updates = m.monitor.Updates(out.changes);
-      if (updates.empty()) continue;
-      switch (m.monitor.version()) {
-        case 1:
-          s->conn->SendNotify("update", Json::array({m.id, updates}));
-          break;
-        case 2:
-          s->conn->SendNotify("update2", Json::array({m.id, updates}));
-          break;
-        default:
-          s->conn->SendNotify("update3", Json::array({m.id, e.last_txn.ToString(), updates}));
+  for (auto& [conn, s] : sessions_) SendUpdates(*s, e, out.changes);
+  asio::post(io_, [this, name] { RetryPending(name); });
+}
+
+void OvsdbServer::Notify(Session& s, const Json& id, int version, const Uuid& txn, Json updates) {
+  switch (version) {
+    case 1:
+      s.conn->SendNotify("update", Json::array({id, std::move(updates)}));
+      break;
+    case 2:
+      s.conn->SendNotify("update2", Json::array({id, std::move(updates)}));
+      break;
+    default:
+      s.conn->SendNotify("update3", Json::array({id, txn.ToString(), std::move(updates)}));
+  }
+}
+
+void OvsdbServer::SendUpdates(Session& s, DbEntry& e, const ChangeSet& changes) {
+  std::string name = e.db->schema().name;
+  bool congested = s.conn->backlog_bytes() > opts_.congestion_bytes;
+  for (auto& [key, m] : s.monitors) {
+    if (m.db != name) continue;
+    if (congested || !m.coalesced.empty()) {
+      // Keep only the first "old" state per row: the client's view before congestion.
+      for (const auto& [table, tc] : changes.tables) {
+        auto& rows = m.coalesced[table];
+        for (const auto& [uuid, ch] : tc.rows) rows.try_emplace(uuid, ch.old_row);
       }
+      ArmCoalesceTimer();
+      continue;
+    }
+    Json updates = m.monitor.Updates(changes);
+    if (!updates.empty()) Notify(s, m.id, m.monitor.version(), e.last_txn, std::move(updates));
+  }
+}
+
+void OvsdbServer::ArmCoalesceTimer() {
+  if (coalesce_armed_) return;
+  coalesce_armed_ = true;
+  coalesce_timer_.expires_after(std::chrono::milliseconds(20));
+  coalesce_timer_.async_wait([this](std::error_code ec) {
+    coalesce_armed_ = false;
+    if (!ec) FlushCoalesced();
+  });
+}
+
+void OvsdbServer::FlushCoalesced() {
+  bool more = false;
+  for (auto& [conn, s] : sessions_) {
+    bool drained = s->conn->backlog_bytes() <= opts_.congestion_bytes / 2;
+    for (auto& [key, m] : s->monitors) {
+      if (m.coalesced.empty()) continue;
+      if (!drained) {
+        more = true;
+        continue;
+      }
+      // One synthetic change per row: from what the client saw to what is there now.
+      DbEntry& e = *dbs_[m.db];
+      ChangeSet cs;
+      for (auto& [table, rows] : m.coalesced) {
+        const Table* t = e.db->GetTable(table);
+        if (!t) continue;
+        TableChanges& tc = cs.tables[table];
+        tc.table = &t->schema();
+        for (auto& [uuid, old_row] : rows) {
+          RowChange rc;
+          rc.old_row = std::move(old_row);
+          if (const Row* now = t->Find(uuid)) rc.new_row = *now;
+          if (rc.old_row || rc.new_row) tc.rows[uuid] = std::move(rc);
+        }
+      }
+      m.coalesced.clear();
+      Json updates = m.monitor.Updates(cs);
+      if (!updates.empty()) Notify(*s, m.id, m.monitor.version(), e.last_txn, std::move(updates));
     }
   }
-  asio::post(io_, [this, name] { RetryPending(name); });
+  if (more) ArmCoalesceTimer();
 }
 
 void OvsdbServer::RetryPending(const std::string& db) {
@@ -432,7 +494,7 @@ void OvsdbServer::DoMonitor(Session& s, const std::string& method, const Json& p
   } else {
     s.conn->SendReply(id, m->Initial(*e.db));
   }
-  s.monitors.emplace(key, Session::Mon{db, params[1], std::move(*m)});
+  s.monitors.emplace(key, Session::Mon{db, params[1], std::move(*m), {}});
 }
 
 void OvsdbServer::DoMonitorCondChange(Session& s, const Json& params, const Json& id) {

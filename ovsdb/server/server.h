@@ -24,6 +24,9 @@ namespace sluice::db {
 
 struct ServerOptions {
   JsonRpcLimits limits;
+  // A session with more unsent output than this gets no further update notifications; the rows
+  // that change meanwhile are remembered and sent as one coalesced update once it drains.
+  size_t congestion_bytes = 4 << 20;
   bool compact = true;  // online compaction when the log policy says so
 };
 
@@ -76,6 +79,11 @@ class OvsdbServer {
   void DoMonitor(Session& s, const std::string& method, const nlohmann::json& params,
                  const nlohmann::json& id);
   void DoMonitorCondChange(Session& s, const nlohmann::json& params, const nlohmann::json& id);
+  void SendUpdates(Session& s, DbEntry& e, const ChangeSet& changes);
+  void Notify(Session& s, const nlohmann::json& id, int version, const Uuid& txn,
+              nlohmann::json updates);
+  void ArmCoalesceTimer();
+  void FlushCoalesced();
   void DoLock(Session& s, const std::string& method, const nlohmann::json& params,
               const nlohmann::json& id);
   void ReleaseLocks(Session& s);
@@ -90,6 +98,8 @@ class OvsdbServer {
   std::map<std::string, std::deque<Session*>> locks_;  // front = owner
   std::deque<std::unique_ptr<PendingTxn>> pending_;
   asio::steady_timer pending_timer_;
+  asio::steady_timer coalesce_timer_;
+  bool coalesce_armed_ = false;
 };
 
 }  // namespace sluice::db
