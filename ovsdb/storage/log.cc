@@ -307,7 +307,9 @@ Result<void> Log::Compact(const json& schema, const json& snapshot_record) {
 bool Log::ShouldCompact() const {
   uint64_t since = records_ > 0 ? records_ - 1 : 0;
   if (since < policy_.min_records) return false;
-  return size_ >= policy_.min_size ||
+  // Every condition must hold: once a database is bigger than min_size on its own, compacting on
+  // size alone would rewrite it every min_records commits.
+  return size_ >= policy_.min_size &&
          static_cast<double>(size_) > policy_.max_growth * static_cast<double>(snapshot_size_);
 }
 

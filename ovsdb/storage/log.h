@@ -51,7 +51,7 @@ enum class LogMode {
 
 // When ShouldCompact() says yes. The exact rule, with S = current file size and
 // B = size of the file up to and including the snapshot record (see LogStats::snapshot_size):
-//   records_since_compaction >= min_records  AND  (S >= min_size  OR  S > max_growth * B)
+//   records_since_compaction >= min_records  AND  S >= min_size  AND  S > max_growth * B
 // The record floor keeps small databases from compacting after every few commits; the size and
 // growth terms bound the disk space and the replay time at open.
 struct CompactionPolicy {
