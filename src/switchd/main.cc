@@ -20,6 +20,7 @@
 #include "ovsdb/server/server.h"
 #include "sluice/log.h"
 #include "switchd/dpctl_commands.h"
+#include "switchd/ofproto_commands.h"
 
 namespace {
 
@@ -152,6 +153,8 @@ int main(int argc, char** argv) {
   sluice::UnixctlServer unixctl(io);
   sluice::RegisterCommonCommands(unixctl, io, "sluice-switchd");
   sluice::RegisterDpctlCommands(unixctl, **dp);
+  sluice::OfprotoRegistry ofprotos(io, **dp, o.rundir);
+  ofprotos.Register(unixctl);
 
   // The embedded configuration database.
   sluice::db::OvsdbServer ovsdb(io);

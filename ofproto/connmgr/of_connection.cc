@@ -1,0 +1,206 @@
+#include "ofproto/connmgr/of_connection.h"
+
+#include "sluice/log.h"
+
+namespace sluice::ofp {
+namespace {
+
+auto Log() {
+  static auto l = log::Get("connmgr");
+  return l;
+}
+
+}  // namespace
+
+AsyncConfig DefaultAsyncConfig() {
+  AsyncConfig a;
+  // [0] master/equal, [1] slave. Packet-in: no-match and action; port status: all reasons;
+  // flow removed: all reasons. Slaves get port status only.
+  a.packet_in_mask = {0x3, 0x0};
+  a.port_status_mask = {0x7, 0x7};
+  a.flow_removed_mask = {0xf, 0x0};
+  return a;
+}
+
+std::shared_ptr<OfConnection> OfConnection::Create(asio::io_context& io, StreamSocket sock,
+                                                   std::string peer, OfHandler* handler,
+                                                   ConnOptions opts) {
+  return std::shared_ptr<OfConnection>(
+      new OfConnection(io, std::move(sock), std::move(peer), handler, opts));
+}
+
+OfConnection::OfConnection(asio::io_context& io, StreamSocket sock, std::string peer,
+                           OfHandler* handler, ConnOptions opts)
+    : io_(io),
+      sock_(std::move(sock)),
+      peer_(std::move(peer)),
+      handler_(handler),
+      opts_(opts),
+      probe_timer_(io) {
+  async = DefaultAsyncConfig();
+}
+
+OfConnection::~OfConnection() = default;
+
+void OfConnection::Start() {
+  Message hello{kOfp13, NextXid(), Hello{opts_.versions}};
+  // Announce the highest version we speak in the header, and all of them in the bitmap.
+  for (uint8_t v = 31; v > 0; --v) {
+    if (opts_.versions & VersionBit(v)) {
+      hello.version = v;
+      break;
+    }
+  }
+  Send(hello);
+  Read();
+  ArmProbe();
+}
+
+void OfConnection::Read() {
+  auto self = shared_from_this();
+  sock_.async_read_some(asio::buffer(buf_), [this, self](std::error_code ec, size_t n) {
+    if (closed_) return;
+    if (ec) {
+      Close(ec == asio::error::eof ? "connection closed by peer" : ec.message());
+      return;
+    }
+    heard_since_probe_ = true;
+    probe_outstanding_ = false;
+    splitter_.Feed(ByteSpan(buf_.data(), n));
+    while (!closed_) {
+      auto next = splitter_.Next();
+      if (!next) {
+        // A length below 8 cannot be resynchronised: report and hang up.
+        Message err = MakeErrorReply(next.error(), ByteSpan(), version_ ? version_ : kOfp13);
+        Send(err);
+        Close("framing error");
+        return;
+      }
+      if (!*next) break;
+      Handle(**next);
+    }
+    if (!closed_) Read();
+  });
+}
+
+void OfConnection::Handle(ByteSpan raw) {
+  ++rx_messages;
+  auto msg = DecodeMessage(raw);
+  if (!version_) {
+    // The first message must be a HELLO (OpenFlow 1.3 §6.3.1).
+    if (!msg || !std::holds_alternative<Hello>(msg->body)) {
+      SendError(OfpError{OfpErr::kHelloIncompatible, "expected HELLO first"}, raw);
+      Close("no HELLO");
+      return;
+    }
+    const auto& h = std::get<Hello>(msg->body);
+    auto common = HighestCommonVersion(opts_.versions, PeerVersions(msg->version, h.versions));
+    if (!common) {
+      version_ = kOfp13;  // for the error message itself
+      SendError(OfpError{OfpErr::kHelloIncompatible,
+                         "no common OpenFlow version (this switch speaks OpenFlow 1.3)"},
+                raw);
+      Log()->info("{}: version negotiation failed (peer offered 0x{:x})", peer_,
+                  PeerVersions(msg->version, h.versions));
+      Close("version negotiation failed");
+      return;
+    }
+    version_ = *common;
+    Log()->info("{}: negotiated OpenFlow version 0x{:02x}", peer_, version_);
+    handler_->OnConnected(*this);
+    return;
+  }
+  if (!msg) {
+    SendError(msg.error(), raw);
+    return;
+  }
+  if (auto* echo = std::get_if<EchoRequest>(&msg->body)) {
+    Send(Message{version_, msg->xid, EchoReply{echo->data}});
+    return;
+  }
+  if (std::holds_alternative<EchoReply>(msg->body) || std::holds_alternative<Hello>(msg->body)) {
+    return;
+  }
+  handler_->OnMessage(*this, std::move(*msg), raw);
+}
+
+void OfConnection::Send(const Message& msg) {
+  if (closed_) return;
+  auto bytes = EncodeMessage(msg);
+  if (!bytes) {
+    Log()->warn("{}: cannot encode message: {}", peer_, bytes.error().message);
+    return;
+  }
+  ++tx_messages;
+  out_.push_back(std::move(*bytes));
+  if (!writing_) Write();
+}
+
+void OfConnection::SendError(const OfpError& err, ByteSpan offending) {
+  ++errors_sent;
+  Log()->debug("{}: sending error {}: {}", peer_, OfpErrName(err.err), err.detail);
+  Send(MakeErrorReply(err, offending, version_ ? version_ : kOfp13));
+}
+
+void OfConnection::Write() {
+  if (out_.empty() || closed_) {
+    writing_ = false;
+    return;
+  }
+  writing_ = true;
+  auto self = shared_from_this();
+  asio::async_write(sock_, asio::buffer(out_.front()), [this, self](std::error_code ec, size_t) {
+    if (closed_) return;
+    if (ec) {
+      Close(ec.message());
+      return;
+    }
+    out_.pop_front();
+    Write();
+  });
+}
+
+void OfConnection::ArmProbe() {
+  if (opts_.probe_interval_ms <= 0 || closed_) return;
+  auto self = shared_from_this();
+  probe_timer_.expires_after(std::chrono::milliseconds(opts_.probe_interval_ms));
+  probe_timer_.async_wait([this, self](std::error_code ec) {
+    if (ec || closed_) return;
+    if (!heard_since_probe_) {
+      if (probe_outstanding_) {
+        Close("inactivity probe timed out");
+        return;
+      }
+      if (version_) {
+        Send(Message{version_, NextXid(), EchoRequest{}});
+        probe_outstanding_ = true;
+      }
+    }
+    heard_since_probe_ = false;
+    ArmProbe();
+  });
+}
+
+void OfConnection::Close(const std::string& reason) {
+  if (closed_) return;
+  // Flush queued output (best effort) so a final error reaches the peer.
+  std::error_code ec;
+  if (!out_.empty()) {
+    sock_.non_blocking(true, ec);
+    for (const auto& b : out_) {
+      if (asio::write(sock_, asio::buffer(b), ec) != b.size() || ec) break;
+    }
+  }
+  closed_ = true;
+  probe_timer_.cancel();
+  sock_.shutdown(asio::socket_base::shutdown_both, ec);
+  sock_.close(ec);
+  out_.clear();
+  Log()->info("{}: disconnected ({})", peer_, reason);
+  if (version_) handler_->OnDisconnected(*this);
+  auto fn = std::move(on_closed_);
+  on_closed_ = nullptr;
+  if (fn) fn(*this);
+}
+
+}  // namespace sluice::ofp

@@ -1,0 +1,93 @@
+// One OpenFlow connection (controller or management client) on the control thread's event loop:
+// framing, HELLO version negotiation, echo, inactivity probes, per-connection role and async
+// configuration, and the OFPT_ERROR answer to anything malformed (the connection lives on).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <asio.hpp>
+
+#include "common/jsonrpc.h"
+#include "ofproto/codec/header.h"
+#include "ofproto/codec/messages.h"
+
+namespace sluice::ofp {
+
+class OfConnection;
+
+class OfHandler {
+ public:
+  virtual ~OfHandler() = default;
+  // A decoded message after negotiation (HELLO and echo are handled by the connection).
+  virtual void OnMessage(OfConnection& conn, Message msg, ByteSpan raw) = 0;
+  virtual void OnConnected(OfConnection&) {}
+  virtual void OnDisconnected(OfConnection&) {}
+};
+
+struct ConnOptions {
+  VersionSet versions = VersionBit(kOfp13);  // what we offer
+  int probe_interval_ms = 5000;              // 0 disables the inactivity probe
+  bool is_controller = false;                // active controller vs management (service) client
+};
+
+class OfConnection : public std::enable_shared_from_this<OfConnection> {
+ public:
+  static std::shared_ptr<OfConnection> Create(asio::io_context& io, StreamSocket sock,
+                                              std::string peer, OfHandler* handler,
+                                              ConnOptions opts);
+  ~OfConnection();
+
+  void Start();
+  void Send(const Message& msg);
+  // Answers `offending` with OFPT_ERROR; the connection stays up.
+  void SendError(const OfpError& err, ByteSpan offending);
+  void Close(const std::string& reason);
+  void OnClosed(std::function<void(OfConnection&)> fn) { on_closed_ = std::move(fn); }
+
+  bool negotiated() const { return version_ != 0; }
+  uint8_t version() const { return version_; }
+  const std::string& peer() const { return peer_; }
+  bool closed() const { return closed_; }
+  bool is_controller() const { return opts_.is_controller; }
+  uint32_t NextXid() { return next_xid_++; }
+
+  // Per-connection state the switch keeps (OpenFlow 1.3 §6.3.6, §7.3.9, §7.3.10).
+  ControllerRole role = ControllerRole::kEqual;
+  AsyncConfig async;
+  uint64_t rx_messages = 0, tx_messages = 0, errors_sent = 0;
+
+ private:
+  OfConnection(asio::io_context& io, StreamSocket sock, std::string peer, OfHandler* handler,
+               ConnOptions opts);
+  void Read();
+  void Write();
+  void Handle(ByteSpan raw);
+  void ArmProbe();
+
+  asio::io_context& io_;
+  StreamSocket sock_;
+  std::string peer_;
+  OfHandler* handler_;
+  ConnOptions opts_;
+  MessageSplitter splitter_;
+  std::array<uint8_t, 65536> buf_;
+  std::deque<Bytes> out_;
+  bool writing_ = false;
+  bool closed_ = false;
+  uint8_t version_ = 0;
+  uint32_t next_xid_ = 1;
+  asio::steady_timer probe_timer_;
+  bool heard_since_probe_ = true;
+  bool probe_outstanding_ = false;
+  std::function<void(OfConnection&)> on_closed_;
+};
+
+// The default OFPC_* async masks of OpenFlow 1.3 §7.3.10 for a master/equal connection.
+AsyncConfig DefaultAsyncConfig();
+
+}  // namespace sluice::ofp
