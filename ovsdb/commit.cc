@@ -34,7 +34,9 @@ json StorageColumns(const TableSchema& ts, const Row* old, const Row& cur) {
     if (c.implicit || c.ephemeral) continue;
     const Datum& d = cur.columns[c.index];
     if (old ? old->columns[c.index] != d : d != Datum::Default(c.type)) {
-      cols[c.name] = d.ToJson();
+      // A changed set or map of an existing row is stored as its diff, so that adding one
+      // element to a large set writes one element, not the whole set.
+      cols[c.name] = old ? DiffDatum(c.type, old->columns[c.index], d).ToJson() : d.ToJson();
     }
   }
   return cols;
@@ -369,6 +371,7 @@ json Transaction::BuildRecord() const {
   }
   if (rec.empty()) return nullptr;
   rec["_date"] = NowMs(ctx_);
+  rec["_is_diff"] = true;
   if (!comments_.empty()) {
     std::string c;
     for (const std::string& s : comments_) c += (c.empty() ? "" : "\n") + s;
@@ -416,9 +419,8 @@ void Transaction::Apply(const RefDelta& delta) {
 
 Result<ChangeSet> Transaction::Replay(const json& record) {
   if (!record.is_object()) return MakeError(Errc::kInvalid, "storage record must be an object");
-  if (record.contains("_is_diff")) {
-    return MakeError(Errc::kUnsupported, "diff-form (\"_is_diff\") records are not supported");
-  }
+  // In a diff record, the columns of a row that already exists are diffs (see DiffDatum).
+  bool is_diff = record.contains("_is_diff") && record["_is_diff"] == true;
   for (const auto& [name, tj] : record.items()) {
     if (!name.empty() && name[0] == '_') continue;
     Table* t = db_.MutableTable(name);
@@ -438,6 +440,7 @@ Result<ChangeSet> Transaction::Replay(const json& record) {
       }
       if (!rj.is_object()) return MakeError(Errc::kInvalid, "record row must be object or null");
       Row* row = Modify(*t, *u);
+      bool existed = row != nullptr;
       if (!row) {
         InsertRow(*t, Row::New(ts, *u));
         row = Modify(*t, *u);
@@ -447,9 +450,14 @@ Result<ChangeSet> Transaction::Replay(const json& record) {
         if (!c || c->implicit) {
           return MakeError(Errc::kInvalid, "record names unknown column " + name + "." + cname);
         }
-        auto d = DatumFromJson(value, c->type, nullptr);
+        bool diff = is_diff && existed && !c->type.IsScalar();
+        auto d = DatumFromJson(value, diff ? DiffType(c->type) : c->type, nullptr);
         if (!d) return std::unexpected(d.error().ToError());
-        row->columns[c->index] = std::move(*d);
+        if (diff) {
+          row->columns[c->index] = ApplyDatumDiff(c->type, row->columns[c->index], *d);
+        } else {
+          row->columns[c->index] = std::move(*d);
+        }
       }
     }
   }

@@ -1,5 +1,7 @@
 #include "ovsdb/datum.h"
 
+#include <map>
+
 #include <algorithm>
 #include <numeric>
 
@@ -313,6 +315,70 @@ DbResult<Datum> DatumFromJson(const json& j, const Type& type, SymbolTable* symt
         (d.is_map ? "map contains duplicate key: " : "set contains duplicate value: ") + Abbrev(j));
   }
   if (auto r = CheckDatum(d, type); !r) return std::unexpected(r.error());
+  return d;
+}
+
+Datum DiffDatum(const Type& type, const Datum& o, const Datum& n) {
+  if (type.IsScalar()) return n;
+  Datum d;
+  d.is_map = type.IsMap();
+  size_t i = 0, j = 0;
+  while (i < o.keys.size() || j < n.keys.size()) {
+    if (j == n.keys.size() || (i < o.keys.size() && o.keys[i] < n.keys[j])) {
+      d.keys.push_back(o.keys[i]);  // removed
+      if (d.is_map) d.values.push_back(o.values[i]);
+      ++i;
+    } else if (i == o.keys.size() || n.keys[j] < o.keys[i]) {
+      d.keys.push_back(n.keys[j]);  // added
+      if (d.is_map) d.values.push_back(n.values[j]);
+      ++j;
+    } else {
+      if (d.is_map && o.values[i] != n.values[j]) {
+        d.keys.push_back(n.keys[j]);  // value changed: the new pair
+        d.values.push_back(n.values[j]);
+      }
+      ++i;
+      ++j;
+    }
+  }
+  return d;
+}
+
+Datum ApplyDatumDiff(const Type& type, const Datum& old_value, const Datum& diff) {
+  if (type.IsScalar()) return diff;
+  // Work on an ordered map so lookups stay valid while elements come and go.
+  std::map<Atom, Atom> pairs;
+  for (size_t i = 0; i < old_value.keys.size(); ++i) {
+    pairs.emplace(old_value.keys[i], type.IsMap() ? old_value.values[i] : Atom());
+  }
+  for (size_t i = 0; i < diff.keys.size(); ++i) {
+    auto it = pairs.find(diff.keys[i]);
+    if (!type.IsMap()) {
+      if (it != pairs.end())
+        pairs.erase(it);
+      else
+        pairs.emplace(diff.keys[i], Atom());
+    } else if (it == pairs.end()) {
+      pairs.emplace(diff.keys[i], diff.values[i]);
+    } else if (it->second == diff.values[i]) {
+      pairs.erase(it);
+    } else {
+      it->second = diff.values[i];
+    }
+  }
+  Datum out;
+  out.is_map = type.IsMap();
+  for (auto& [k, v] : pairs) {
+    out.keys.push_back(k);
+    if (out.is_map) out.values.push_back(v);
+  }
+  return out;
+}
+
+Type DiffType(const Type& type) {
+  Type d = type;
+  d.min = 0;
+  d.max = kUnlimited;
   return d;
 }
 

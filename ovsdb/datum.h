@@ -64,4 +64,13 @@ DbResult<Datum> DatumFromJson(const nlohmann::json& json, const Type& type, Symb
 // Element count and atom constraints of an already-built datum.
 DbResult<void> CheckDatum(const Datum& datum, const Type& type);
 
+// The "diff" form of a change (OVSDB update2 "modify" and diff log records): for a scalar
+// column the new value; for sets the elements added or removed; for maps the pairs added or
+// removed and, for a key whose value changed, the new pair.
+Datum DiffDatum(const Type& type, const Datum& old_value, const Datum& new_value);
+// Applies a diff made by DiffDatum to `old_value`.
+Datum ApplyDatumDiff(const Type& type, const Datum& old_value, const Datum& diff);
+// A diff may hold more elements than the column allows: the type to parse one with.
+Type DiffType(const Type& type);
+
 }  // namespace sluice::db

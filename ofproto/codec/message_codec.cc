@@ -24,7 +24,9 @@ OfpResult<void> ExpectLen(ByteSpan body, size_t want) {
 
 std::string ReadFixedString(Reader& r, size_t n) {
   ByteSpan s = r.Take(n);
-  auto end = std::find(s.begin(), s.end(), uint8_t{0});
+  // The last byte is the terminator even when the sender did not zero it (as Open vSwitch
+  // reads these fields), so decode and encode agree on the longest possible name.
+  auto end = std::find(s.begin(), s.empty() ? s.end() : s.end() - 1, uint8_t{0});
   return std::string(s.begin(), end);
 }
 

@@ -16,43 +16,6 @@ auto Log_() {
 
 Json UuidJson(const Uuid& u) { return Json::array({"uuid", u.ToString()}); }
 
-// Applies an update2 "modify" diff to one column value.
-Datum ApplyDiff(const Type& type, const Datum& old, const Datum& diff) {
-  if (type.IsScalar()) return diff;
-  Datum out = old;
-  for (size_t i = 0; i < diff.keys.size(); ++i) {
-    ptrdiff_t pos = out.Find(diff.keys[i]);
-    if (!type.IsMap()) {
-      if (pos >= 0)
-        out.keys.erase(out.keys.begin() + pos);
-      else
-        out.keys.push_back(diff.keys[i]);
-      continue;
-    }
-    if (pos >= 0) {
-      if (out.values[pos] == diff.values[i]) {
-        out.keys.erase(out.keys.begin() + pos);
-        out.values.erase(out.values.begin() + pos);
-      } else {
-        out.values[pos] = diff.values[i];
-      }
-    } else {
-      out.keys.push_back(diff.keys[i]);
-      out.values.push_back(diff.values[i]);
-    }
-  }
-  out.Sort();
-  return out;
-}
-
-// A "modify" diff may hold more elements than the column allows; parse it as unbounded.
-Type DiffType(const Type& t) {
-  Type d = t;
-  d.min = 0;
-  d.max = kUnlimited;
-  return d;
-}
-
 }  // namespace
 
 const Datum* IdlRow::Get(const std::string& column) const {
@@ -260,7 +223,7 @@ void Idl::ApplyUpdates(const Json& updates, bool initial) {
           auto diff = DatumFromJson(val, DiffType(cs->type), nullptr);
           if (!diff) continue;
           Datum& cur = it->second.columns[col];
-          cur = ApplyDiff(cs->type, cur, *diff);
+          cur = ApplyDatumDiff(cs->type, cur, *diff);
           ch.columns.insert(col);
         }
         changes_.push_back(std::move(ch));

@@ -141,30 +141,8 @@ Json Monitor::Initial(const Database& db) const {
   return out;
 }
 
-Json DatumDiff(const Type& type, const Datum& o, const Datum& n) {
-  if (type.IsScalar()) return n.ToJson();
-  Datum d;
-  d.is_map = type.IsMap();
-  size_t i = 0, j = 0;
-  while (i < o.keys.size() || j < n.keys.size()) {
-    if (j == n.keys.size() || (i < o.keys.size() && o.keys[i] < n.keys[j])) {
-      d.keys.push_back(o.keys[i]);  // removed
-      if (d.is_map) d.values.push_back(o.values[i]);
-      ++i;
-    } else if (i == o.keys.size() || n.keys[j] < o.keys[i]) {
-      d.keys.push_back(n.keys[j]);  // added
-      if (d.is_map) d.values.push_back(n.values[j]);
-      ++j;
-    } else {
-      if (d.is_map && o.values[i] != n.values[j]) {
-        d.keys.push_back(n.keys[j]);  // value changed: the new pair
-        d.values.push_back(n.values[j]);
-      }
-      ++i;
-      ++j;
-    }
-  }
-  return d.ToJson();
+Json DatumDiff(const Type& type, const Datum& old_value, const Datum& new_value) {
+  return DiffDatum(type, old_value, new_value).ToJson();
 }
 
 Json Monitor::Updates(const ChangeSet& changes) const {

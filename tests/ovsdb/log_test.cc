@@ -388,7 +388,8 @@ TEST_F(LogTest, ShouldCompactPolicy) {
   log->SetCompactionPolicy(
       {.min_size = log->Stats().file_size + 1, .min_records = 10, .max_growth = 4.0});
   EXPECT_FALSE(log->ShouldCompact());
-  log->SetCompactionPolicy({.min_size = log->Stats().file_size, .min_records = 10, .max_growth = 4.0});
+  log->SetCompactionPolicy(
+      {.min_size = log->Stats().file_size, .min_records = 10, .max_growth = 4.0});
   EXPECT_TRUE(log->ShouldCompact());
   // A big database that has not grown since its snapshot is not rewritten again and again.
   ASSERT_TRUE(log->Compact(Schema(), json{{"snapshot", std::string(4000, 'y')}}));
