@@ -1,5 +1,6 @@
 #include "ofproto/ofproto.h"
 
+#include "common/clock.h"
 #include "sluice/log.h"
 
 namespace sluice::ofp {
@@ -28,11 +29,162 @@ Ofproto::Ofproto(asio::io_context& io, std::string name, uint64_t datapath_id)
       name_(std::move(name)),
       datapath_id_(datapath_id),
       connmgr_(io, this),
-      created_(std::chrono::steady_clock::now()) {
+      created_(std::chrono::steady_clock::now()),
+      expiry_timer_(io) {
   SetPorts({});
+  ArmExpiry();
 }
 
-Ofproto::~Ofproto() = default;
+Ofproto::~Ofproto() { expiry_timer_.cancel(); }
+
+void Ofproto::ArmExpiry() {
+  // Idle and hard timeouts have one-second granularity in OpenFlow.
+  expiry_timer_.expires_after(std::chrono::milliseconds(250));
+  expiry_timer_.async_wait([this](std::error_code ec) {
+    if (ec) return;
+    Removed(pipeline_.Expire(clock::NowMs()));
+    pipeline_.Purge(pipeline_.version());
+    ArmExpiry();
+  });
+}
+
+void Ofproto::Removed(const std::vector<RemovedRule>& removed) {
+  int64_t now = clock::NowMs();
+  for (const auto& r : removed) {
+    for (const auto& inst : r.rule->instructions) {
+      if (auto* m = std::get_if<InstMeter>(&inst)) meters_.RemoveFlowRef(m->meter_id);
+    }
+    if (!(r.rule->flags & kFlowSendFlowRem)) continue;
+    FlowRemoved fr = r.rule->ToFlowRemoved(r.reason, now);
+    uint32_t bit = 1u << static_cast<uint8_t>(r.reason);
+    for (auto& c : connmgr_.Connections()) {
+      // Async masks: [0] applies to master/equal, [1] to slave (OpenFlow 1.3 §7.3.10).
+      size_t i = c->role == ControllerRole::kSlave ? 1 : 0;
+      if (c->async.flow_removed_mask[i] & bit) c->Send(Message{c->version(), c->NextXid(), fr});
+    }
+  }
+}
+
+std::optional<OfpError> Ofproto::ValidateActions(const ActionList& actions) const {
+  for (const auto& a : actions) {
+    if (auto* out = std::get_if<ActOutput>(&a)) {
+      uint32_t p = out->port;
+      bool reserved = p == kPortInPort || p == kPortNormal || p == kPortFlood || p == kPortAll ||
+                      p == kPortController || p == kPortLocal;
+      bool known = std::any_of(ports_.begin(), ports_.end(),
+                               [p](const OfPort& op) { return op.desc.port_no == p; });
+      if (!reserved && !known && p > kPortMax) {
+        return OfpError{OfpErr::kBadActionBadOutPort, "invalid output port"};
+      }
+    } else if (auto* g = std::get_if<ActGroup>(&a)) {
+      if (!groups_.Contains(g->group_id)) {
+        return OfpError{OfpErr::kBadActionBadOutGroup, "no such group"};
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<OfpError> Ofproto::ValidateInstructions(const InstructionList& insts) const {
+  for (const auto& inst : insts) {
+    std::optional<OfpError> e;
+    if (auto* w = std::get_if<InstWriteActions>(&inst)) e = ValidateActions(w->actions);
+    if (auto* a = std::get_if<InstApplyActions>(&inst)) e = ValidateActions(a->actions);
+    if (auto* m = std::get_if<InstMeter>(&inst); m && !meters_.Contains(m->meter_id)) {
+      e = OfpError{OfpErr::kMeterModUnknownMeter, "no such meter"};
+    }
+    if (e) return e;
+  }
+  return std::nullopt;
+}
+
+void Ofproto::HandleFlowMod(OfConnection& conn, const Message&, const FlowMod& fm, ByteSpan raw) {
+  if (fm.command == FlowModCommand::kAdd || fm.command == FlowModCommand::kModify ||
+      fm.command == FlowModCommand::kModifyStrict) {
+    if (auto e = ValidateInstructions(fm.instructions)) {
+      conn.SendError(*e, raw);
+      return;
+    }
+  }
+  if (fm.buffer_id != kNoBuffer) {
+    // No packets are buffered by this switch (n_buffers is 0 in the features reply).
+    conn.SendError(OfpError{OfpErr::kBadRequestBufferUnknown, "switch does not buffer packets"},
+                   raw);
+    return;
+  }
+  auto removed = pipeline_.ApplyFlowMod(fm, clock::NowMs());
+  if (!removed) {
+    conn.SendError(removed.error(), raw);
+    return;
+  }
+  if (fm.command == FlowModCommand::kAdd) {
+    for (const auto& inst : fm.instructions) {
+      if (auto* m = std::get_if<InstMeter>(&inst)) meters_.AddFlowRef(m->meter_id);
+    }
+  }
+  Removed(*removed);
+}
+
+void Ofproto::HandleGroupMod(OfConnection& conn, const GroupMod& gm, ByteSpan raw) {
+  for (const auto& b : gm.buckets) {
+    if (auto e = ValidateActions(b.actions); e && e->err != OfpErr::kBadActionBadOutGroup) {
+      conn.SendError(*e, raw);
+      return;
+    }
+  }
+  auto out = groups_.Apply(gm);
+  if (!out) {
+    conn.SendError(out.error(), raw);
+    return;
+  }
+  // Deleting a group deletes the flows that forward to it (OpenFlow 1.3 §6.5).
+  for (uint32_t id : out->deleted) {
+    FlowMod del;
+    del.command = FlowModCommand::kDelete;
+    del.table_id = kTableAll;
+    del.out_group = id;
+    auto removed = pipeline_.ApplyFlowMod(del, clock::NowMs());
+    if (removed) {
+      std::vector<RemovedRule> r = *removed;
+      for (auto& x : r) x.reason = FlowRemovedReason::kGroupDelete;
+      Removed(r);
+    }
+  }
+}
+
+void Ofproto::HandleMeterMod(OfConnection& conn, const MeterMod& mm, ByteSpan raw) {
+  auto out = meters_.Apply(mm);
+  if (!out) {
+    conn.SendError(out.error(), raw);
+    return;
+  }
+  // Flows that use a deleted meter go with it (OpenFlow 1.3 §6.6).
+  if (out->deleted.empty()) return;
+  std::vector<RulePtr> victims;
+  std::vector<RemovedRule> all;
+  for (uint32_t id : out->deleted) {
+    FlowStatsFilter f;
+    auto stats = pipeline_.FlowStatsQuery(f, clock::NowMs());
+    if (!stats) continue;
+    for (const auto& fs : stats->entries) {
+      bool uses = false;
+      for (const auto& inst : fs.instructions) {
+        if (auto* m = std::get_if<InstMeter>(&inst); m && m->meter_id == id) uses = true;
+      }
+      if (!uses) continue;
+      FlowMod del;
+      del.command = FlowModCommand::kDeleteStrict;
+      del.table_id = fs.table_id;
+      del.priority = fs.priority;
+      del.match = fs.match;
+      del.cookie = fs.cookie;
+      del.cookie_mask = ~uint64_t{0};
+      auto removed = pipeline_.ApplyFlowMod(del, clock::NowMs());
+      if (removed) all.insert(all.end(), removed->begin(), removed->end());
+    }
+  }
+  Removed(all);
+}
 
 void Ofproto::SetPorts(std::vector<OfPort> ports) {
   bool has_local = false;
@@ -102,6 +254,12 @@ void Ofproto::OnMessage(OfConnection& conn, Message msg, ByteSpan raw) {
     conn.async = *sa;
   } else if (auto* mp = std::get_if<MultipartRequest>(&b)) {
     HandleMultipart(conn, msg, *mp, raw);
+  } else if (auto* fm = std::get_if<FlowMod>(&b)) {
+    HandleFlowMod(conn, msg, *fm, raw);
+  } else if (auto* gm = std::get_if<GroupMod>(&b)) {
+    HandleGroupMod(conn, *gm, raw);
+  } else if (auto* mm = std::get_if<MeterMod>(&b)) {
+    HandleMeterMod(conn, *mm, raw);
   } else if (std::holds_alternative<ErrorMsg>(b) || std::holds_alternative<ExperimenterMsg>(b)) {
     // Errors from the peer are logged; experimenter messages are not supported.
     if (std::holds_alternative<ExperimenterMsg>(b)) {
@@ -110,7 +268,7 @@ void Ofproto::OnMessage(OfConnection& conn, Message msg, ByteSpan raw) {
       Log()->info("{}: {} sent an error", name_, conn.peer());
     }
   } else {
-    // Flow, group, meter, port and table modifications and packet-out need the pipeline.
+    // Packet-out, port-mod and table-mod need the datapath translation layer.
     conn.SendError(OfpError{OfpErr::kBadRequestBadType,
                             "this message type is not implemented by this switch yet"},
                    raw);
@@ -184,6 +342,34 @@ void Ofproto::HandleMultipart(OfConnection& conn, const Message& msg, const Mult
       return;
     }
     reply.body = r;
+  } else if (auto* fs = std::get_if<FlowStatsRequest>(&req.body)) {
+    auto r = pipeline_.FlowStatsQuery(*fs, clock::NowMs());
+    if (!r) {
+      conn.SendError(r.error(), raw);
+      return;
+    }
+    reply.body = std::move(*r);
+  } else if (auto* ag = std::get_if<AggregateRequest>(&req.body)) {
+    auto r = pipeline_.AggregateQuery(*ag);
+    if (!r) {
+      conn.SendError(r.error(), raw);
+      return;
+    }
+    reply.body = *r;
+  } else if (std::holds_alternative<TableStatsRequest>(req.body)) {
+    reply.body = pipeline_.TableStatsQuery();
+  } else if (auto* gs = std::get_if<GroupStatsRequest>(&req.body)) {
+    reply.body = groups_.Stats(gs->group_id);
+  } else if (std::holds_alternative<GroupDescRequest>(req.body)) {
+    reply.body = groups_.Desc();
+  } else if (std::holds_alternative<GroupFeaturesRequest>(req.body)) {
+    reply.body = groups_.Features();
+  } else if (auto* ms = std::get_if<MeterStatsRequest>(&req.body)) {
+    reply.body = meters_.Stats(ms->meter_id);
+  } else if (auto* mc = std::get_if<MeterConfigRequest>(&req.body)) {
+    reply.body = meters_.Config(mc->meter_id);
+  } else if (std::holds_alternative<MeterFeaturesRequest>(req.body)) {
+    reply.body = meters_.Features();
   } else {
     conn.SendError(OfpError{OfpErr::kBadRequestBadMultipart,
                             "this statistics type is not implemented by this switch yet"},
