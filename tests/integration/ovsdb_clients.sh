@@ -50,6 +50,10 @@ run_suite() {
   $V clear Port p2 tag || fail "clear"
   if $V add-br br0 2>"$SL_TMP/err"; then fail "duplicate add-br succeeded"; fi
   grep -q "already exists" "$SL_TMP/err" || fail "duplicate add-br message: $(cat $SL_TMP/err)"
+  q=$($V create Queue other_config:min-rate=1000) || fail "create"
+  $V list Queue "$q" | grep -q "min-rate" || fail "created row"
+  $V destroy Queue "$q" || fail "destroy"
+  if $V list Queue "$q" 2>/dev/null; then fail "destroy left the row"; fi
   $V add-br br1 || fail "add-br br1"
   $V del-br br1 || fail "del-br"
   $V list Port | grep -c '^_uuid' | grep -qx 3 || fail "del-br did not remove br1's port (GC)"
