@@ -616,4 +616,19 @@ Result<void> OvsdbServer::CompactAll() {
   return {};
 }
 
+void RegisterOvsdbServerCommands(UnixctlServer& unixctl, OvsdbServer& server) {
+  using Args = UnixctlServer::Args;
+  unixctl.Register("ovsdb-server/compact", "[DB]", 0, 1,
+                   [&server](const Args&) -> Result<std::string> {
+                     if (auto r = server.CompactAll(); !r) return std::unexpected(r.error());
+                     return std::string();
+                   });
+  unixctl.Register("ovsdb-server/list-dbs", "", 0, 0,
+                   [&server](const Args&) -> Result<std::string> {
+                     std::string out;
+                     for (const auto& n : server.DatabaseNames()) out += n + "\n";
+                     return out;
+                   });
+}
+
 }  // namespace sluice::db

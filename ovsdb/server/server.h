@@ -15,6 +15,7 @@
 #include <asio.hpp>
 
 #include "common/jsonrpc.h"
+#include "common/unixctl.h"
 #include "ovsdb/database.h"
 #include "ovsdb/server/monitor.h"
 #include "ovsdb/storage/log.h"
@@ -101,5 +102,8 @@ class OvsdbServer {
   asio::steady_timer coalesce_timer_;
   bool coalesce_armed_ = false;
 };
+
+// unixctl ovsdb-server/compact and ovsdb-server/list-dbs, for every process that serves `server`.
+void RegisterOvsdbServerCommands(UnixctlServer& unixctl, OvsdbServer& server);
 
 }  // namespace sluice::db

@@ -176,18 +176,7 @@ int main(int argc, char** argv) {
         "table":"Open_vSwitch","row":{}},{"op":"comment","comment":"sluice-switchd: init"}])"));
     if (!out.committed) logger->warn("could not initialise the database: {}", out.reply.dump());
   }
-  using Args = sluice::UnixctlServer::Args;
-  unixctl.Register("ovsdb-server/compact", "", 0, 1,
-                   [&](const Args&) -> sluice::Result<std::string> {
-                     if (auto r = ovsdb.CompactAll(); !r) return std::unexpected(r.error());
-                     return std::string();
-                   });
-  unixctl.Register("ovsdb-server/list-dbs", "", 0, 0,
-                   [&](const Args&) -> sluice::Result<std::string> {
-                     std::string out;
-                     for (const auto& n : ovsdb.DatabaseNames()) out += n + "\n";
-                     return out;
-                   });
+  sluice::db::RegisterOvsdbServerCommands(unixctl, ovsdb);
 
   if (auto r = unixctl.Listen(o.unixctl); !r) {
     logger->error("{}", r.error().message);

@@ -73,18 +73,7 @@ int main(int argc, char** argv) {
   }
   sluice::UnixctlServer unixctl(io);
   sluice::RegisterCommonCommands(unixctl, io, "sluice-ovsdb-server");
-  using Args = sluice::UnixctlServer::Args;
-  unixctl.Register("ovsdb-server/compact", "[DB]", 0, 1,
-                   [&](const Args&) -> sluice::Result<std::string> {
-                     if (auto r = server.CompactAll(); !r) return std::unexpected(r.error());
-                     return std::string();
-                   });
-  unixctl.Register("ovsdb-server/list-dbs", "", 0, 0,
-                   [&](const Args&) -> sluice::Result<std::string> {
-                     std::string out;
-                     for (const auto& n : server.DatabaseNames()) out += n + "\n";
-                     return out;
-                   });
+  sluice::db::RegisterOvsdbServerCommands(unixctl, server);
   if (auto r = unixctl.Listen(unixctl_path); !r) {
     logger->error("{}", r.error().message);
     return 1;
