@@ -344,8 +344,8 @@ void RegisterDpctlCommands(UnixctlServer& server, Datapath& dp) {
           line("packets received", std::to_string(s.packets));
           line("emc hits", std::to_string(s.emc_hits));
           line("megaflow hits", std::to_string(s.megaflow_hits));
-          line("miss with success upcall", std::to_string(s.upcalls));
-          line("miss with failed upcall", std::to_string(s.lost));
+          line("misses queued to the handler", std::to_string(s.upcalls));
+          line("misses not queued (lost)", std::to_string(s.lost));
           line("misses", std::to_string(s.misses));
           line("lost upcalls", std::to_string(s.lost));
           line("dropped by actions", std::to_string(s.dropped));
