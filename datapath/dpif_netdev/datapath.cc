@@ -86,14 +86,7 @@ Datapath::~Datapath() {
   if (handler_thread_.joinable()) handler_thread_.join();
   for (auto& p : pmds_) p->Stop();
   // No reader is left: free flows and ports directly.
-  {
-    std::lock_guard lk(mu_);
-    for (auto& p : pmds_) {
-      std::vector<Megaflow*> all;
-      p->dpcls().ForEach([&](Megaflow* f) { all.push_back(f); });
-      for (Megaflow* f : all) p->dpcls().Remove(f);
-    }
-  }
+  FlowFlush();
   reclaimer_.Synchronize();
   pmds_.clear();
   for (auto& p : ports_) {
@@ -323,9 +316,8 @@ size_t Datapath::FlowCount() const {
 }
 
 void Datapath::Execute(rte_mbuf* packet, ActionView actions) {
-  std::lock_guard lk(exec_mu_);
-  // The port table cannot be reclaimed while we hold it: reclamation of port tables happens
-  // only through the reclaimer, and non-PMD users take the writer lock around table use.
+  // Holding the writer lock keeps the port table current (and so unreclaimed) while we use it,
+  // and serialises callers on the shared tx queue.
   std::lock_guard wl(mu_);
   uint64_t drops = 0;
   ControlSink sink(*this, ports_pub_.load(std::memory_order_acquire),

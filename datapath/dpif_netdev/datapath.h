@@ -173,7 +173,6 @@ class Datapath {
   std::atomic<UpcallHandler*> handler_{nullptr};
   uint64_t next_flow_id_ = 1;
   DatapathCounters counters_;
-  std::mutex exec_mu_;  // serialises Execute() from non-PMD threads
   std::atomic<bool> stop_{false};
   std::thread handler_thread_;
 };

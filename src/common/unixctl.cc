@@ -2,135 +2,73 @@
 
 #include <unistd.h>
 
-#include <array>
 #include <cstdio>
-#include <deque>
 
-#include <nlohmann/json.hpp>
-
-#include "common/json_stream.h"
 #include "sluice/log.h"
 
 namespace sluice {
 
 using json = nlohmann::json;
-using asio::local::stream_protocol;
 
-class UnixctlServer::Conn : public std::enable_shared_from_this<UnixctlServer::Conn> {
- public:
-  Conn(UnixctlServer* server, stream_protocol::socket sock)
-      : server_(server), sock_(std::move(sock)), splitter_(1 << 20) {}
-
-  void Start() { Read(); }
-
- private:
-  void Read() {
-    auto self = shared_from_this();
-    sock_.async_read_some(asio::buffer(buf_), [this, self](std::error_code ec, size_t n) {
-      if (ec) return;
-      if (!splitter_.Feed(std::string_view(buf_.data(), n))) {
-        SendRaw(json{{"id", nullptr}, {"result", nullptr}, {"error", "message too long"}});
-        closing_ = true;
+// One request: reply with the command's text, or an error string (Open vSwitch's unixctl
+// replies carry plain strings in both members).
+void UnixctlServer::Handle(const std::shared_ptr<JsonRpcConnection>& conn, json req) {
+  json id = req.contains("id") ? req["id"] : json(nullptr);
+  auto reply_error = [&](const std::string& e) {
+    conn->Send(json{{"id", id}, {"result", nullptr}, {"error", e}});
+  };
+  if (!req.contains("method") || !req["method"].is_string()) {
+    reply_error("request has no method");
+    return;
+  }
+  std::string method = req["method"];
+  Args args;
+  if (req.contains("params")) {
+    if (!req["params"].is_array()) {
+      reply_error("\"params\" must be an array");
+      return;
+    }
+    for (const auto& p : req["params"]) {
+      if (!p.is_string()) {
+        reply_error("\"params\" must be an array of strings");
         return;
       }
-      while (auto msg = splitter_.Next()) Handle(*msg);
-      if (splitter_.garbage()) {
-        SendRaw(json{{"id", nullptr}, {"result", nullptr}, {"error", "syntax error"}});
-        closing_ = true;
-        return;
-      }
-      Read();
-    });
+      args.push_back(p.get<std::string>());
+    }
   }
-
-  void Handle(const std::string& text) {
-    json req = json::parse(text, nullptr, false);
-    if (req.is_discarded() || !req.is_object()) {
-      SendRaw(json{{"id", nullptr}, {"result", nullptr}, {"error", "invalid JSON-RPC request"}});
-      return;
-    }
-    json id = req.contains("id") ? req["id"] : json(nullptr);
-    auto reply_error = [&](const std::string& e) {
-      SendRaw(json{{"id", id}, {"result", nullptr}, {"error", e}});
-    };
-    if (!req.contains("method") || !req["method"].is_string()) {
-      reply_error("request has no method");
-      return;
-    }
-    std::string method = req["method"];
-    Args args;
-    if (req.contains("params")) {
-      if (!req["params"].is_array()) {
-        reply_error("\"params\" must be an array");
-        return;
-      }
-      for (const auto& p : req["params"]) {
-        if (!p.is_string()) {
-          reply_error("\"params\" must be an array of strings");
-          return;
-        }
-        args.push_back(p.get<std::string>());
-      }
-    }
-    if (method == "list-commands") {
-      SendRaw(json{{"id", id}, {"result", server_->ListCommands()}, {"error", nullptr}});
-      return;
-    }
-    auto it = server_->commands_.find(method);
-    if (it == server_->commands_.end()) {
-      reply_error(
-          "\"" + method +
-          "\" is not a valid command (use \"list-commands\" to see a list of valid commands)");
-      return;
-    }
-    const Command& cmd = it->second;
-    int n = static_cast<int>(args.size());
-    if (n < cmd.min_args) {
-      reply_error("\"" + method + "\" command requires at least " + std::to_string(cmd.min_args) +
-                  " arguments");
-      return;
-    }
-    if (n > cmd.max_args) {
-      reply_error("\"" + method + "\" command takes at most " + std::to_string(cmd.max_args) +
-                  " arguments");
-      return;
-    }
-    auto self = shared_from_this();
-    cmd.handler(args, [self, id](Result<std::string> r) {
-      if (r) {
-        self->SendRaw(json{{"id", id}, {"result", *r}, {"error", nullptr}});
-      } else {
-        std::string msg = r.error().message;
-        if (msg.empty() || msg.back() != '\n') msg += '\n';
-        self->SendRaw(json{{"id", id}, {"result", nullptr}, {"error", msg}});
-      }
-    });
+  if (method == "list-commands") {
+    conn->Send(json{{"id", id}, {"result", ListCommands()}, {"error", nullptr}});
+    return;
   }
-
-  void SendRaw(const json& j) {
-    out_.push_back(j.dump(-1, ' ', false, json::error_handler_t::replace));
-    if (out_.size() == 1) Write();
+  auto it = commands_.find(method);
+  if (it == commands_.end()) {
+    reply_error(
+        "\"" + method +
+        "\" is not a valid command (use \"list-commands\" to see a list of valid commands)");
+    return;
   }
-
-  void Write() {
-    auto self = shared_from_this();
-    asio::async_write(sock_, asio::buffer(out_.front()), [this, self](std::error_code ec, size_t) {
-      if (ec) return;
-      out_.pop_front();
-      if (!out_.empty())
-        Write();
-      else if (closing_)
-        sock_.close();
-    });
+  const Command& cmd = it->second;
+  int n = static_cast<int>(args.size());
+  if (n < cmd.min_args) {
+    reply_error("\"" + method + "\" command requires at least " + std::to_string(cmd.min_args) +
+                " arguments");
+    return;
   }
-
-  UnixctlServer* server_;
-  stream_protocol::socket sock_;
-  std::array<char, 16384> buf_;
-  JsonStreamSplitter splitter_;
-  std::deque<std::string> out_;
-  bool closing_ = false;
-};
+  if (n > cmd.max_args) {
+    reply_error("\"" + method + "\" command takes at most " + std::to_string(cmd.max_args) +
+                " arguments");
+    return;
+  }
+  cmd.handler(args, [conn, id](Result<std::string> r) {
+    if (r) {
+      conn->Send(json{{"id", id}, {"result", *r}, {"error", nullptr}});
+    } else {
+      std::string msg = r.error().message;
+      if (msg.empty() || msg.back() != '\n') msg += '\n';
+      conn->Send(json{{"id", id}, {"result", nullptr}, {"error", msg}});
+    }
+  });
+}
 
 UnixctlServer::UnixctlServer(asio::io_context& io) : io_(io) {}
 
@@ -164,34 +102,42 @@ std::string UnixctlServer::ListCommands() const {
 }
 
 Result<void> UnixctlServer::Listen(const std::string& path) {
-  ::unlink(path.c_str());
-  std::error_code ec;
-  auto acc = std::make_unique<stream_protocol::acceptor>(io_);
-  acc->open(stream_protocol(), ec);
-  if (!ec) acc->bind(stream_protocol::endpoint(path), ec);
-  if (!ec) acc->listen(64, ec);
-  if (ec) return MakeError(Errc::kIo, "unixctl: cannot listen on " + path + ": " + ec.message());
-  acceptor_ = std::move(acc);
+  auto l = JsonRpcListener::Listen(io_, "punix:" + path, [this](StreamSocket sock, std::string) {
+    JsonRpcLimits limits;
+    limits.max_message = 1 << 20;
+    auto conn = JsonRpcConnection::Create(std::move(sock), limits, "unixctl");
+    conns_.insert(conn);
+    conn->OnMessage(
+        [this, weak = std::weak_ptr<JsonRpcConnection>(conn)](JsonRpcConnection&, json msg) {
+          if (auto c = weak.lock()) Handle(c, std::move(msg));
+        });
+    conn->OnClose([this, raw = conn.get()](JsonRpcConnection&, const std::string&) {
+      // Deferred: we are inside the connection's own callback.
+      asio::post(io_, [this, raw] {
+        for (auto it = conns_.begin(); it != conns_.end(); ++it) {
+          if (it->get() == raw) {
+            conns_.erase(it);
+            break;
+          }
+        }
+      });
+    });
+    conn->Start();
+  });
+  if (!l)
+    return MakeError(Errc::kIo, "unixctl: cannot listen on " + path + ": " + l.error().message);
+  listener_ = std::move(*l);
   path_ = path;
-  Accept();
   return {};
 }
 
-void UnixctlServer::Accept() {
-  acceptor_->async_accept([this](std::error_code ec, stream_protocol::socket sock) {
-    if (ec) return;  // closed
-    std::make_shared<Conn>(this, std::move(sock))->Start();
-    Accept();
-  });
-}
-
 void UnixctlServer::Close() {
-  if (acceptor_) {
-    std::error_code ec;
-    acceptor_->close(ec);
-    acceptor_.reset();
-    ::unlink(path_.c_str());
+  listener_.reset();  // closes the socket and removes its file
+  for (const auto& c : conns_) {
+    c->OnClose(nullptr);
+    c->Close();
   }
+  conns_.clear();
 }
 
 void RegisterCommonCommands(UnixctlServer& server, asio::io_context& io,

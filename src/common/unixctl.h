@@ -7,10 +7,13 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include <asio.hpp>
+
+#include "common/jsonrpc.h"
 
 #include "sluice/result.h"
 
@@ -44,15 +47,14 @@ class UnixctlServer {
     int max_args;
     AsyncHandler handler;
   };
-  class Conn;
-  void Accept();
+  void Handle(const std::shared_ptr<JsonRpcConnection>& conn, nlohmann::json req);
   std::string ListCommands() const;
 
   asio::io_context& io_;
-  std::unique_ptr<asio::local::stream_protocol::acceptor> acceptor_;
+  std::unique_ptr<JsonRpcListener> listener_;
+  std::set<std::shared_ptr<JsonRpcConnection>> conns_;
   std::map<std::string, Command> commands_;
   std::string path_;
-  friend class Conn;
 };
 
 // version, exit, vlog/list, vlog/set, vlog/reopen: what every Sluice daemon answers.

@@ -212,7 +212,6 @@ void RegisterDpctlCommands(UnixctlServer& server, Datapath& dp) {
   server.Register("dpctl/add-if", "[DP] IFACE[,type=TYPE][,OPTION=VALUE]...", 1, 8,
                   [&dp](const Args& a) -> Result<std::string> {
                     Parsed p = ParseArgs(a, 64);
-                    if (!p.pos.empty() && IsDpName(p.pos[0])) p.pos.erase(p.pos.begin());
                     if (p.pos.empty()) return MakeError(Errc::kInvalid, "missing interface");
                     std::string out;
                     for (const auto& spec_text : p.pos) {
@@ -234,7 +233,6 @@ void RegisterDpctlCommands(UnixctlServer& server, Datapath& dp) {
   server.Register("dpctl/del-if", "[DP] IFACE...", 1, 8,
                   [&dp](const Args& a) -> Result<std::string> {
                     Parsed p = ParseArgs(a, 64);
-                    if (!p.pos.empty() && IsDpName(p.pos[0])) p.pos.erase(p.pos.begin());
                     for (const auto& name : p.pos) {
                       auto no = dp.PortNumber(name);
                       if (!no) return MakeError(Errc::kNotFound, "no port named " + name);
