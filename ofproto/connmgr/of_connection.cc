@@ -36,6 +36,7 @@ OfConnection::OfConnection(asio::io_context& io, StreamSocket sock, std::string 
       peer_(std::move(peer)),
       handler_(handler),
       opts_(opts),
+      writer_(sock_, [this](std::error_code ec) { Close(ec.message()); }),
       probe_timer_(io) {
   async = DefaultAsyncConfig();
 }
@@ -132,32 +133,13 @@ void OfConnection::Send(const Message& msg) {
     return;
   }
   ++tx_messages;
-  out_.push_back(std::move(*bytes));
-  if (!writing_) Write();
+  writer_.Write(std::string(bytes->begin(), bytes->end()), shared_from_this());
 }
 
 void OfConnection::SendError(const OfpError& err, ByteSpan offending) {
   ++errors_sent;
   Log()->debug("{}: sending error {}: {}", peer_, OfpErrName(err.err), err.detail);
   Send(MakeErrorReply(err, offending, version_ ? version_ : kOfp13));
-}
-
-void OfConnection::Write() {
-  if (out_.empty() || closed_) {
-    writing_ = false;
-    return;
-  }
-  writing_ = true;
-  auto self = shared_from_this();
-  asio::async_write(sock_, asio::buffer(out_.front()), [this, self](std::error_code ec, size_t) {
-    if (closed_) return;
-    if (ec) {
-      Close(ec.message());
-      return;
-    }
-    out_.pop_front();
-    Write();
-  });
 }
 
 void OfConnection::ArmProbe() {
@@ -184,18 +166,12 @@ void OfConnection::ArmProbe() {
 void OfConnection::Close(const std::string& reason) {
   if (closed_) return;
   // Flush queued output (best effort) so a final error reaches the peer.
+  writer_.FlushAndClear();
   std::error_code ec;
-  if (!out_.empty()) {
-    sock_.non_blocking(true, ec);
-    for (const auto& b : out_) {
-      if (asio::write(sock_, asio::buffer(b), ec) != b.size() || ec) break;
-    }
-  }
   closed_ = true;
   probe_timer_.cancel();
   sock_.shutdown(asio::socket_base::shutdown_both, ec);
   sock_.close(ec);
-  out_.clear();
   Log()->info("{}: disconnected ({})", peer_, reason);
   if (version_) handler_->OnDisconnected(*this);
   auto fn = std::move(on_closed_);

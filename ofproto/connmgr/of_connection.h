@@ -13,6 +13,7 @@
 #include <asio.hpp>
 
 #include "common/jsonrpc.h"
+#include "common/stream_writer.h"
 #include "ofproto/codec/header.h"
 #include "ofproto/codec/messages.h"
 
@@ -65,7 +66,6 @@ class OfConnection : public std::enable_shared_from_this<OfConnection> {
   OfConnection(asio::io_context& io, StreamSocket sock, std::string peer, OfHandler* handler,
                ConnOptions opts);
   void Read();
-  void Write();
   void Handle(ByteSpan raw);
   void ArmProbe();
 
@@ -76,8 +76,7 @@ class OfConnection : public std::enable_shared_from_this<OfConnection> {
   ConnOptions opts_;
   MessageSplitter splitter_;
   std::array<uint8_t, 65536> buf_;
-  std::deque<Bytes> out_;
-  bool writing_ = false;
+  StreamWriter writer_;
   bool closed_ = false;
   uint8_t version_ = 0;
   uint32_t next_xid_ = 1;

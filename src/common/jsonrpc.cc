@@ -27,7 +27,8 @@ JsonRpcConnection::JsonRpcConnection(StreamSocket sock, JsonRpcLimits limits, st
     : sock_(std::move(sock)),
       limits_(limits),
       peer_(std::move(peer)),
-      splitter_(limits.max_message) {}
+      splitter_(limits.max_message),
+      writer_(sock_, [this](std::error_code ec) { Close(ec.message()); }) {}
 
 JsonRpcConnection::~JsonRpcConnection() = default;
 
@@ -94,16 +95,12 @@ void JsonRpcConnection::Dispatch(std::string text) {
 
 void JsonRpcConnection::Send(const Json& msg) {
   if (closed_) return;
-  std::string text = msg.dump(-1, ' ', false, Json::error_handler_t::replace);
-  backlog_ += text.size();
-  out_.push_back(std::move(text));
-  if (backlog_ > limits_.max_backlog) {
-    Log()->warn("{}: output backlog {} bytes exceeds {}, closing", peer_, backlog_,
+  writer_.Write(msg.dump(-1, ' ', false, Json::error_handler_t::replace), shared_from_this());
+  if (writer_.backlog() > limits_.max_backlog) {
+    Log()->warn("{}: output backlog {} bytes exceeds {}, closing", peer_, writer_.backlog(),
                 limits_.max_backlog);
     Close("output backlog exceeded");
-    return;
   }
-  if (!writing_) Write();
 }
 
 void JsonRpcConnection::SendReply(const Json& id, Json result) {
@@ -125,40 +122,14 @@ void JsonRpcConnection::Request(const std::string& method, Json params,
   Send(Json{{"id", id}, {"method", method}, {"params", std::move(params)}});
 }
 
-void JsonRpcConnection::Write() {
-  if (out_.empty() || closed_) {
-    writing_ = false;
-    return;
-  }
-  writing_ = true;
-  auto self = shared_from_this();
-  asio::async_write(sock_, asio::buffer(out_.front()), [this, self](std::error_code ec, size_t) {
-    if (closed_) return;
-    if (ec) {
-      Close(ec.message());
-      return;
-    }
-    backlog_ -= out_.front().size();
-    out_.pop_front();
-    Write();
-  });
-}
-
 void JsonRpcConnection::Close(const std::string& reason) {
   if (closed_) return;
   closed_ = true;
-  std::error_code ec;
   // Flush what is queued (best effort, non-blocking) so a final error reply gets out.
-  if (!out_.empty()) {
-    sock_.non_blocking(true, ec);
-    for (const auto& s : out_) {
-      if (asio::write(sock_, asio::buffer(s), ec) != s.size() || ec) break;
-    }
-  }
+  writer_.FlushAndClear();
+  std::error_code ec;
   sock_.shutdown(asio::socket_base::shutdown_both, ec);
   sock_.close(ec);
-  out_.clear();
-  backlog_ = 0;
   pending_.clear();
   auto fn = std::move(on_close_);
   on_close_ = nullptr;

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/json_stream.h"
+#include "common/stream_writer.h"
 #include "sluice/result.h"
 
 namespace sluice {
@@ -50,13 +51,12 @@ class JsonRpcConnection : public std::enable_shared_from_this<JsonRpcConnection>
 
   void Close(const std::string& reason = "closed by local side");
   bool closed() const { return closed_; }
-  size_t backlog_bytes() const { return backlog_; }
+  size_t backlog_bytes() const { return writer_.backlog(); }
   const std::string& peer() const { return peer_; }
 
  private:
   JsonRpcConnection(StreamSocket sock, JsonRpcLimits limits, std::string peer);
   void Read();
-  void Write();
   void Dispatch(std::string text);
 
   StreamSocket sock_;
@@ -64,9 +64,7 @@ class JsonRpcConnection : public std::enable_shared_from_this<JsonRpcConnection>
   std::string peer_;
   JsonStreamSplitter splitter_;
   std::array<char, 65536> buf_;
-  std::deque<std::string> out_;
-  size_t backlog_ = 0;
-  bool writing_ = false;
+  StreamWriter writer_;
   bool closed_ = false;
   bool started_ = false;
   uint64_t next_id_ = 1;
