@@ -141,10 +141,6 @@ Json Monitor::Initial(const Database& db) const {
   return out;
 }
 
-Json DatumDiff(const Type& type, const Datum& old_value, const Datum& new_value) {
-  return DiffDatum(type, old_value, new_value).ToJson();
-}
-
 Json Monitor::Updates(const ChangeSet& changes) const {
   Json out = Json::object();
   for (const auto& [name, tm] : tables_) {
@@ -182,7 +178,8 @@ Json Monitor::Updates(const ChangeSet& changes) const {
           Json diff = Json::object();
           for (size_t c : changed) {
             const ColumnSchema& col = tm.table->columns[c];
-            diff[col.name] = DatumDiff(col.type, ch.old_row->columns[c], ch.new_row->columns[c]);
+            diff[col.name] =
+                DiffDatum(col.type, ch.old_row->columns[c], ch.new_row->columns[c]).ToJson();
           }
           rows[key] = Json{{"modify", std::move(diff)}};
         }

@@ -47,7 +47,4 @@ class Monitor {
   std::map<std::string, TableMonitor> tables_;
 };
 
-// The update2 "modify" diff of one column between two values (RFC-style set/map delta).
-nlohmann::json DatumDiff(const Type& type, const Datum& old_value, const Datum& new_value);
-
 }  // namespace sluice::db
