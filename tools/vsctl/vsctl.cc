@@ -969,10 +969,6 @@ Res<void> CmdDelPort(Ctx& c, Cache& cache) {
         return Fail("bridge " + br->name + " does not have a port " + target +
                     " (although its child bridge " + vp->bridge->name + " does)");
       }
-      if (br->parent && vp->bridge == br->parent) {
-        return Fail("bridge " + br->name + " does not have a port " + target +
-                    " (although its parent bridge " + br->parent->name + " does)");
-      }
       return Fail("bridge " + br->name + " does not have a port " + target);
     }
   }
