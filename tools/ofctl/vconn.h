@@ -1,0 +1,59 @@
+// sluice-ofctl's blocking OpenFlow client connection: connect (unix:/tcp:/bridge name), HELLO
+// negotiation, request/reply transactions with multipart reassembly, echo answering.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ofproto/codec/messages.h"
+#include "sluice/result.h"
+
+namespace sluice::ofctl {
+
+// "br0" -> unix:<rundir>/br0.mgmt; "unix:PATH", "tcp:IP:PORT" as given; a path with a '/'
+// -> unix:PATH.
+std::string ResolveTarget(const std::string& target, const std::string& rundir);
+
+class Vconn {
+ public:
+  ~Vconn();
+  Vconn(const Vconn&) = delete;
+  Vconn& operator=(const Vconn&) = delete;
+
+  // Connects and negotiates `version` (the only one offered). timeout_s 0: no timeout.
+  static Result<std::unique_ptr<Vconn>> Open(const std::string& name, uint8_t version,
+                                             int timeout_s);
+
+  const std::string& name() const { return name_; }
+  uint8_t version() const { return version_; }
+  uint32_t NextXid() { return next_xid_++; }
+
+  Result<void> Send(const ofp::Message& msg);
+  Result<void> SendRaw(const ofp::Bytes& bytes);
+  // The next message from the switch (echo requests are answered and skipped). `raw`, if
+  // given, receives its bytes. A message that does not decode is returned as an error whose
+  // text is the formatted raw message.
+  Result<ofp::Message> Recv(ofp::Bytes* raw = nullptr);
+
+  // Sends `request` (its xid is assigned) and returns the replies carrying its xid: one, or
+  // every part of a multipart reply. An OFPT_ERROR reply is returned as the only element.
+  Result<std::vector<ofp::Message>> Transact(ofp::MessageBody request);
+
+  // Sends every request, then a barrier, and waits for the barrier reply. Returns the first
+  // OFPT_ERROR that answered any of them (nullopt when all succeeded).
+  Result<std::optional<ofp::Message>> TransactNoReply(std::vector<ofp::MessageBody> requests);
+
+ private:
+  Vconn(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
+  Result<void> ReadExact(uint8_t* buf, size_t n);
+
+  int fd_;
+  std::string name_;
+  uint8_t version_ = ofp::kOfp13;
+  uint32_t next_xid_ = 1;
+};
+
+}  // namespace sluice::ofctl
