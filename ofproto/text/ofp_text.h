@@ -106,6 +106,8 @@ std::string FormatBucket(const Bucket& b, GroupType type);
 // Whole messages as ovs-ofctl prints them: the first line is
 // "<NAME> (OF1.3) (xid=0x2):" followed by the body; ends with a newline.
 std::string FormatMessage(const Message& msg);
+// False for a message FormatMessage() has no text form for (its body is then not printed).
+bool HasTextForm(const Message& msg);
 // Decodes and formats; a message the codec cannot decode, or one cut short (as an OFPT_ERROR
 // carries it), is printed as "(***truncated to N bytes from M***)" and a hex dump.
 std::string FormatRawMessage(ByteSpan data);

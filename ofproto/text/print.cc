@@ -357,7 +357,7 @@ std::string MultipartReplyText(const MultipartReply& mr) {
           s += "capabilities:" + caps + "\n";
           return s;
         } else {
-          return " (body not printed)\n";
+          return " (no text form for this reply yet)\n";
         }
       },
       mr.body);
@@ -571,7 +571,7 @@ std::string BodyText(const Message& msg) {
       msg.body);
 }
 
-std::string_view TypeName(const Message& msg) {
+std::string_view TypeName(size_t t) {
   static constexpr std::string_view kNames[] = {"OFPT_HELLO",
                                                 "OFPT_ERROR",
                                                 "OFPT_ECHO_REQUEST",
@@ -602,11 +602,17 @@ std::string_view TypeName(const Message& msg) {
                                                 "OFPT_GET_ASYNC_REPLY",
                                                 "OFPT_SET_ASYNC",
                                                 "OFPT_METER_MOD"};
-  auto t = static_cast<size_t>(TypeOf(msg.body));
   return t < std::size(kNames) ? kNames[t] : "OFPT_UNKNOWN";
 }
 
 }  // namespace
+
+bool HasTextForm(const Message& msg) {
+  if (const auto* mr = std::get_if<MultipartReply>(&msg.body)) {
+    return MultipartName(mr->body) != "OFPST_TABLE_FEATURES";
+  }
+  return true;
+}
 
 std::string HexDump(ByteSpan data) {
   std::string s;
@@ -641,7 +647,7 @@ std::string FormatMessage(const Message& msg) {
   } else if (const auto* rq = std::get_if<MultipartRequest>(&msg.body)) {
     head = std::string(MultipartName(rq->body)) + " request";
   } else {
-    head = std::string(TypeName(msg));
+    head = std::string(TypeName(static_cast<size_t>(TypeOf(msg.body))));
   }
   head += fmt::format(" ({}) (xid={:#x}):", VersionName(msg.version), msg.xid);
   return head + BodyText(msg);
@@ -654,7 +660,26 @@ std::string FormatRawMessage(ByteSpan data) {
   } else {
     size_t len = size_t{data[2]} << 8 | data[3];
     if (len > data.size()) {
-      s = fmt::format("(***truncated to {} bytes from {}***)\n", data.size(), len);
+      // As ovs-ofctl: the header line when the type is known, then the truncation note.
+      uint8_t type = data[1];
+      std::string name(TypeName(type));
+      if ((type == 18 || type == 19) && data.size() >= 10) {
+        static constexpr std::string_view kStats[] = {
+            "OFPST_DESC",           "OFPST_FLOW",     "OFPST_AGGREGATE",    "OFPST_TABLE",
+            "OFPST_PORT",           "OFPST_QUEUE",    "OFPST_GROUP",        "OFPST_GROUP_DESC",
+            "OFPST_GROUP_FEATURES", "OFPST_METER",    "OFPST_METER_CONFIG", "OFPST_METER_FEATURES",
+            "OFPST_TABLE_FEATURES", "OFPST_PORT_DESC"};
+        size_t mp = size_t{data[8]} << 8 | data[9];
+        name = mp < std::size(kStats)
+                   ? std::string(kStats[mp]) + (type == 18 ? " request" : " reply")
+                   : "";
+      }
+      if (name != "OFPT_UNKNOWN" && !name.empty()) {
+        uint32_t xid =
+            uint32_t{data[4]} << 24 | uint32_t{data[5]} << 16 | uint32_t{data[6]} << 8 | data[7];
+        s = fmt::format("{} ({}) (xid={:#x}):\n", name, VersionName(data[0]), xid);
+      }
+      s += fmt::format("(***truncated to {} bytes from {}***)\n", data.size(), len);
     } else if (len < data.size()) {
       s = fmt::format("(***only uses {} bytes out of {}***)\n", len, data.size());
     } else {

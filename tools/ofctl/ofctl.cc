@@ -201,6 +201,7 @@ void CmdDumpTableFeatures(const Args& a) {
     if (m.xid != xid) continue;
     if (std::holds_alternative<ErrorMsg>(m.body)) PrintErrorAndExit(m);
     std::fputs(text::FormatMessage(m).c_str(), stdout);
+    if (!text::HasTextForm(m)) std::fputs(text::HexDump(raw).c_str(), stdout);
     const auto* mr = std::get_if<MultipartReply>(&m.body);
     if (!mr || !(mr->flags & kMultipartMore)) break;
   }
