@@ -1,4 +1,5 @@
 #include "ofproto/ofproto.h"
+#include <algorithm>
 
 #include "common/clock.h"
 #include "sluice/log.h"
@@ -42,8 +43,13 @@ void Ofproto::ArmExpiry() {
   expiry_timer_.expires_after(std::chrono::milliseconds(250));
   expiry_timer_.async_wait([this](std::error_code ec) {
     if (ec) return;
-    Removed(pipeline_.Expire(clock::NowMs()));
-    pipeline_.Purge(pipeline_.version());
+    {
+      auto lk = hooks_ ? hooks_->Lock() : std::unique_lock<std::mutex>();
+      auto removed = pipeline_.Expire(clock::NowMs());
+      if (!removed.empty()) NotifyChanged();
+      Removed(removed);
+      pipeline_.Purge(pipeline_.version());
+    }
     ArmExpiry();
   });
 }
@@ -122,6 +128,7 @@ void Ofproto::HandleFlowMod(OfConnection& conn, const Message&, const FlowMod& f
       if (auto* m = std::get_if<InstMeter>(&inst)) meters_.AddFlowRef(m->meter_id);
     }
   }
+  NotifyChanged();
   Removed(*removed);
 }
 
@@ -137,6 +144,7 @@ void Ofproto::HandleGroupMod(OfConnection& conn, const GroupMod& gm, ByteSpan ra
     conn.SendError(out.error(), raw);
     return;
   }
+  NotifyChanged();
   // Deleting a group deletes the flows that forward to it (OpenFlow 1.3 §6.5).
   for (uint32_t id : out->deleted) {
     FlowMod del;
@@ -158,6 +166,7 @@ void Ofproto::HandleMeterMod(OfConnection& conn, const MeterMod& mm, ByteSpan ra
     conn.SendError(out.error(), raw);
     return;
   }
+  NotifyChanged();
   // Flows that use a deleted meter go with it (OpenFlow 1.3 §6.6).
   if (out->deleted.empty()) return;
   std::vector<RulePtr> victims;
@@ -198,7 +207,105 @@ void Ofproto::SetPorts(std::vector<OfPort> ports) {
     }
     ports.push_back(local);
   }
+  // Port-status for every difference, so controllers track the port set (OpenFlow 1.3 §7.4.3).
+  for (const auto& old : ports_) {
+    auto it = std::find_if(ports.begin(), ports.end(),
+                           [&](const OfPort& p) { return p.desc.port_no == old.desc.port_no; });
+    if (it == ports.end()) {
+      SendPortStatus(PortReason::kDelete, old.desc);
+    } else {
+      // port-mod config is owned here, not by the caller.
+      it->desc.config = old.desc.config;
+      if (!(it->desc == old.desc)) SendPortStatus(PortReason::kModify, it->desc);
+    }
+  }
+  for (const auto& p : ports) {
+    bool existed = std::any_of(ports_.begin(), ports_.end(),
+                               [&](const OfPort& o) { return o.desc.port_no == p.desc.port_no; });
+    if (!existed) SendPortStatus(PortReason::kAdd, p.desc);
+  }
   ports_ = std::move(ports);
+}
+
+void Ofproto::SendPortStatus(PortReason reason, const PortDesc& desc) {
+  PortStatus ps;
+  ps.reason = reason;
+  ps.desc = desc;
+  uint32_t bit = 1u << static_cast<uint8_t>(reason);
+  for (auto& c : connmgr_.Connections()) {
+    size_t i = c->role == ControllerRole::kSlave ? 1 : 0;
+    if (c->async.port_status_mask[i] & bit) c->Send(Message{c->version(), c->NextXid(), ps});
+  }
+}
+
+void Ofproto::SendPacketIn(const PacketIn& pi) {
+  uint32_t bit = 1u << static_cast<uint8_t>(pi.reason);
+  for (auto& c : connmgr_.Connections()) {
+    // Packet-ins go to controllers only, never to management connections (ovs-ofctl monitor
+    // connects as a controller-style passive peer and asks via its async config).
+    size_t i = c->role == ControllerRole::kSlave ? 1 : 0;
+    if (!(c->async.packet_in_mask[i] & bit)) continue;
+    c->Send(Message{c->version(), c->NextXid(), pi});
+  }
+}
+
+uint32_t Ofproto::PortConfig(uint32_t port_no) const {
+  for (const auto& p : ports_) {
+    if (p.desc.port_no == port_no) return p.desc.config;
+  }
+  return 0;
+}
+
+void Ofproto::HandlePacketOut(OfConnection& conn, const PacketOut& po, ByteSpan raw) {
+  if (po.buffer_id != kNoBuffer) {
+    conn.SendError(OfpError{OfpErr::kBadRequestBufferUnknown, "switch does not buffer packets"},
+                   raw);
+    return;
+  }
+  bool port_ok = po.in_port == kPortController || po.in_port == kPortLocal ||
+                 std::any_of(ports_.begin(), ports_.end(),
+                             [&](const OfPort& p) { return p.desc.port_no == po.in_port; });
+  if (!port_ok) {
+    conn.SendError(OfpError{OfpErr::kBadRequestBadPort, "packet-out in_port is not a port"}, raw);
+    return;
+  }
+  for (const auto& a : po.actions) {
+    if (auto* out = std::get_if<ActOutput>(&a); out && out->port == kPortTable) continue;
+    if (auto e = ValidateActions(ActionList{a})) {
+      conn.SendError(*e, raw);
+      return;
+    }
+  }
+  if (!hooks_) {
+    conn.SendError(OfpError{OfpErr::kBadRequestBadType, "bridge has no datapath"}, raw);
+    return;
+  }
+  if (auto e = hooks_->PacketOut(po)) conn.SendError(*e, raw);
+}
+
+void Ofproto::HandlePortMod(OfConnection& conn, const PortMod& pm, ByteSpan raw) {
+  auto it = std::find_if(ports_.begin(), ports_.end(),
+                         [&](const OfPort& p) { return p.desc.port_no == pm.port_no; });
+  if (it == ports_.end()) {
+    conn.SendError(OfpError{OfpErr::kPortModBadPort, "no such port"}, raw);
+    return;
+  }
+  if (it->desc.hw_addr != pm.hw_addr) {
+    conn.SendError(OfpError{OfpErr::kPortModBadHwAddr, "hardware address mismatch"}, raw);
+    return;
+  }
+  // OFPPC_PORT_DOWN | OFPPC_NO_RECV | OFPPC_NO_FWD | OFPPC_NO_PACKET_IN
+  constexpr uint32_t kSupported = 0x1 | 0x4 | 0x20 | 0x40;
+  if (pm.mask & ~kSupported) {
+    conn.SendError(OfpError{OfpErr::kPortModBadConfig, "unsupported port config bits"}, raw);
+    return;
+  }
+  uint32_t cfg = (it->desc.config & ~pm.mask) | (pm.config & pm.mask);
+  if (cfg != it->desc.config) {
+    it->desc.config = cfg;
+    SendPortStatus(PortReason::kModify, it->desc);
+    NotifyChanged();
+  }
 }
 
 void Ofproto::OnConnected(OfConnection& conn) {
@@ -223,6 +330,7 @@ void Ofproto::ReplyMultipart(OfConnection& conn, uint32_t xid, MultipartReply re
 }
 
 void Ofproto::OnMessage(OfConnection& conn, Message msg, ByteSpan raw) {
+  auto lk = hooks_ ? hooks_->Lock() : std::unique_lock<std::mutex>();
   if (conn.role == ControllerRole::kSlave && IsStateChanging(msg.body)) {
     conn.SendError(OfpError{OfpErr::kBadRequestIsSlave, "connection is a slave"}, raw);
     return;
@@ -242,7 +350,9 @@ void Ofproto::OnMessage(OfConnection& conn, Message msg, ByteSpan raw) {
   } else if (auto* sc = std::get_if<SetConfig>(&b)) {
     config_ = *sc;
   } else if (std::holds_alternative<BarrierRequest>(b)) {
-    // Nothing is processed asynchronously yet, so everything before this is done.
+    // Every earlier message has been applied to the tables; Sync() makes the datapath agree
+    // (megaflows revalidated, PMDs past a quiescent point) before the reply goes out.
+    if (hooks_) hooks_->Sync();
     Reply(conn, msg.xid, BarrierReply{});
   } else if (auto* rr = std::get_if<RoleRequest>(&b)) {
     HandleRole(conn, msg, *rr, raw);
@@ -260,6 +370,16 @@ void Ofproto::OnMessage(OfConnection& conn, Message msg, ByteSpan raw) {
     HandleGroupMod(conn, *gm, raw);
   } else if (auto* mm = std::get_if<MeterMod>(&b)) {
     HandleMeterMod(conn, *mm, raw);
+  } else if (auto* po = std::get_if<PacketOut>(&b)) {
+    HandlePacketOut(conn, *po, raw);
+  } else if (auto* pm = std::get_if<PortMod>(&b)) {
+    HandlePortMod(conn, *pm, raw);
+  } else if (auto* tm = std::get_if<TableMod>(&b)) {
+    // OpenFlow 1.3 defines no table configuration bits (all are deprecated); accept a valid
+    // table id, as Open vSwitch does.
+    if (tm->table_id != kTableAll && tm->table_id >= kNumTables) {
+      conn.SendError(OfpError{OfpErr::kTableModBadTable, "no such table"}, raw);
+    }
   } else if (std::holds_alternative<ErrorMsg>(b) || std::holds_alternative<ExperimenterMsg>(b)) {
     // Errors from the peer are logged; experimenter messages are not supported.
     if (std::holds_alternative<ExperimenterMsg>(b)) {
@@ -268,10 +388,7 @@ void Ofproto::OnMessage(OfConnection& conn, Message msg, ByteSpan raw) {
       Log()->info("{}: {} sent an error", name_, conn.peer());
     }
   } else {
-    // Packet-out, port-mod and table-mod need the datapath translation layer.
-    conn.SendError(OfpError{OfpErr::kBadRequestBadType,
-                            "this message type is not implemented by this switch yet"},
-                   raw);
+    conn.SendError(OfpError{OfpErr::kBadRequestBadType, "unexpected message type"}, raw);
   }
 }
 
@@ -309,6 +426,12 @@ void Ofproto::HandleRole(OfConnection& conn, const Message& msg, const RoleReque
 void Ofproto::HandleMultipart(OfConnection& conn, const Message& msg, const MultipartRequest& req,
                               ByteSpan raw) {
   MultipartReply reply;
+  if (hooks_ && (std::holds_alternative<FlowStatsRequest>(req.body) ||
+                 std::holds_alternative<AggregateRequest>(req.body) ||
+                 std::holds_alternative<TableStatsRequest>(req.body) ||
+                 std::holds_alternative<GroupStatsRequest>(req.body))) {
+    hooks_->RefreshStats();
+  }
   if (std::holds_alternative<DescRequest>(req.body)) {
     DescReply d;
     d.mfr_desc = "The Sluice project";

@@ -1,13 +1,15 @@
 // One OpenFlow switch (a bridge): its identity, ports as OpenFlow sees them, switch
 // configuration, flow tables, groups and meters, and the answers to controller and management
-// messages. Packet-out, port-mod and table-mod need the datapath translation layer and get an
-// explicit OFPT_ERROR until it exists, never a silent success.
+// messages. What needs the datapath (packet-out, revalidation before a barrier reply, the lock
+// shared with the upcall handler) goes through OfprotoHooks, which the Switch provides; without
+// hooks, packet-out gets an explicit OFPT_ERROR, never a silent success.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +29,21 @@ struct OfPort {
   PortStats stats;  // refreshed by the owner before stats replies
 };
 
+// What an Ofproto asks of its owner (the Switch). All calls but Lock() are made with the lock held.
+class OfprotoHooks {
+ public:
+  virtual ~OfprotoHooks() = default;
+  // Serialises this bridge's state against the datapath's upcall handler thread.
+  virtual std::unique_lock<std::mutex> Lock() = 0;
+  // Tables, groups, meters or port configuration changed: megaflows need revalidating.
+  virtual void Changed() = 0;
+  // A barrier: make every earlier change visible in the datapath before returning.
+  virtual void Sync() = 0;
+  virtual std::optional<OfpError> PacketOut(const PacketOut& po) = 0;
+  // Before flow, aggregate, table or group statistics are read: pull the datapath's counters.
+  virtual void RefreshStats() = 0;
+};
+
 class Ofproto : public OfHandler {
  public:
   Ofproto(asio::io_context& io, std::string name, uint64_t datapath_id);
@@ -41,8 +58,16 @@ class Ofproto : public OfHandler {
   const std::vector<OfPort>& ports() const { return ports_; }
   const SwitchConfig& config() const { return config_; }
   const Pipeline& pipeline() const { return pipeline_; }
+  // For the translator, whose lookups count in the table statistics (Switch lock held).
+  Pipeline& mutable_pipeline() { return pipeline_; }
   const GroupTable& groups() const { return groups_; }
+  GroupTable& mutable_groups() { return groups_; }  // tests and the Switch (lock held)
   const MeterTable& meters() const { return meters_; }
+  void SetHooks(OfprotoHooks* hooks) { hooks_ = hooks; }
+  // Sends a packet-in to the controllers whose role and async configuration ask for it.
+  void SendPacketIn(const PacketIn& pi);
+  // Port configuration (OFPPC_*) as set by port-mod.
+  uint32_t PortConfig(uint32_t port_no) const;
   // Called before answering port stats, so the owner can refresh counters.
   void OnPortStatsRequest(std::function<void(std::vector<OfPort>&)> fn) {
     refresh_stats_ = std::move(fn);
@@ -62,6 +87,12 @@ class Ofproto : public OfHandler {
   void ArmExpiry();
   void HandleMultipart(OfConnection& conn, const Message& msg, const MultipartRequest& req,
                        ByteSpan raw);
+  void HandlePacketOut(OfConnection& conn, const PacketOut& po, ByteSpan raw);
+  void HandlePortMod(OfConnection& conn, const PortMod& pm, ByteSpan raw);
+  void SendPortStatus(PortReason reason, const PortDesc& desc);
+  void NotifyChanged() {
+    if (hooks_) hooks_->Changed();
+  }
   void HandleRole(OfConnection& conn, const Message& msg, const RoleRequest& req, ByteSpan raw);
   void Reply(OfConnection& conn, uint32_t xid, MessageBody body);
   void ReplyMultipart(OfConnection& conn, uint32_t xid, MultipartReply reply);
@@ -79,6 +110,7 @@ class Ofproto : public OfHandler {
   GroupTable groups_;
   MeterTable meters_;
   asio::steady_timer expiry_timer_;
+  OfprotoHooks* hooks_ = nullptr;
 };
 
 }  // namespace sluice::ofp

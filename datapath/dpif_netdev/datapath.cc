@@ -26,8 +26,9 @@ auto Log() {
 // Executes actions for packets sent from non-PMD threads (control, handler).
 class ControlSink {
  public:
-  ControlSink(Datapath& dp, const Datapath::PortTable* table, uint16_t txq, uint64_t* drops)
-      : dp_(dp), table_(table), txq_(txq), drops_(drops) {}
+  ControlSink(Datapath& dp, const Datapath::PortTable* table, uint16_t txq, uint64_t* drops,
+              const Datapath::UserspaceFn& on_userspace)
+      : dp_(dp), table_(table), txq_(txq), drops_(drops), on_userspace_(on_userspace) {}
   void Output(uint32_t port, rte_mbuf* m) noexcept {
     Port* p = port < kMaxPorts && table_ ? table_->by_no[port] : nullptr;
     if (!p) {
@@ -37,8 +38,11 @@ class ControlSink {
     }
     p->TxBurst(txq_, &m, 1);
   }
-  void Userspace(const ActUserspace&, rte_mbuf* m) noexcept {
-    // A packet the control side executes is not sent back to the control side.
+  void Userspace(const ActUserspace& a, rte_mbuf* m) noexcept {
+    if (on_userspace_) {
+      on_userspace_(a, m);
+      return;
+    }
     rte_pktmbuf_free(m);
     ++*drops_;
   }
@@ -54,6 +58,7 @@ class ControlSink {
   const Datapath::PortTable* table_;
   uint16_t txq_;
   uint64_t* drops_;
+  const Datapath::UserspaceFn& on_userspace_;
 };
 
 }  // namespace
@@ -315,13 +320,13 @@ size_t Datapath::FlowCount() const {
   return n;
 }
 
-void Datapath::Execute(rte_mbuf* packet, ActionView actions) {
+void Datapath::Execute(rte_mbuf* packet, ActionView actions, const UserspaceFn& on_userspace) {
   // Holding the writer lock keeps the port table current (and so unreclaimed) while we use it,
   // and serialises callers on the shared tx queue.
   std::lock_guard wl(mu_);
   uint64_t drops = 0;
   ControlSink sink(*this, ports_pub_.load(std::memory_order_acquire),
-                   static_cast<uint16_t>(pmds_.size()), &drops);
+                   static_cast<uint16_t>(pmds_.size()), &drops, on_userspace);
   ExecuteActions(actions, packet, sink);
   counters_.executes.fetch_add(1, std::memory_order_relaxed);
 }

@@ -138,8 +138,11 @@ class Datapath {
   size_t FlowCount() const;
 
   // ---- packets from the control side ----
-  // Runs `actions` on `packet` (ownership taken) from a non-PMD thread.
-  void Execute(rte_mbuf* packet, ActionView actions);
+  // Runs `actions` on `packet` (ownership taken) from a non-PMD thread. A userspace() action
+  // hands a copy of the packet, as modified so far, to `on_userspace` (which then owns it);
+  // without one such copies are dropped.
+  using UserspaceFn = std::function<void(const ActUserspace&, rte_mbuf*)>;
+  void Execute(rte_mbuf* packet, ActionView actions, const UserspaceFn& on_userspace = {});
   void SetUpcallHandler(UpcallHandler* h) { handler_.store(h, std::memory_order_release); }
 
   // ---- statistics ----

@@ -155,6 +155,18 @@ void Group::CountBucket(size_t index, uint64_t bytes) const {
   c.bytes.fetch_add(bytes, std::memory_order_relaxed);
 }
 
+void Group::CountPackets(uint64_t packets, uint64_t bytes) const {
+  counter_->packets.fetch_add(packets, std::memory_order_relaxed);
+  counter_->bytes.fetch_add(bytes, std::memory_order_relaxed);
+}
+
+void Group::CountBucketPackets(size_t index, uint64_t packets, uint64_t bytes) const {
+  if (index >= buckets_.size()) return;
+  AtomicCounter& c = bucket_counters_[index];
+  c.packets.fetch_add(packets, std::memory_order_relaxed);
+  c.bytes.fetch_add(bytes, std::memory_order_relaxed);
+}
+
 BucketCounter Group::Counter() const {
   return {counter_->packets.load(std::memory_order_relaxed),
           counter_->bytes.load(std::memory_order_relaxed)};

@@ -77,6 +77,9 @@ class Group {
   // Counting from the datapath: once per packet entering the group, once per bucket it leaves by.
   void CountPacket(uint64_t bytes) const;
   void CountBucket(size_t index, uint64_t bytes) const;
+  // The same for many packets at once (statistics pushed from datapath megaflows).
+  void CountPackets(uint64_t packets, uint64_t bytes) const;
+  void CountBucketPackets(size_t index, uint64_t packets, uint64_t bytes) const;
 
   BucketCounter Counter() const;
   BucketCounter BucketCounterAt(size_t index) const;

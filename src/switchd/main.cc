@@ -16,6 +16,7 @@
 #include "common/unixctl.h"
 #include "datapath/dpif_netdev/datapath.h"
 #include "datapath/eal.h"
+#include "ofproto/switch.h"
 #include "ovsdb/schemas/vswitch_schema.h"
 #include "ovsdb/server/server.h"
 #include "sluice/log.h"
@@ -116,7 +117,8 @@ int main(int argc, char** argv) {
   sluice::log::Init(o.log_file, o.verbose ? spdlog::level::debug : spdlog::level::info);
   auto logger = sluice::log::Get("switchd");
   // Register the module loggers up front so vlog/list shows them all.
-  for (const char* m : {"dpdk", "dpif_netdev", "netdev_dpdk", "unixctl"}) sluice::log::Get(m);
+  for (const char* m : {"dpdk", "dpif_netdev", "netdev_dpdk", "unixctl", "ofproto", "ofproto_dpif"})
+    sluice::log::Get(m);
 
   std::vector<unsigned> cores;
   if (!o.pmd_cores.empty()) {
@@ -153,8 +155,9 @@ int main(int argc, char** argv) {
   sluice::UnixctlServer unixctl(io);
   sluice::RegisterCommonCommands(unixctl, io, "sluice-switchd");
   sluice::RegisterDpctlCommands(unixctl, **dp);
-  sluice::OfprotoRegistry ofprotos(io, **dp, o.rundir);
-  ofprotos.Register(unixctl);
+  // The OpenFlow bridges on the datapath, and the upcall handler that joins them.
+  auto sw = std::make_unique<sluice::ofp::Switch>(io, **dp, o.rundir);
+  sluice::RegisterSwitchCommands(unixctl, *sw, **dp);
 
   // The embedded configuration database.
   sluice::db::OvsdbServer ovsdb(io);
@@ -193,6 +196,7 @@ int main(int argc, char** argv) {
   io.run();
 
   unixctl.Close();
+  sw.reset();  // before the datapath it uses
   dp->reset();
   if (!o.pidfile.empty()) std::filesystem::remove(o.pidfile, ec);
   logger->info("exited");

@@ -1,33 +1,19 @@
 #pragma once
 
-#include <map>
-#include <memory>
 #include <string>
-
-#include <asio.hpp>
 
 #include "common/unixctl.h"
 #include "datapath/dpif_netdev/datapath.h"
-#include "ofproto/ofproto.h"
+#include "ofproto/switch.h"
 
 namespace sluice {
 
-// OpenFlow bridges created through unixctl, until the bridge layer creates them from the
-// database: ofproto/add-br, ofproto/del-br, ofproto/list, ofproto/set-controller.
-// A bridge made this way presents every datapath port as the OpenFlow port of the same number.
-class OfprotoRegistry {
- public:
-  OfprotoRegistry(asio::io_context& io, dp::Datapath& dp, std::string rundir)
-      : io_(io), dp_(dp), rundir_(std::move(rundir)) {}
-  void Register(UnixctlServer& server);
-
- private:
-  std::vector<ofp::OfPort> DatapathPorts() const;
-
-  asio::io_context& io_;
-  dp::Datapath& dp_;
-  std::string rundir_;
-  std::map<std::string, std::unique_ptr<ofp::Ofproto>> bridges_;
-};
+// unixctl commands over the Switch: ofproto/trace, ofproto/list, fdb/show|flush|stats-show|
+// add, coverage/show, revalidator/sync, and a test harness for bridges without the database:
+// ofproto/add-br BRIDGE [DPID] [standalone|secure] (default secure: no default flow) attaches
+// every datapath port not yet on a bridge as the OpenFlow port of the same number;
+// ofproto/add-port BRIDGE DP_PORT_NAME [OFPORT] [tag=N|trunks=A,B|vlan_mode=M|peer=NAME...];
+// ofproto/del-port, ofproto/del-br, ofproto/set-controller, ofproto/show-controllers.
+void RegisterSwitchCommands(UnixctlServer& server, ofp::Switch& sw, dp::Datapath& dp);
 
 }  // namespace sluice

@@ -1,0 +1,150 @@
+// Translation: a packet's datapath flow key run through a bridge's OpenFlow pipeline, yielding
+// datapath actions and the megaflow mask (every key bit that a consulted rule, group or
+// decision looked at), plus the packet-ins it raises and the rules it used.
+//
+// The translator keeps two views of the packet: `flow`, the OpenFlow field values the tables
+// see (modified by set-field, push/pop VLAN ...), and the datapath key as the actions emitted
+// so far leave it. Before every output the difference is committed as datapath set/push/pop
+// actions, so a rewrite costs one masked set however many set-fields produced it.
+//
+// Pure with respect to the datapath: it reads the bridges and their tables (caller holds the
+// Switch lock), may learn MAC addresses (XlateInput::learn) and registers packet-in contexts.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "datapath/actions/action_list.h"
+#include "datapath/flow/flow_key.h"
+#include "ofproto/codec/messages.h"
+#include "ofproto/table/field_values.h"
+#include "ofproto/table/flow_table.h"
+#include "ofproto/table/rule.h"
+#include "ofproto/xlate/mac_learning.h"
+
+namespace sluice::ofp {
+
+class Ofproto;
+class Group;
+
+// Port VLAN configuration for NORMAL (the Port table's tag, trunks and vlan_mode).
+struct PortVlan {
+  enum class Mode : uint8_t { kTrunk, kAccess, kNativeTagged, kNativeUntagged };
+  Mode mode = Mode::kTrunk;
+  int tag = -1;                  // access / native VLAN, -1 = none
+  std::vector<uint16_t> trunks;  // empty = all VLANs (trunk modes)
+  // Whether frames of `vlan` (0 = untagged/native) may use this port.
+  bool Includes(uint16_t vlan) const;
+  bool operator==(const PortVlan&) const = default;
+};
+
+struct XBridge;
+
+struct XPort {
+  uint32_t ofport = 0;
+  uint32_t dp_port = UINT32_MAX;  // UINT32_MAX: no datapath port (patch)
+  std::string name;
+  XBridge* peer_bridge = nullptr;  // patch ports: where output continues
+  uint32_t peer_ofport = 0;
+  PortVlan vlan;
+  bool link_up = true;
+};
+
+// One bridge as the translator sees it.
+struct XBridge {
+  std::string name;
+  Ofproto* ofproto = nullptr;
+  std::map<uint32_t, XPort> ports;  // by OpenFlow port number
+  MacLearning* mac = nullptr;
+  const XPort* Port(uint32_t ofport) const {
+    auto it = ports.find(ofport);
+    return it == ports.end() ? nullptr : &it->second;
+  }
+};
+
+// Why and how a packet goes to the controller; the datapath's userspace action carries only an
+// id into this registry.
+struct PacketInContext {
+  std::string bridge;
+  PacketInReason reason = PacketInReason::kAction;
+  uint8_t table_id = 0;
+  uint64_t cookie = 0;
+  uint16_t max_len = 0xffff;
+  uint32_t in_port = 0;  // OpenFlow port in that bridge
+  uint64_t metadata = 0;
+  uint64_t tunnel_id = 0;
+  bool operator==(const PacketInContext&) const = default;
+};
+
+class PacketInRegistry {
+ public:
+  static constexpr size_t kMax = 1 << 20;
+  // Id for ctx (deduplicated); 0 when the registry is full.
+  uint32_t Intern(const PacketInContext& ctx);
+  const PacketInContext* Find(uint32_t id) const;
+  size_t size() const { return ctxs_.size(); }
+
+ private:
+  std::vector<PacketInContext> ctxs_;  // id - 1
+  std::unordered_multimap<uint64_t, uint32_t> index_;
+};
+
+// The datapath userspace() pid that marks "to the controller".
+inline constexpr uint32_t kUserspacePidController = 1;
+
+struct PacketInEvent {
+  PacketInContext ctx;
+  // Packet bytes are taken from the datapath (the packet as the actions left it).
+};
+
+struct XlateInput {
+  XBridge* bridge = nullptr;
+  dp::FlowKey key;         // as parsed; key.in_port is the datapath port
+  uint32_t in_ofport = 0;  // OpenFlow port in `bridge` (kPortController for packet-out)
+  bool learn = true;       // update MAC learning (not for revalidation or trace)
+  bool count = true;       // count table lookups (a real packet, not revalidation or trace)
+  std::string* trace = nullptr;
+  // Packet-out: run these actions instead of the pipeline.
+  const ActionList* actions = nullptr;
+  int64_t now_ms = 0;
+  Version version = kVersionNever;  // kVersionNever: each bridge's current version
+};
+
+// A (bridge, VLAN, MAC) that NORMAL learned or flooded for.
+struct MacRef {
+  XBridge* bridge = nullptr;
+  uint16_t vlan = 0;
+  Mac mac{};
+};
+
+struct XlateResult {
+  dp::ActionBuilder actions;
+  dp::FlowMask mask;
+  std::vector<std::shared_ptr<const Rule>> rules;   // every rule the packet hit, for statistics
+  std::vector<std::pair<FlowTable*, bool>> tables;  // tables looked up, and whether matched
+  std::vector<MacRef> learned;                      // new or moved MAC entries
+  std::vector<MacRef> flooded;                      // destinations NORMAL did not know
+  std::vector<std::pair<std::shared_ptr<const Group>, int>> groups;  // group, bucket (-1: all)
+  bool mac_moved = false;   // learning moved a MAC: megaflows need revalidation
+  bool no_install = false;  // the result must not be cached (e.g. depth limit hit)
+  bool error = false;
+  std::string error_text;
+};
+
+struct XlateEnv {
+  PacketInRegistry* registry = nullptr;
+  std::unordered_map<std::string, XBridge*>* bridges = nullptr;  // by name (for traces)
+};
+
+XlateResult Translate(const XlateEnv& env, const XlateInput& in);
+
+// OpenFlow field values of a datapath key (in_port replaced by the OpenFlow port).
+FieldValues FieldsFromKey(const dp::FlowKey& key, uint32_t in_ofport);
+// OR the datapath bits behind the OpenFlow mask `wc` into *mask.
+void AddFieldMaskToFlowMask(const FieldMask& wc, dp::FlowMask* mask);
+
+}  // namespace sluice::ofp
