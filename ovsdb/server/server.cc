@@ -1,5 +1,6 @@
 #include "ovsdb/server/server.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -177,6 +178,15 @@ Result<void> OvsdbServer::AddRemote(const std::string& remote) {
   if (!l) return std::unexpected(l.error());
   Log_()->info("listening on {}", remote);
   listeners_.push_back(std::move(*l));
+  return {};
+}
+
+Result<void> OvsdbServer::RemoveRemote(const std::string& remote) {
+  auto it = std::find_if(listeners_.begin(), listeners_.end(),
+                         [&](const auto& l) { return l->remote() == remote; });
+  if (it == listeners_.end()) return MakeError(Errc::kNotFound, "not listening on " + remote);
+  listeners_.erase(it);
+  Log_()->info("stopped listening on {}", remote);
   return {};
 }
 

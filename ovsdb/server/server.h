@@ -47,6 +47,8 @@ class OvsdbServer {
   Result<void> AddDatabase(std::unique_ptr<Database> db);
 
   Result<void> AddRemote(const std::string& remote);   // punix:PATH, ptcp:PORT[:IP]
+  // Stops listening on a remote added with AddRemote (its sessions stay open).
+  Result<void> RemoveRemote(const std::string& remote);
   uint16_t tcp_port(const std::string& remote) const;  // bound port of a ptcp remote
 
   Database* FindDatabase(const std::string& name);

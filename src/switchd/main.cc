@@ -13,6 +13,7 @@
 #include <CLI/CLI.hpp>
 #include <asio.hpp>
 
+#include "bridge/bridge.h"
 #include "common/unixctl.h"
 #include "datapath/dpif_netdev/datapath.h"
 #include "datapath/eal.h"
@@ -37,6 +38,7 @@ struct Options {
   unsigned n_mbufs = 32767;
   std::string db_file;               // embedded database file (default <rundir>/conf.db)
   std::vector<std::string> remotes;  // extra OVSDB remotes
+  std::string db;                    // --db: follow this database instead of the embedded one
 };
 
 std::vector<unsigned> ParseCoreList(const std::string& s) {
@@ -93,6 +95,8 @@ int main(int argc, char** argv) {
   app.add_option("--remote", o.remotes,
                  "Extra OVSDB remote: punix:PATH or ptcp:PORT[:IP] (repeatable); "
                  "punix:<rundir>/db.sock is always served");
+  app.add_option("--db", o.db,
+                 "Follow the database at unix:PATH or tcp:IP:PORT instead of serving one");
   app.add_option("--n-mbufs", o.n_mbufs, "Packet buffers in the shared pool")
       ->capture_default_str();
   app.add_option("--unixctl", o.unixctl, "unixctl socket (default <rundir>/sluice-switchd.ctl)");
@@ -159,17 +163,20 @@ int main(int argc, char** argv) {
   auto sw = std::make_unique<sluice::ofp::Switch>(io, **dp, o.rundir);
   sluice::RegisterSwitchCommands(unixctl, *sw, **dp);
 
-  // The embedded configuration database.
+  // The embedded configuration database (unless --db names another server).
   sluice::db::OvsdbServer ovsdb(io);
-  if (auto r = ovsdb.AddOrCreateDatabaseFromSchemaText(o.db_file, sluice::db::kVswitchSchema); !r) {
-    logger->error("database {}: {}", o.db_file, r.error().message);
-    return 1;
-  }
-  o.remotes.insert(o.remotes.begin(), "punix:" + o.rundir + "/db.sock");
-  for (const auto& remote : o.remotes) {
-    if (auto r = ovsdb.AddRemote(remote); !r) {
-      logger->error("{}", r.error().message);
+  if (o.db.empty()) {
+    if (auto r = ovsdb.AddOrCreateDatabaseFromSchemaText(o.db_file, sluice::db::kVswitchSchema);
+        !r) {
+      logger->error("database {}: {}", o.db_file, r.error().message);
       return 1;
+    }
+    o.remotes.insert(o.remotes.begin(), "punix:" + o.rundir + "/db.sock");
+    for (const auto& remote : o.remotes) {
+      if (auto r = ovsdb.AddRemote(remote); !r) {
+        logger->error("{}", r.error().message);
+        return 1;
+      }
     }
   }
   // A fresh database gets its root row, as `ovs-vsctl init` would create it.
@@ -180,6 +187,14 @@ int main(int argc, char** argv) {
     if (!out.committed) logger->warn("could not initialise the database: {}", out.reply.dump());
   }
   sluice::db::RegisterOvsdbServerCommands(unixctl, ovsdb);
+
+  // Bridges and ports follow the database.
+  sluice::bridge::BridgeLayerOptions bo;
+  bo.db_remote = o.db.empty() ? "unix:" + o.rundir + "/db.sock" : o.db;
+  bo.embedded = o.db.empty() ? &ovsdb : nullptr;
+  auto bridges = std::make_unique<sluice::bridge::BridgeLayer>(io, **dp, *sw, bo);
+  bridges->RegisterCommands(unixctl);
+  bridges->Start();
 
   if (auto r = unixctl.Listen(o.unixctl); !r) {
     logger->error("{}", r.error().message);
@@ -196,7 +211,8 @@ int main(int argc, char** argv) {
   io.run();
 
   unixctl.Close();
-  sw.reset();  // before the datapath it uses
+  bridges.reset();
+  sw.reset();
   dp->reset();
   if (!o.pidfile.empty()) std::filesystem::remove(o.pidfile, ec);
   logger->info("exited");

@@ -1,0 +1,129 @@
+// The bridge layer: switchd following its configuration database.
+//
+// An IDL replica of the Open_vSwitch database (the embedded server over its unix socket, or any
+// --db remote, including Debian's ovsdb-server) is reconciled after every change against what
+// this layer has applied: bridges (Switch::AddBridge/DelBridge/SetFailMode, the LOCAL port as an
+// internal datapath port named after the bridge), ports and interfaces (datapath ports attached
+// to the Switch; patch ports without one), VLAN configuration, controllers, and the embedded
+// server's Manager remotes. Reconciliation is incremental: only what differs is touched, so
+// adding a port never disturbs another one.
+//
+// Status goes back to the database in one transaction at a time, only for values that differ
+// from the replica: Interface ofport/error/admin_state/link_state/mac_in_use/mtu/ifindex/
+// statistics (every 5 s), Controller is_connected/role/status, Bridge datapath_id, and in
+// Open_vSwitch cur_cfg := next_cfg once that configuration is applied, plus the version columns.
+// Kernel interfaces' link state follows rtnetlink notifications (LinkMonitor).
+//
+// Control thread only.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include <asio.hpp>
+
+#include "bridge/bridge_config.h"
+#include "bridge/link_monitor.h"
+#include "common/unixctl.h"
+#include "datapath/dpif_netdev/datapath.h"
+#include "ofproto/switch.h"
+#include "ovsdb/idl/idl.h"
+
+namespace sluice::db {
+class OvsdbServer;
+}
+
+namespace sluice::bridge {
+
+struct BridgeLayerOptions {
+  std::string db_remote;                // unix:PATH | tcp:IP:PORT
+  db::OvsdbServer* embedded = nullptr;  // Manager rows become its remotes (null: not embedded)
+  int64_t stats_interval_ms = 5000;
+  int64_t dp_poll_interval_ms = 1000;  // link state of non-kernel ports (dpdk, dummy)
+};
+
+class BridgeLayer {
+ public:
+  BridgeLayer(asio::io_context& io, dp::Datapath& dp, ofp::Switch& sw, BridgeLayerOptions opts);
+  ~BridgeLayer();
+  BridgeLayer(const BridgeLayer&) = delete;
+  BridgeLayer& operator=(const BridgeLayer&) = delete;
+
+  void Start();
+  // unixctl bridge/show (what has been applied) and bridge/reconcile.
+  void RegisterCommands(UnixctlServer& unixctl);
+
+ private:
+  struct Iface {
+    std::string bridge;
+    IfaceConfig cfg;
+    IfaceKind kind = IfaceKind::kSystem;
+    bool local = false;  // the bridge's LOCAL port
+    uint32_t dp_port = ofp::kNoDpPort;
+    bool attached = false;  // known to the Switch
+    int64_t ofport = -1;
+    std::string error;
+    bool permanent = false;  // the error depends only on this row's configuration
+    ofp::PortVlan vlan;
+    std::string patch_peer;
+    bool link_up = true;  // as last told to the Switch
+    std::map<std::string, int64_t> stats;
+  };
+  struct AppliedBridge {
+    uint64_t dpid = 0;
+    ofp::Mac mac{};
+    bool secure = false;
+    std::vector<ControllerConfig> controllers;
+  };
+
+  void OnDbChange();
+  void Reconcile();
+  void RemoveIface(const std::string& name);
+  void DetachIface(Iface& rec);
+  void AddBridge(const BridgeConfig& br);
+  void RemoveBridge(const std::string& name);
+  void CreateLocalPort(const BridgeConfig& br);
+  void UpdateBridge(const BridgeConfig& br);
+  void CreateIface(const BridgeConfig& br, const PortConfig& port, const IfaceConfig& cfg,
+                   const DesiredConfig& desired);
+  bool AttachIface(Iface& rec, uint32_t preferred_ofport, bool preferred_is_request);
+  void UpdateIface(Iface& rec, const PortConfig& port, const IfaceConfig& cfg,
+                   const DesiredConfig& desired);
+  std::string PatchProblem(const IfaceConfig& cfg, const DesiredConfig& desired) const;
+  void ReconcileManagers(const std::set<std::string>& targets);
+  void OnLinkChange(const std::string& name, const KernelLink* link);
+  void PollDatapath(bool stats);
+  void ArmPollTimer();
+  void ArmStatsTimer();
+  void ScheduleReconcile();
+  void ScheduleWriteBack();
+  void WriteBack();
+  std::string Show() const;
+
+  asio::io_context& io_;
+  dp::Datapath& dp_;
+  ofp::Switch& sw_;
+  BridgeLayerOptions opts_;
+  db::Idl idl_;
+  LinkMonitor links_;
+  bool links_ok_ = false;
+  std::map<std::string, AppliedBridge> bridges_;
+  std::map<std::string, Iface> ifaces_;  // by interface name, every bridge
+  std::map<std::string, std::string> rejected_;
+  std::set<std::string> managers_;  // remotes added to the embedded server
+  std::set<std::string> warned_;    // messages logged once
+  int64_t applied_cfg_ = -1;        // next_cfg of the last configuration applied
+  uint64_t reconciles_ = 0;
+  bool reconcile_posted_ = false;
+  bool writeback_posted_ = false;
+  bool txn_in_flight_ = false;
+  bool writeback_again_ = false;
+  asio::steady_timer stats_timer_;
+  asio::steady_timer poll_timer_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace sluice::bridge

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# sluice-switchd driven by Debian's real ovsdb-server with the upstream schema
+# (`sluice-switchd --db unix:...`): no embedded server is started, add-br/add-port wait for
+# cur_cfg, ofport and the version columns come back, controllers report their status.
+BIN=$1
+source "$(dirname "$0")/lib.bash"
+[ "$(id -u)" -eq 0 ] || { echo "needs root"; exit 77; }
+command -v ovsdb-server >/dev/null || { echo "openvswitch-switch not installed"; exit 77; }
+S=$(($$ % 100000))
+BR=xb$S V1=xv1$S V2=xv2$S H1=xh1$S H2=xh2$S
+DB=$SL_TMP/conf.db SOCK=$SL_TMP/db.sock
+ovsdb-tool create "$DB" /usr/share/openvswitch/vswitch.ovsschema
+ovsdb-server "$DB" --remote="punix:$SOCK" --pidfile="$SL_TMP/ovsdb.pid" \
+  --unixctl="$SL_TMP/ovsdb.ctl" --log-file="$SL_TMP/ovsdb.log" -vconsole:off \
+  >/dev/null 2>&1 &
+DBPID=$!
+trap 'rc=$?; kill $DBPID 2>/dev/null || true; wait $DBPID 2>/dev/null || true; sl_cleanup $rc' EXIT
+for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+V="ovs-vsctl --timeout=20 --db=unix:$SOCK"
+$V --no-wait init || fail "init"
+sl_start --db "unix:$SOCK"
+[ -S "$SL_RUNDIR/db.sock" ] && fail "embedded server started despite --db"
+sl_host "$H1" "$V1" 10.78.0.1/24
+sl_host "$H2" "$V2" 10.78.0.2/24
+$V add-br "$BR" || fail "add-br (waits for cur_cfg)"
+$V add-port "$BR" "$V1" || fail "add-port"
+$V add-port "$BR" "$V2" -- set Interface "$V2" ofport_request=9 || fail "add-port 2"
+[ "$($V get Interface "$V1" ofport)" -ge 1 ] || fail "ofport"
+[ "$($V get Interface "$V2" ofport)" = 9 ] || fail "ofport_request"
+[ "$($V get Open_vSwitch . cur_cfg)" = "$($V get Open_vSwitch . next_cfg)" ] || fail "cur_cfg"
+$V get Open_vSwitch . db_version | grep -q '8\.' || fail "db_version: $($V get Open_vSwitch . db_version)"
+$V get Open_vSwitch . ovs_version | grep -q . || fail "ovs_version"
+ovs-ofctl -O OpenFlow13 --timeout=10 show "unix:$SL_RUNDIR/$BR.mgmt" | grep -q "($V1)" ||
+  fail "ovs-ofctl show"
+ip netns exec "$H1" ping -c 3 -i 0.2 -W 2 10.78.0.2 || fail "ping through the bridge"
+
+# A controller: it connects, and switchd reports it in the Controller row.
+python3 - <<'PY' &
+import socket, struct, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 16654)); s.listen(1); s.settimeout(20)
+c, _ = s.accept(); c.settimeout(1)
+c.sendall(struct.pack("!BBHI", 4, 0, 8, 1))  # HELLO
+end = time.time() + 15
+while time.time() < end:
+    try:
+        hdr = c.recv(8)
+        if not hdr: break
+        ver, typ, ln, xid = struct.unpack("!BBHI", hdr[:8])
+        body = c.recv(ln - 8) if ln > 8 else b""
+        if typ == 2: c.sendall(struct.pack("!BBHI", 4, 3, ln, xid) + body)  # echo reply
+    except socket.timeout:
+        pass
+PY
+CTRL=$!
+$V set-controller "$BR" tcp:127.0.0.1:16654 || fail "set-controller"
+for _ in $(seq 100); do
+  [ "$($V get Controller tcp:127.0.0.1:16654 is_connected 2>/dev/null)" = true ] && break
+  sleep 0.1
+done
+[ "$($V --columns=is_connected find Controller target=\"tcp:127.0.0.1:16654\" | grep -c true)" = 1 ] ||
+  fail "controller is_connected: $($V list Controller)"
+$V del-controller "$BR"
+kill $CTRL 2>/dev/null || true
+$V del-port "$BR" "$V2" || fail "del-port"
+$V del-br "$BR" || fail "del-br"
+echo PASS
