@@ -33,6 +33,8 @@ kill -INT $PING
 wait $PING || true
 cat "$SL_TMP/ping.out" | tail -3
 grep -q " 0% packet loss" "$SL_TMP/ping.out" || fail "pings lost during churn"
+N=$(grep -c "added interface kc$S" "$SL_TMP/switchd.log" || true)
+[ "$N" = "$CYCLES" ] || fail "switchd added the churn port $N times, not $CYCLES"
 [ "$($V get Interface "$V1" ofport)" = "$OF1" ] || fail "ofport of $V1 changed"
 [ "$($V get Interface "$V2" ofport)" = "$OF2" ] || fail "ofport of $V2 changed"
 echo PASS
