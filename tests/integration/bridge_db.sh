@@ -85,6 +85,34 @@ $V set Port "$V1" tag=5 || fail "set tag"
 ip netns exec "$H1" ping -c 2 -i 0.2 -W 2 10.77.0.2 || fail "ping within VLAN 5"
 $V remove Port "$V1" tag 5 -- remove Port "$V2" tag 5 || fail "clear tags"
 
+# A dpdk interface (any devargs; net_null with no-rx, as its rx would replay stale mbufs),
+# and one without its devargs.
+$V add-port "$BR" dn$S -- set Interface dn$S type=dpdk options:dpdk-devargs=net_null_b$S,no-rx=1 ||
+  fail "dpdk port"
+[ "$($V get Interface dn$S ofport)" -ge 1 ] || fail "dpdk ofport: $($V get Interface dn$S error)"
+$V add-port "$BR" dx$S -- set Interface dx$S type=dpdk 2>/dev/null || true
+$V get Interface dx$S error | grep -q "dpdk-devargs" || fail "dpdk without devargs"
+$V del-port "$BR" dx$S
+
+# Link state follows the kernel (rtnetlink): down, then up again.
+ip link set "$V1" down
+for _ in $(seq 50); do [ "$($V get Interface "$V1" link_state)" = down ] && break; sleep 0.1; done
+[ "$($V get Interface "$V1" link_state)" = down ] || fail "link_state did not follow"
+[ "$($V get Interface "$V1" admin_state)" = down ] || fail "admin_state did not follow"
+$O show "unix:$SL_RUNDIR/$BR.mgmt" | grep -A3 "($V1)" | grep -q LINK_DOWN || fail "port-desc LINK_DOWN"
+ip link set "$V1" up
+for _ in $(seq 50); do [ "$($V get Interface "$V1" link_state)" = up ] && break; sleep 0.1; done
+[ "$($V get Interface "$V1" link_state)" = up ] || fail "link_state did not come back"
+
+# Manager rows become remotes of the embedded server, and go again.
+MPORT=$((20000 + S % 20000))
+$V set-manager "ptcp:$MPORT:127.0.0.1" || fail "set-manager"
+for _ in $(seq 50); do ovsdb-client --timeout=2 list-dbs "tcp:127.0.0.1:$MPORT" >/dev/null 2>&1 && break; sleep 0.1; done
+ovsdb-client --timeout=5 list-dbs "tcp:127.0.0.1:$MPORT" | grep -qx Open_vSwitch || fail "manager remote"
+$V del-manager || fail "del-manager"
+sleep 0.5
+ovsdb-client --timeout=2 list-dbs "tcp:127.0.0.1:$MPORT" >/dev/null 2>&1 && fail "manager remote kept"
+
 # Statistics are refreshed every 5 s.
 sleep 6
 $V get Interface "$V1" statistics | grep -q "rx_packets=[1-9]" ||
@@ -115,4 +143,17 @@ $V del-br "$BR1" || fail "del-br"
 ip link show "$BR1" >/dev/null 2>&1 && fail "$BR1 LOCAL port left behind"
 ip netns exec "$H1" ping -c 2 -i 0.2 -W 2 10.77.0.254 || fail "ping LOCAL after deletions"
 appctl bridge/show
+
+# Restart on the same database: the same ports come back with the same OpenFlow numbers.
+OF_SI=$($V get Interface si$S ofport)
+appctl exit
+for _ in $(seq 50); do kill -0 "$SL_PID" 2>/dev/null || break; sleep 0.1; done
+sl_start
+for _ in $(seq 100); do [ -S "$SL_RUNDIR/$BR.mgmt" ] && break; sleep 0.1; done
+$V add-port "$BR" "$V2" || fail "add-port after restart"
+[ "$($V get Interface "$V1" ofport)" = "$OF1" ] || fail "ofport of $V1 not kept across restart"
+[ "$($V get Interface si$S ofport)" = "$OF_SI" ] || fail "ofport of si$S not kept across restart"
+ip addr add 10.77.0.254/24 dev "$BR" && ip link set "$BR" up
+ip netns exec "$H1" ping -c 2 -i 0.2 -W 2 10.77.0.2 || fail "ping after restart"
+[ -n "${SL_KEEP_LOG:-}" ] && cp "$SL_TMP/switchd.log" "$SL_KEEP_LOG"
 echo PASS
