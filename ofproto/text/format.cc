@@ -377,19 +377,14 @@ std::string FormatFlowStats(const FlowStats& fs, bool show_stats) {
 }
 
 std::string FormatFlowForFile(const FlowStats& fs) {
+  // ovs-ofctl diff-flows' shape: [table=N ]MATCH[ cookie=C][ idle_timeout=I][ hard_timeout=H]
+  // actions=A (add-flows reads it back).
   std::string s;
-  if (fs.table_id) s += fmt::format("table={},", fs.table_id);
-  if (fs.cookie) s += fmt::format("cookie={:#x},", fs.cookie);
-  if (fs.idle_timeout) s += fmt::format("idle_timeout={},", fs.idle_timeout);
-  if (fs.hard_timeout) s += fmt::format("hard_timeout={},", fs.hard_timeout);
-  std::string flags = FlowFlags(fs.flags);
-  for (char& c : flags) {
-    if (c == ' ') c = ',';
-  }
-  s += flags;
-  s += fmt::format("priority={}", fs.priority);
-  std::string m = FormatMatch(fs.match);
-  if (!m.empty()) s += "," + m;
+  if (fs.table_id) s += fmt::format("table={} ", fs.table_id);
+  s += FormatMatch(fs.match, fs.priority);
+  if (fs.cookie) s += fmt::format(" cookie={:#x}", fs.cookie);
+  if (fs.idle_timeout) s += fmt::format(" idle_timeout={}", fs.idle_timeout);
+  if (fs.hard_timeout) s += fmt::format(" hard_timeout={}", fs.hard_timeout);
   s += " actions=" + FormatInstructions(fs.instructions);
   return s;
 }

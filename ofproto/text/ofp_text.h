@@ -95,8 +95,8 @@ std::string FormatInstructions(const InstructionList& insts);
 // One dump-flows line (leading space included, no newline). without stats: as
 // dump-flows --no-stats (no duration/counters; cookie and table only when non-zero).
 std::string FormatFlowStats(const FlowStats& fs, bool show_stats = true);
-// A flow as add-flows takes it back (used by diff-flows and replace-flows): table, priority,
-// cookie, timeouts, flags, match, actions.
+// A flow as ovs-ofctl diff-flows prints it ("table=1 priority=5,ip cookie=0x1 actions=drop");
+// add-flows reads it back. Counters and flags are not part of it.
 std::string FormatFlowForFile(const FlowStats& fs);
 
 // " group_id=1,type=all,bucket=actions=output:1" (dump-groups).

@@ -1,0 +1,254 @@
+#!/usr/bin/env bash
+# sluice-ofctl against a bridge's management socket: every command, its output compared with
+# Debian's ovs-ofctl talking to the same switch (durations and xids blanked), the switch's
+# OFPT_ERRORs printed as ovs-ofctl prints them, parse errors, pipelined add-flows, replace-flows
+# and diff-flows, groups, meters, mod-port, packet-out and monitor.
+BIN=$1
+source "$(dirname "$0")/lib.bash"
+command -v ovs-ofctl >/dev/null || { echo "openvswitch-common not installed"; exit 77; }
+sl_start
+appctl dpctl/add-if p1,type=dummy
+appctl dpctl/add-if p2,type=dummy
+appctl ofproto/add-br br0 00000000000000aa || fail "add-br"
+MGMT=unix:$SL_RUNDIR/br0.mgmt
+S="$BIN/sluice-ofctl --rundir $SL_RUNDIR"
+# ovs-ofctl wants a writable run directory for its own control socket.
+O="env OVS_RUNDIR=$SL_TMP ovs-ofctl -O OpenFlow13 --timeout=10"
+# Durations and xids vary between runs and tools (also the xid inside a hex-dumped header).
+norm() {
+  sed -E 's/duration([=:]?)[0-9.]+s/duration\1X/g; s/xid=0x[0-9a-f]+/xid=X/;
+          s/^(00000000  .. .. .. .. ).. .. .. ..-/\1XX XX XX XX-/; s/^(00000000  .*\|....)..../\1XXXX/'
+}
+# same "ovs-ofctl args" "sluice-ofctl args": identical output on the same switch.
+same() {
+  local a b
+  a=$($O $1 2>&1 | norm) || true
+  b=$($S $2 2>&1 | norm) || true
+  [ "$a" = "$b" ] || { diff <(echo "$a") <(echo "$b") >&2; fail "output differs: $2"; }
+}
+
+# ---- targets: bridge name via --rundir and SLUICE_RUNDIR, unix:PATH ----
+$S show br0 | tee "$SL_TMP/show" >/dev/null
+grep -q "dpid:00000000000000aa" "$SL_TMP/show" || fail "show dpid"
+grep -q "^ 1(p1): addr:" "$SL_TMP/show" || fail "show p1"
+grep -q "^ LOCAL(br0): addr:00:00:00:00:00:aa" "$SL_TMP/show" || fail "show LOCAL"
+grep -q "OFPT_GET_CONFIG_REPLY (OF1.3) (xid=0x4): frags=normal miss_send_len=128" \
+  "$SL_TMP/show" || fail "show config"
+SLUICE_RUNDIR=$SL_RUNDIR "$BIN/sluice-ofctl" show br0 | grep -q "dpid:00000000000000aa" ||
+  fail "SLUICE_RUNDIR"
+$S -O OpenFlow13 show "$MGMT" >/dev/null || fail "unix: target"
+if $S show nosuchbr 2>"$SL_TMP/err"; then fail "missing bridge accepted"; fi
+grep -q "^sluice-ofctl: unix:$SL_RUNDIR/nosuchbr.mgmt: failed to connect to socket" \
+  "$SL_TMP/err" || fail "connect error: $(cat "$SL_TMP/err")"
+if $S -O OpenFlow10 show br0 2>"$SL_TMP/err"; then fail "OpenFlow10 accepted"; fi
+grep -q "only OpenFlow13 is supported" "$SL_TMP/err" || fail "-O OpenFlow10: $(cat "$SL_TMP/err")"
+
+same "show $MGMT" "show br0"
+same "dump-desc $MGMT" "dump-desc br0"
+same "dump-ports-desc $MGMT" "dump-ports-desc br0"
+same "dump-tables $MGMT" "dump-tables br0"
+
+# ---- flows ----
+cat >"$SL_TMP/flows" <<'EOF'
+# comment lines and blank lines are skipped
+
+priority=100,ip,nw_dst=10.0.0.0/8,actions=output:2
+table=0,priority=200,cookie=0x12,tcp,tp_dst=80,idle_timeout=300,send_flow_rem actions=mod_vlan_vid:10,p1
+in_port=p1,dl_src=00:11:22:33:44:55/ff:ff:ff:00:00:00,dl_vlan=5,actions=strip_vlan,output:2,CONTROLLER:100
+arp,arp_tpa=10.0.0.1,actions=NORMAL
+ipv6,ipv6_src=2001:db8::/32,actions=drop
+priority=5,metadata=0x5/0xff,actions=write_metadata:0x10/0xff,goto_table:3
+priority=6,udp,actions=set_field:10.1.1.1->ip_dst,dec_ttl,mod_tp_dst:99,clear_actions,write_actions(output:1)
+table=3,actions=set_queue:3,push_mpls:0x8847,set_field:5->mpls_label,output:1
+table=1,priority=7,tcp6,tp_src=22,actions=set_field:fe80::1->ipv6_src,output:LOCAL
+table=1,icmp,icmp_type=8,icmp_code=0,nw_src=192.168.0.0/255.255.0.255,actions=mod_nw_tos:16,mod_nw_ttl:5,in_port
+table=1,icmp6,icmp_type=135,nd_target=fe80::2,nd_sll=00:00:00:00:00:09,actions=drop
+table=1,arp,arp_op=2,arp_sha=00:00:00:00:00:01,arp_spa=1.1.1.1,actions=FLOOD
+table=1,dl_vlan_pcp=3,actions=ALL
+table=2,mpls,mpls_label=5,mpls_tc=2,mpls_bos=1,actions=pop_mpls:0x0800,controller(max_len=80)
+table=2,sctp,sctp_dst=5,actions=set_field:0x12->tun_id,set_field:3->ip_dscp,set_field:1->ip_ecn
+table=2,udp6,ipv6_label=0x12345,ipv6_dst=::1/64,actions=set_field:00:00:00:00:00:05->eth_dst
+table=2,eth_src=01:00:00:00:00:00/01:00:00:00:00:00,eth_type=0x0800,ip_proto=6,actions=NORMAL
+EOF
+$S add-flows br0 "$SL_TMP/flows" || fail "add-flows"
+same "dump-flows $MGMT" "dump-flows br0"
+same "dump-flows --no-stats $MGMT" "dump-flows --no-stats br0"
+[ "$($O dump-flows --no-stats "$MGMT" | sort)" = "$($S dump-flows --no-stats br0 | sort)" ] ||
+  fail "dump-flows --no-stats (sorted) differs"
+same "dump-flows $MGMT table=1" "dump-flows br0 table=1"
+same "dump-flows $MGMT tcp" "dump-flows br0 tcp"
+same "dump-aggregate $MGMT" "dump-aggregate br0"
+same "dump-aggregate $MGMT table=2" "dump-aggregate br0 table=2"
+[ "$($S dump-aggregate br0 | sed 's/.*flow_count=//')" = 17 ] || fail "17 flows"
+# The exact line format (stats prefix, flags, canonical match and 1.3 actions).
+$S dump-flows br0 cookie=0x12/-1 2>/dev/null && fail "cookie=V/-1 accepted"
+$S dump-flows br0 cookie=0x12/0xffffffffffffffff | tail -1 | norm >"$SL_TMP/line"
+[ "$(cat "$SL_TMP/line")" = " cookie=0x12, duration=X, table=0, n_packets=0, n_bytes=0, idle_timeout=300, send_flow_rem priority=200,tcp,tp_dst=80 actions=push_vlan:0x8100,set_field:4106->vlan_vid,output:1" ] ||
+  fail "dump-flows line: $(cat "$SL_TMP/line")"
+
+# What ovs-ofctl installs and what sluice-ofctl installs are the same flows.
+$S dump-flows --no-stats --sort br0 >"$SL_TMP/mine"
+$S del-flows br0
+[ -z "$($S dump-flows --no-stats br0)" ] || fail "del-flows left flows"
+$O add-flows "$MGMT" "$SL_TMP/flows" || fail "ovs-ofctl add-flows"
+$S dump-flows --no-stats --sort br0 >"$SL_TMP/theirs"
+diff "$SL_TMP/theirs" "$SL_TMP/mine" || fail "parsed flows differ from ovs-ofctl's"
+
+# stdin, mod-flows (strict and not), del-flows (strict and not).
+$S del-flows br0
+printf 'priority=10,in_port=1,actions=output:2\npriority=20,in_port=1,actions=output:2\n' |
+  $S add-flows br0 - || fail "add-flows -"
+$S mod-flows br0 "in_port=1,actions=output:LOCAL"
+[ "$($S dump-flows --no-stats br0 | grep -c 'actions=LOCAL')" = 2 ] || fail "mod-flows"
+$S --strict mod-flows br0 "priority=10,in_port=1,actions=drop"
+$S dump-flows --no-stats br0 | grep -q "priority=10,in_port=1 actions=drop" || fail "mod --strict"
+$S dump-flows --no-stats br0 | grep -q "priority=20,in_port=1 actions=LOCAL" ||
+  fail "mod --strict touched another flow"
+$S del-flows --strict br0 "priority=10,in_port=1"
+[ "$($S dump-flows --no-stats br0)" = " priority=20,in_port=1 actions=LOCAL" ] ||
+  fail "del-flows --strict: $($S dump-flows --no-stats br0)"
+$S del-flows br0 in_port=1
+[ -z "$($S dump-flows --no-stats br0)" ] || fail "del-flows in_port=1"
+
+# replace-flows and diff-flows (file against bridge: exit 2 and the +/- lines, then 0).
+$S add-flow br0 "priority=1,actions=drop"
+$S add-flow br0 "priority=2,ip,actions=output:1"
+printf 'priority=2,ip,actions=output:2\npriority=3,arp,actions=NORMAL\n' >"$SL_TMP/want"
+rc=0; $S diff-flows br0 "$SL_TMP/want" >"$SL_TMP/diff" || rc=$?
+[ $rc = 2 ] || fail "diff-flows exit $rc"
+cat >"$SL_TMP/diff.expected" <<'EOF'
+-priority=1 actions=drop
+-priority=2,ip actions=output:1
++priority=2,ip actions=output:2
++priority=3,arp actions=NORMAL
+EOF
+diff "$SL_TMP/diff.expected" "$SL_TMP/diff" || fail "diff-flows output"
+$S replace-flows br0 "$SL_TMP/want" || fail "replace-flows"
+$S diff-flows "$SL_TMP/want" br0 || fail "diff-flows after replace-flows"
+[ "$($S dump-flows --no-stats --sort br0)" = " priority=2,ip actions=output:2
+ priority=3,arp actions=NORMAL" ] || fail "replace-flows result"
+
+# ---- errors: the switch's OFPT_ERROR as ovs-ofctl prints it, parse errors, exit 1 ----
+rc=0; $S add-flow br0 "actions=group:99" 2>"$SL_TMP/err" || rc=$?
+[ $rc = 1 ] || fail "group:99 exit $rc"
+rc=0; $O add-flow "$MGMT" "actions=group:99" 2>"$SL_TMP/err.ovs" || rc=$?
+[ $rc = 1 ] || fail "ovs-ofctl group:99 exit $rc"
+diff <(norm <"$SL_TMP/err.ovs") <(norm <"$SL_TMP/err") || fail "OFPT_ERROR text differs"
+head -1 "$SL_TMP/err" | grep -q "^OFPT_ERROR (OF1.3) (xid=0x2): OFPBAC_BAD_OUT_GROUP$" ||
+  fail "error line: $(head -1 "$SL_TMP/err")"
+rc=0; $S add-flow br0 "tcp,tp_dst=80,actions=frob" 2>"$SL_TMP/err" || rc=$?
+[ $rc = 1 ] && [ "$(cat "$SL_TMP/err")" = "sluice-ofctl: unknown action frob" ] ||
+  fail "parse error ($rc): $(cat "$SL_TMP/err")"
+rc=0; $S add-flow br0 "tp_dst=80,actions=drop" 2>"$SL_TMP/err" || rc=$?
+[ $rc = 1 ] && grep -q "tp_dst requires tcp, udp or sctp" "$SL_TMP/err" || fail "prereq error"
+printf 'ip,actions=drop\nbogus=1,actions=drop\n' >"$SL_TMP/bad"
+rc=0; $S add-flows br0 "$SL_TMP/bad" 2>"$SL_TMP/err" || rc=$?
+[ $rc = 1 ] && [ "$(cat "$SL_TMP/err")" = "sluice-ofctl: $SL_TMP/bad:2: unknown keyword bogus" ] ||
+  fail "add-flows parse error: $(cat "$SL_TMP/err")"
+# A failing flow in a pipelined batch: the first error is printed, the good flows stay.
+$S del-flows br0
+printf 'priority=1,actions=output:1\npriority=2,actions=group:77\npriority=3,actions=output:2\n' >"$SL_TMP/mixed"
+rc=0; $S add-flows br0 "$SL_TMP/mixed" 2>"$SL_TMP/err" || rc=$?
+[ $rc = 1 ] && head -1 "$SL_TMP/err" | grep -q "OFPBAC_BAD_OUT_GROUP" || fail "batch error"
+[ "$($S dump-flows --no-stats --sort br0)" = " priority=1 actions=output:1
+ priority=3 actions=output:2" ] || fail "batch: good flows"
+if $S frobnicate br0 2>"$SL_TMP/err"; then fail "unknown command accepted"; fi
+grep -q "^sluice-ofctl: unknown command 'frobnicate'" "$SL_TMP/err" || fail "unknown command"
+
+# add-flows with many flows: one pipelined batch and one barrier.
+$S del-flows br0
+for i in $(seq 1 2000); do echo "priority=$i,ip,nw_dst=10.$((i / 256)).$((i % 256)).0/24,actions=output:1"; done >"$SL_TMP/many"
+$S add-flows br0 "$SL_TMP/many" || fail "2000 flows"
+[ "$($S dump-aggregate br0 | sed 's/.*flow_count=//')" = 2000 ] || fail "2000 flows installed"
+$S del-flows br0
+
+# ---- groups ----
+$S add-group br0 "group_id=1,type=all,bucket=output:1,bucket=output:2" || fail "add-group all"
+$S add-group br0 "group_id=2,type=select,bucket=weight:10,actions=output:1,bucket=weight:20,watch_port:2,actions=set_field:00:00:00:00:00:01->eth_src,output:2" ||
+  fail "add-group select"
+$S add-group br0 "group_id=3,type=fast_failover,bucket=watch_port:1,output:1,bucket=watch_group:1,group:1" ||
+  fail "add-group ff"
+$S add-group br0 "group_id=4,type=indirect,bucket=actions=output:LOCAL" || fail "add-group indirect"
+same "dump-groups $MGMT" "dump-groups br0"
+same "dump-group-stats $MGMT" "dump-group-stats br0"
+same "dump-group-stats $MGMT group_id=2" "dump-group-stats br0 group_id=2"
+$S dump-groups br0 | grep -q "^ group_id=3,type=ff,bucket=watch_port:1,actions=output:1,bucket=watch_group:1,actions=group:1$" ||
+  fail "dump-groups ff"
+$S mod-group br0 "group_id=4,type=indirect,bucket=actions=output:2" || fail "mod-group"
+$S dump-groups br0 4 | grep -q "^ group_id=4,type=indirect,bucket=actions=output:2$" || fail "mod-group result"
+$S add-flow br0 "actions=group:1" || fail "flow to group"
+rc=0; $S add-group br0 "group_id=1,type=all" 2>"$SL_TMP/err" || rc=$?
+[ $rc = 1 ] && head -1 "$SL_TMP/err" | grep -q "OFPGMFC_GROUP_EXISTS" || fail "duplicate group: $(cat "$SL_TMP/err")"
+$S del-groups br0 group_id=4
+[ "$($S dump-groups br0 | grep -c group_id=)" = 3 ] || fail "del-groups 4"
+$S del-groups br0
+[ "$($S dump-groups br0 | grep -c group_id=)" = 0 ] || fail "del-groups all"
+[ -z "$($S dump-flows --no-stats br0)" ] || fail "deleting a group deletes its flows"
+
+# ---- meters ----
+$S add-meter br0 "meter=1,kbps,burst,stats,bands=type=drop,rate=1000,burst_size=100" || fail "add-meter 1"
+$S add-meter br0 "meter=2,pktps,bands=type=dscp_remark,rate=100,prec_level=1,type=drop,rate=200" ||
+  fail "add-meter 2"
+same "dump-meters $MGMT" "dump-meters br0"
+same "meter-stats $MGMT" "meter-stats br0"
+same "dump-meters $MGMT meter=2" "dump-meters br0 meter=2"
+same "meter-features $MGMT" "meter-features br0"
+$S mod-meter br0 "meter=1,kbps,bands=type=drop,rate=5" || fail "mod-meter"
+[ "$($S dump-meters br0 meter=1 | tail -2)" = "meter=1 kbps bands=
+type=drop rate=5" ] || fail "mod-meter result: $($S dump-meters br0 meter=1)"
+$S add-flow br0 "priority=9,actions=meter:1,output:1" || fail "flow with meter"
+$S dump-flows --no-stats br0 | grep -q "priority=9 actions=meter:1,output:1" || fail "meter flow"
+$S del-meters br0 meter=2
+$S meter-stats br0 | grep -q "^meter:2 " && fail "del-meters meter=2"
+$S del-meters br0
+[ "$($S dump-meters br0 | wc -l)" = 1 ] || fail "del-meters all"
+$S del-flows br0
+
+# ---- ports: dump-ports, mod-port ----
+same "dump-ports $MGMT" "dump-ports br0"
+same "dump-ports $MGMT 1" "dump-ports br0 p1"
+$S mod-port br0 p1 down || fail "mod-port down"
+$S dump-ports-desc br0 | grep -A1 "^ 1(p1)" | grep -q "config:     PORT_DOWN" || fail "port down"
+$S mod-port br0 1 up || fail "mod-port up"
+$S dump-ports-desc br0 | grep -A1 "^ 1(p1)" | grep -q "config:     0" || fail "port up"
+if $S mod-port br0 p1 no-flood 2>"$SL_TMP/err"; then fail "no-flood accepted"; fi
+grep -q "OpenFlow 1.0 port setting" "$SL_TMP/err" || fail "no-flood error"
+if $S mod-port br0 p9 down 2>"$SL_TMP/err"; then fail "unknown port accepted"; fi
+
+# ---- monitor: flow-removed and port-status, as ovs-ofctl prints them ----
+$S add-flow br0 "priority=20,tcp,tp_dst=80,send_flow_rem,actions=drop"
+$S monitor br0 >"$SL_TMP/mon" 2>&1 &
+MON=$!
+sleep 0.5
+$S del-flows br0 tcp
+$S mod-port br0 p2 down
+sleep 0.5
+kill $MON; wait $MON 2>/dev/null || true
+grep -q "^OFPT_FLOW_REMOVED (OF1.3) (xid=0x[0-9a-f]*): priority=20,tcp,tp_dst=80 reason=delete table_id=0 duration[0-9.]*s idle0 pkts0 bytes0$" \
+  "$SL_TMP/mon" || fail "monitor flow-removed: $(cat "$SL_TMP/mon")"
+grep -q "^OFPT_PORT_STATUS (OF1.3) (xid=0x[0-9a-f]*): MOD: 2(p2): addr:" "$SL_TMP/mon" ||
+  fail "monitor port-status: $(cat "$SL_TMP/mon")"
+$S mod-port br0 p2 up
+
+# ---- packet-out: both syntaxes; the packet leaves on p2 ----
+ARP=ffffffffffff000000000001080600010800060400010000000000010a000001000000000000000a000002
+$S packet-out br0 "in_port=1 packet=$ARP actions=output:2" || fail "packet-out"
+$S packet-out br0 1 output:2 "$ARP" || fail "packet-out (positional)"
+sleep 0.3
+$S dump-ports br0 p2 | grep -q "tx pkts=2," || fail "packet-out tx: $($S dump-ports br0 p2)"
+if $S packet-out br0 "in_port=1 actions=output:2" 2>"$SL_TMP/err"; then fail "no packet"; fi
+grep -q "must specify packet" "$SL_TMP/err" || fail "packet-out usage"
+
+# ---- dump-table-features: what the switch answers, printed ----
+rc=0; $S dump-table-features br0 >"$SL_TMP/tf" 2>&1 || rc=$?
+if [ $rc = 0 ]; then
+  head -1 "$SL_TMP/tf" | grep -q "^OFPST_TABLE_FEATURES reply (OF1.3) (xid=0x2):" ||
+    fail "table features: $(head -3 "$SL_TMP/tf")"
+else
+  head -1 "$SL_TMP/tf" | grep -q "^OFPT_ERROR (OF1.3) (xid=0x2): OFPBRC_BAD_MULTIPART" ||
+    fail "table features error: $(head -3 "$SL_TMP/tf")"
+fi
+
+$S show br0 >/dev/null || fail "switch unusable at the end"
+appctl ofproto/del-br br0
+echo PASS
