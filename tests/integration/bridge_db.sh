@@ -72,6 +72,11 @@ $V add-port "$BR" pa$S -- set Interface pa$S type=patch options:peer=pb$S \
 $V add-port "$BR1" "$V3" || fail "add-port $V3"
 $O show "unix:$SL_RUNDIR/$BR1.mgmt" | grep -q "(pb$S)" || fail "ovs-ofctl show lacks pb$S"
 ip netns exec "$H3" ping -c 3 -i 0.2 -W 2 10.77.0.1 || fail "ping across the patch ports"
+# A new datapath id recreates that bridge (and only it); the patch pair comes back.
+$V set Bridge "$BR1" other_config:datapath-id=00000000000000ac || fail "set datapath-id"
+[ "$($V get Bridge "$BR1" datapath_id)" = '"00000000000000ac"' ] || fail "datapath-id change"
+$O show "unix:$SL_RUNDIR/$BR1.mgmt" | grep -q "dpid:00000000000000ac" || fail "ofctl dpid"
+ip netns exec "$H3" ping -c 2 -i 0.2 -W 2 10.77.0.1 || fail "ping after bridge recreation"
 # A patch port whose peer does not exist.
 $V add-port "$BR1" pc$S -- set Interface pc$S type=patch options:peer=nothere 2>/dev/null || true
 $V get Interface pc$S error | grep -q "does not exist" || fail "patch without peer"
