@@ -65,6 +65,23 @@ OfpResult<MultipartReply> DecodeMultipartReply(ByteSpan body);
 void EncodeBody(const MultipartRequest& m, Writer& w);
 void EncodeBody(const MultipartReply& m, Writer& w);
 
+// table_features_codec.cc: a sequence of ofp_table_features (a TABLE_FEATURES body).
+OfpResult<std::vector<TableFeatures>> DecodeTableFeatures(ByteSpan body);
+void EncodeTableFeatures(const TableFeatures& t, Writer& w);
+
+// queue_codec.cc: OFPT_QUEUE_GET_CONFIG_* in their OpenFlow 1.3 layout.
+OfpResult<QueueGetConfigRequest> DecodeQueueGetConfigRequest(ByteSpan body);
+OfpResult<QueueGetConfigReply> DecodeQueueGetConfigReply(ByteSpan body);
+void EncodeBody(const QueueGetConfigRequest& m, Writer& w);
+void EncodeBody(const QueueGetConfigReply& m, Writer& w);
+// Queue properties, shared by 1.0 and 1.3 (same layout).
+OfpResult<std::vector<QueueProp>> DecodeQueueProps(ByteSpan data);
+void EncodeQueueProps(const std::vector<QueueProp>& props, Writer& w);
+
+// of10_codec.cc: the OpenFlow 1.0 wire codec (whole messages, header included).
+OfpResult<Message> DecodeOf10(const Header& h, ByteSpan body);
+Result<Bytes> EncodeOf10(const Message& msg);
+
 // Fixed-size string fields (port names, descriptions): NUL-padded on the wire.
 std::string ReadFixedString(Reader& r, size_t n);
 void WriteFixedString(const std::string& s, size_t n, Writer& w);

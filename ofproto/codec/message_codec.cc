@@ -1,6 +1,7 @@
 // DecodeMessage()/EncodeMessage() dispatch and the small setup and symmetric messages.
 #include <algorithm>
 #include <string>
+#include <tuple>
 #include <type_traits>
 
 #include "ofproto/codec/codec_internal.h"
@@ -280,6 +281,10 @@ OfpResult<MessageBody> DecodeBody(MsgType type, ByteSpan body) {
       return WrapAs<SetAsync>(DecodeAsync(body));
     case MsgType::kMeterMod:
       return Wrap(DecodeMeterMod(body));
+    case MsgType::kQueueGetConfigRequest:
+      return Wrap(DecodeQueueGetConfigRequest(body));
+    case MsgType::kQueueGetConfigReply:
+      return Wrap(DecodeQueueGetConfigReply(body));
     default:
       break;
   }
@@ -299,6 +304,7 @@ OfpResult<Message> DecodeMessage(ByteSpan data) {
     return Fail(OfpErr::kBadRequestBadLen, "header length " + std::to_string(h->length) + " but " +
                                                std::to_string(data.size()) + " bytes");
   }
+  if (h->version == kOfp10) return DecodeOf10(*h, data.subspan(kHeaderLen));
   auto type = static_cast<MsgType>(h->type);
   if (h->version != kOfp13 && type != MsgType::kHello && type != MsgType::kError) {
     return Fail(OfpErr::kBadRequestBadVersion, "version " + std::to_string(h->version));
@@ -309,6 +315,7 @@ OfpResult<Message> DecodeMessage(ByteSpan data) {
 }
 
 Result<Bytes> EncodeMessage(const Message& msg) {
+  if (msg.version == kOfp10) return EncodeOf10(msg);
   Bytes out;
   Writer w(&out);
   EncodeHeader(Header{msg.version, static_cast<uint8_t>(TypeOf(msg.body)), 0, msg.xid}, w);
@@ -321,6 +328,25 @@ Result<Bytes> EncodeMessage(const Message& msg) {
   return out;
 }
 
+Result<std::vector<Bytes>> EncodeMessages(const Message& msg) {
+  Result<Bytes> one = EncodeMessage(msg);
+  const auto* mp = std::get_if<MultipartReply>(&msg.body);
+  if (one || one.error().code != Errc::kNoSpace || !mp) {
+    if (!one) return std::unexpected(one.error());
+    return std::vector<Bytes>{std::move(*one)};
+  }
+  Result<std::vector<Message>> parts = SplitMultipartReply(msg.xid, *mp, msg.version);
+  if (!parts) return std::unexpected(parts.error());
+  std::get<MultipartReply>(parts->back().body).flags = mp->flags;
+  std::vector<Bytes> out;
+  for (const Message& part : *parts) {
+    Result<Bytes> b = EncodeMessage(part);
+    if (!b) return std::unexpected(b.error());
+    out.push_back(std::move(*b));
+  }
+  return out;
+}
+
 Message MakeErrorReply(const OfpError& error, ByteSpan offending, uint8_t version) {
   Message m;
   m.version = version;
@@ -328,6 +354,7 @@ Message MakeErrorReply(const OfpError& error, ByteSpan offending, uint8_t versio
   ErrorMsg e;
   e.type = error.type();
   e.code = error.code();
+  if (version == kOfp10) std::tie(e.type, e.code) = Of10ErrorCode(error.err);
   ByteSpan data = offending.first(std::min(offending.size(), kErrorDataMax));
   e.data.assign(data.begin(), data.end());
   m.body = std::move(e);

@@ -1,14 +1,21 @@
-// OpenFlow 1.3 messages as typed values, and the two entry points of the codec:
-// DecodeMessage() (one framed message -> Message or the exact OFPT_ERROR to send back) and
-// EncodeMessage() (its inverse). Decoding validates everything that can be judged from the
-// message alone (lengths, enums, flags, reserved numbers, match prerequisites); what needs
-// switch state (does the table, port, group or meter exist) is left to the caller.
+// OpenFlow messages as typed values, and the two entry points of the codec: DecodeMessage()
+// (one framed message -> Message or the exact OFPT_ERROR to send back) and EncodeMessage() (its
+// inverse). Decoding validates everything that can be judged from the message alone (lengths,
+// enums, flags, reserved numbers, match prerequisites); what needs switch state (does the table,
+// port, group or meter exist) is left to the caller.
+//
+// The typed values are OpenFlow 1.3's whatever the wire version: Message::version picks the wire
+// codec (1.3 in message_codec.cc and friends, 1.0 in of10_codec.cc), and the 1.0 codec converts
+// to and from the same structs (1.0 match <-> OXM, 1.0 actions <-> an apply-actions
+// instruction, stats <-> multipart, 16-bit <-> 32-bit port numbers), so the switch logic is
+// written once. A later version (1.4, 1.5) joins as one more wire codec.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -78,6 +85,9 @@ struct FeaturesReply {
   uint8_t auxiliary_id = 0;
   uint32_t capabilities = 0;  // OFPC_*
   uint32_t reserved = 0;
+  // OpenFlow 1.0 only: the ports travel inside the features reply. The 1.3 codec neither
+  // writes nor reads them (1.3 has OFPMP_PORT_DESC); OfConnection fills them for 1.0 peers.
+  std::vector<PortDesc> ports;
   bool operator==(const FeaturesReply&) const = default;
 };
 
@@ -281,6 +291,38 @@ struct MeterMod {
   bool operator==(const MeterMod&) const = default;
 };
 
+// ---- Queue configuration ----------------------------------------------------------------
+
+enum class QueuePropType : uint16_t { kMinRate = 1, kMaxRate = 2, kExperimenter = 0xffff };
+
+struct QueueProp {
+  QueuePropType type = QueuePropType::kMinRate;
+  uint16_t rate = 0;          // min/max rate, in 1/10 of a percent; > 1000 means disabled
+  uint32_t experimenter = 0;  // kExperimenter only
+  Bytes data;                 // kExperimenter only: what follows the experimenter id
+  bool operator==(const QueueProp&) const = default;
+};
+
+struct PacketQueue {
+  uint32_t queue_id = 0;
+  uint32_t port = 0;  // 1.3 carries it per queue; 1.0 has it only in the reply header
+  std::vector<QueueProp> properties;
+  bool operator==(const PacketQueue&) const = default;
+};
+
+struct QueueGetConfigRequest {
+  static constexpr MsgType kType = MsgType::kQueueGetConfigRequest;
+  uint32_t port = kPortAny;  // a port <= OFPP_MAX, or OFPP_ANY for all (1.0: OFPP_ALL)
+  bool operator==(const QueueGetConfigRequest&) const = default;
+};
+
+struct QueueGetConfigReply {
+  static constexpr MsgType kType = MsgType::kQueueGetConfigReply;
+  uint32_t port = 0;
+  std::vector<PacketQueue> queues;
+  bool operator==(const QueueGetConfigReply&) const = default;
+};
+
 // ---- The message ------------------------------------------------------------------------
 
 using MessageBody =
@@ -288,7 +330,8 @@ using MessageBody =
                  FeaturesReply, GetConfigRequest, GetConfigReply, SetConfig, PacketIn, FlowRemoved,
                  PortStatus, PacketOut, FlowMod, GroupMod, PortMod, TableMod, MultipartRequest,
                  MultipartReply, BarrierRequest, BarrierReply, RoleRequest, RoleReply,
-                 GetAsyncRequest, GetAsyncReply, SetAsync, MeterMod>;
+                 GetAsyncRequest, GetAsyncReply, SetAsync, MeterMod, QueueGetConfigRequest,
+                 QueueGetConfigReply>;
 
 struct Message {
   uint8_t version = kOfp13;
@@ -301,15 +344,28 @@ MsgType TypeOf(const MessageBody& body);
 
 // Decodes exactly one message (as MessageSplitter returns it): the header's length must equal
 // data.size(). HELLO and ERROR are accepted in any version (negotiation needs them); any other
-// message must be OpenFlow 1.3 (OFPBRC_BAD_VERSION). OFPT_QUEUE_GET_CONFIG_* are not decoded
-// (OFPBRC_BAD_TYPE).
+// message must be in a version of kSupportedVersions (OFPBRC_BAD_VERSION).
 OfpResult<Message> DecodeMessage(ByteSpan data);
 
-// Fails (kNoSpace) only when the result would exceed 65535 bytes.
+// Encodes in msg.version (versions other than 1.0 use the 1.3 layout, which is right for the
+// HELLO and ERROR of any version). Fails with kNoSpace when the result would exceed 65535
+// bytes, and with kUnsupported when the message or one of its parts (a match field, an
+// action, an instruction) has no form in msg.version.
 Result<Bytes> EncodeMessage(const Message& msg);
 
+// Like EncodeMessage(), but a multipart reply too large for one message is cut into several
+// (SplitMultipartReply) instead of failing; the last keeps msg's flags.
+Result<std::vector<Bytes>> EncodeMessages(const Message& msg);
+
 // The OFPT_ERROR answering `offending`: its xid, its first 64 bytes as data, and `version` (the
-// negotiated one: the offending message's own version may be the problem).
+// negotiated one: the offending message's own version may be the problem). The error is given
+// in OpenFlow 1.3's vocabulary and written as `version` spells it (Of10ErrorCode for 1.0).
 Message MakeErrorReply(const OfpError& error, ByteSpan offending, uint8_t version = kOfp13);
+
+// The OpenFlow 1.0 (type, code) for a 1.3 error. 1.0 has fewer types: BAD_REQUEST, BAD_ACTION
+// and QUEUE_OP_FAILED codes keep their numbers where 1.0 has them, flow-mod and port-mod errors
+// map onto their 1.0 namesakes, and what 1.0 cannot say becomes the closest permission error
+// (OFPBRC_EPERM, OFPBAC_BAD_ARGUMENT, OFPFMFC_EPERM).
+std::pair<uint16_t, uint16_t> Of10ErrorCode(OfpErr err);
 
 }  // namespace sluice::ofp

@@ -1,6 +1,6 @@
 // OpenFlow 1.3 multipart (statistics and description) requests and replies, and the shared
-// structures they carry (ofp_port, meter bands). OFPMP_TABLE_FEATURES and OFPMP_EXPERIMENTER are
-// not decoded yet: they fail with OFPBRC_BAD_MULTIPART / OFPBRC_BAD_EXPERIMENTER.
+// structures they carry (ofp_port, meter bands, table features). OFPMP_EXPERIMENTER is not
+// decoded: it fails with OFPBRC_BAD_EXPERIMENTER.
 #pragma once
 
 #include <array>
@@ -127,11 +127,84 @@ struct MeterFeaturesRequest {
   bool operator==(const MeterFeaturesRequest&) const = default;
 };
 
+// ---- Table features (OpenFlow 1.3 §7.3.5.5) ----
+
+enum class TableFeaturePropType : uint16_t {
+  kInstructions = 0,
+  kInstructionsMiss = 1,
+  kNextTables = 2,
+  kNextTablesMiss = 3,
+  kWriteActions = 4,
+  kWriteActionsMiss = 5,
+  kApplyActions = 6,
+  kApplyActionsMiss = 7,
+  kMatch = 8,
+  kWildcards = 10,
+  kWriteSetfield = 12,
+  kWriteSetfieldMiss = 13,
+  kApplySetfield = 14,
+  kApplySetfieldMiss = 15,
+  kExperimenter = 0xfffe,
+  kExperimenterMiss = 0xffff,
+};
+
+// An instruction or action id (ofp_instruction / ofp_action_header without a body): its type
+// and, for experimenter ids (type 0xffff), the bytes after the 4-byte header (the experimenter
+// id first). Other ids are exactly 4 bytes on the wire.
+struct FeatureId {
+  uint16_t type = 0;
+  Bytes data;
+  bool operator==(const FeatureId&) const = default;
+};
+
+// An OXM id: the 32-bit OXM header (class, field, hasmask, length); experimenter OXMs (class
+// 0xffff) are followed by their 32-bit experimenter id.
+struct OxmId {
+  uint32_t header = 0;
+  uint32_t experimenter = 0;  // class 0xffff only
+  // The basic-class id of `f` (length doubled when has_mask, as on the wire).
+  static OxmId Of(OxmField f, bool has_mask);
+  bool operator==(const OxmId&) const = default;
+};
+
+// One ofp_table_feature_prop. Which member is used depends on `type`: `ids` for instructions
+// and write/apply actions, `tables` for next tables, `oxms` for match, wildcards and
+// write/apply set-field, experimenter/exp_type/data for the experimenter properties (each with
+// its _MISS variant).
+struct TableFeatureProp {
+  TableFeaturePropType type = TableFeaturePropType::kInstructions;
+  std::vector<FeatureId> ids;
+  std::vector<uint8_t> tables;
+  std::vector<OxmId> oxms;
+  uint32_t experimenter = 0;
+  uint32_t exp_type = 0;
+  Bytes data;
+  bool operator==(const TableFeatureProp&) const = default;
+};
+
+struct TableFeatures {
+  uint8_t table_id = 0;
+  std::string name;  // at most 31 characters (OFP_MAX_TABLE_NAME_LEN is 32 with the NUL)
+  uint64_t metadata_match = 0;
+  uint64_t metadata_write = 0;
+  uint32_t config = 0;
+  uint32_t max_entries = 0;
+  std::vector<TableFeatureProp> properties;
+  bool operator==(const TableFeatures&) const = default;
+};
+
+// An empty request asks for the features; a non-empty one asks the switch to reconfigure its
+// tables to exactly these.
+struct TableFeaturesRequest {
+  std::vector<TableFeatures> entries;
+  bool operator==(const TableFeaturesRequest&) const = default;
+};
+
 using MultipartRequestBody =
     std::variant<DescRequest, FlowStatsRequest, AggregateRequest, TableStatsRequest,
                  PortStatsRequest, PortDescRequest, QueueStatsRequest, GroupStatsRequest,
                  GroupDescRequest, GroupFeaturesRequest, MeterStatsRequest, MeterConfigRequest,
-                 MeterFeaturesRequest>;
+                 MeterFeaturesRequest, TableFeaturesRequest>;
 
 struct MultipartRequest {
   static constexpr MsgType kType = MsgType::kMultipartRequest;
@@ -296,10 +369,16 @@ struct MeterFeaturesReply {
   bool operator==(const MeterFeaturesReply&) const = default;
 };
 
+struct TableFeaturesReply {
+  std::vector<TableFeatures> entries;
+  bool operator==(const TableFeaturesReply&) const = default;
+};
+
 using MultipartReplyBody =
     std::variant<DescReply, FlowStatsReply, AggregateReply, TableStatsReply, PortStatsReply,
                  PortDescReply, QueueStatsReply, GroupStatsReply, GroupDescReply,
-                 GroupFeaturesReply, MeterStatsReply, MeterConfigReply, MeterFeaturesReply>;
+                 GroupFeaturesReply, MeterStatsReply, MeterConfigReply, MeterFeaturesReply,
+                 TableFeaturesReply>;
 
 struct MultipartReply {
   static constexpr MsgType kType = MsgType::kMultipartReply;
@@ -308,9 +387,11 @@ struct MultipartReply {
   bool operator==(const MultipartReply&) const = default;
 };
 
-// Cuts a reply into as many messages as needed so that each encodes to at most 65535 bytes;
-// all but the last carry OFPMPF_REPLY_MORE. Fixed-size replies (desc, aggregate, features)
-// come back as one message. Fails (kNoSpace) when a single entry cannot fit in a message.
-Result<std::vector<Message>> SplitMultipartReply(uint32_t xid, const MultipartReply& reply);
+// Cuts a reply into as many messages as needed so that each encodes to at most 65535 bytes in
+// `version`; all but the last carry OFPMPF_REPLY_MORE. Fixed-size replies (desc, aggregate,
+// features) come back as one message. Fails (kNoSpace) when a single entry cannot fit in a
+// message.
+Result<std::vector<Message>> SplitMultipartReply(uint32_t xid, const MultipartReply& reply,
+                                                 uint8_t version = kOfp13);
 
 }  // namespace sluice::ofp

@@ -22,11 +22,11 @@ constexpr size_t kCounterLen = 16;
 
 // Multipart type of each alternative, in variant order (the same for requests and replies).
 constexpr MultipartType kTypes[] = {
-    MultipartType::kDesc,          MultipartType::kFlow,      MultipartType::kAggregate,
-    MultipartType::kTable,         MultipartType::kPortStats, MultipartType::kPortDesc,
-    MultipartType::kQueue,         MultipartType::kGroup,     MultipartType::kGroupDesc,
-    MultipartType::kGroupFeatures, MultipartType::kMeter,     MultipartType::kMeterConfig,
-    MultipartType::kMeterFeatures};
+    MultipartType::kDesc,          MultipartType::kFlow,         MultipartType::kAggregate,
+    MultipartType::kTable,         MultipartType::kPortStats,    MultipartType::kPortDesc,
+    MultipartType::kQueue,         MultipartType::kGroup,        MultipartType::kGroupDesc,
+    MultipartType::kGroupFeatures, MultipartType::kMeter,        MultipartType::kMeterConfig,
+    MultipartType::kMeterFeatures, MultipartType::kTableFeatures};
 static_assert(std::size(kTypes) == std::variant_size_v<MultipartRequestBody>);
 static_assert(std::size(kTypes) == std::variant_size_v<MultipartReplyBody>);
 
@@ -347,6 +347,8 @@ void Encode(const MeterConfig& c, Writer& w) {
   w.PatchU16(start, static_cast<uint16_t>(w.size() - start));
 }
 
+void Encode(const TableFeatures& t, Writer& w) { EncodeTableFeatures(t, w); }
+
 template <class Reply>
 OfpResult<Reply> DecodeEntries(ByteSpan body) {
   Reply reply;
@@ -426,6 +428,11 @@ OfpResult<MultipartReplyBody> DecodeReplyBody(size_t index, ByteSpan body) {
       f.max_bands = r.U8();
       f.max_color = r.U8();
       return f;
+    }
+    case MultipartType::kTableFeatures: {
+      auto t = DecodeTableFeatures(body);
+      if (!t) return std::unexpected(std::move(t.error()));
+      return TableFeaturesReply{std::move(*t)};
     }
     default:
       break;
@@ -525,6 +532,11 @@ OfpResult<MultipartRequestBody> DecodeRequestBody(size_t index, ByteSpan body) {
     }
     case MultipartType::kMeterFeatures:
       return Empty<MeterFeaturesRequest>(body);
+    case MultipartType::kTableFeatures: {
+      auto t = DecodeTableFeatures(body);
+      if (!t) return std::unexpected(std::move(t.error()));
+      return TableFeaturesRequest{std::move(*t)};
+    }
     default:
       break;
   }
@@ -550,6 +562,8 @@ void EncodeRequestBody(const MultipartRequestBody& body, Writer& w) {
                              std::is_same_v<T, MeterConfigRequest>) {
           w.U32(b.meter_id);
           w.Zeros(4);
+        } else if constexpr (std::is_same_v<T, TableFeaturesRequest>) {
+          for (const TableFeatures& t : b.entries) EncodeTableFeatures(t, w);
         }
       },
       body);
@@ -606,34 +620,48 @@ void EncodeBody(const MultipartReply& m, Writer& w) {
 
 }  // namespace internal
 
-Result<std::vector<Message>> SplitMultipartReply(uint32_t xid, const MultipartReply& reply) {
-  constexpr size_t kRoom = kMaxMessageLen - kHeaderLen - internal::kMultipartHeader;
+Result<std::vector<Message>> SplitMultipartReply(uint32_t xid, const MultipartReply& reply,
+                                                 uint8_t version) {
   std::vector<Message> out;
   auto emit = [&](MultipartReplyBody body) {
-    out.push_back(Message{kOfp13, xid, MultipartReply{kMultipartMore, std::move(body)}});
+    out.push_back(Message{version, xid, MultipartReply{kMultipartMore, std::move(body)}});
+  };
+  // Sizes are measured in the target version (an entry's 1.0 form may be larger or smaller
+  // than its 1.3 form): the reply with no entries, then each entry on its own.
+  auto encoded_size = [&](MultipartReplyBody body) -> Result<size_t> {
+    Result<Bytes> b = EncodeMessage(Message{version, xid, MultipartReply{0, std::move(body)}});
+    if (!b) return std::unexpected(b.error());
+    return b->size();
   };
   Result<void> status;
   std::visit(
       [&](const auto& b) {
         using T = std::decay_t<decltype(b)>;
         if constexpr (requires { b.entries; }) {
+          Result<size_t> empty = encoded_size(T{});
+          if (!empty) {
+            status = std::unexpected(empty.error());
+            return;
+          }
+          const size_t room = kMaxMessageLen - *empty;
           T chunk;
           size_t used = 0;
           for (const auto& e : b.entries) {
-            Bytes tmp;
-            Writer w(&tmp);
-            internal::Encode(e, w);
-            if (tmp.size() > kRoom) {
-              status = MakeError(Errc::kNoSpace, "multipart entry too large for one message");
+            T one;
+            one.entries.push_back(e);
+            Result<size_t> size = encoded_size(std::move(one));
+            if (!size) {
+              status = std::unexpected(size.error());
               return;
             }
-            if (used + tmp.size() > kRoom) {
+            size_t len = *size - *empty;
+            if (used + len > room) {
               emit(std::move(chunk));
               chunk = T{};
               used = 0;
             }
             chunk.entries.push_back(e);
-            used += tmp.size();
+            used += len;
           }
           emit(std::move(chunk));
         } else {

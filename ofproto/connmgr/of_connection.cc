@@ -99,7 +99,7 @@ void OfConnection::Handle(ByteSpan raw) {
     if (!common) {
       version_ = kOfp13;  // for the error message itself
       SendError(OfpError{OfpErr::kHelloIncompatible,
-                         "no common OpenFlow version (this switch speaks OpenFlow 1.3)"},
+                         "no common OpenFlow version (this switch speaks OpenFlow 1.0 and 1.3)"},
                 raw);
       Log()->info("{}: version negotiation failed (peer offered 0x{:x})", peer_,
                   PeerVersions(msg->version, h.versions));
@@ -109,6 +109,14 @@ void OfConnection::Handle(ByteSpan raw) {
     version_ = *common;
     Log()->info("{}: negotiated OpenFlow version 0x{:02x}", peer_, version_);
     handler_->OnConnected(*this);
+    return;
+  }
+  if (raw[0] != version_) {
+    // Every message after the HELLOs must be in the negotiated version (OpenFlow 1.3 §6.3.1).
+    SendError(OfpError{OfpErr::kBadRequestBadVersion, "version " + std::to_string(raw[0]) +
+                                                          " on a connection negotiated at " +
+                                                          std::to_string(version_)},
+              raw);
     return;
   }
   if (!msg) {
@@ -122,18 +130,49 @@ void OfConnection::Handle(ByteSpan raw) {
   if (std::holds_alternative<EchoReply>(msg->body) || std::holds_alternative<Hello>(msg->body)) {
     return;
   }
+  if (version_ == kOfp10 && std::holds_alternative<FeaturesRequest>(msg->body)) {
+    // 1.0 has no PORT_DESC: ask the handler for both and answer with one features reply.
+    features_capture_ = FeaturesCapture{msg->xid, {}};
+    handler_->OnMessage(*this, Message{version_, msg->xid, MultipartRequest{0, PortDescRequest{}}},
+                        raw);
+    handler_->OnMessage(*this, std::move(*msg), raw);
+    features_capture_.reset();
+    return;
+  }
   handler_->OnMessage(*this, std::move(*msg), raw);
 }
 
 void OfConnection::Send(const Message& msg) {
   if (closed_) return;
-  auto bytes = EncodeMessage(msg);
-  if (!bytes) {
-    Log()->warn("{}: cannot encode message: {}", peer_, bytes.error().message);
+  if (features_capture_ && msg.xid == features_capture_->xid) {
+    if (const auto* mp = std::get_if<MultipartReply>(&msg.body)) {
+      if (const auto* pd = std::get_if<PortDescReply>(&mp->body)) {
+        features_capture_->ports.insert(features_capture_->ports.end(), pd->entries.begin(),
+                                        pd->entries.end());
+        return;
+      }
+    }
+    if (std::holds_alternative<FeaturesReply>(msg.body)) {
+      Message m = msg;
+      std::get<FeaturesReply>(m.body).ports = features_capture_->ports;
+      Write(m);
+      return;
+    }
+  }
+  Write(msg);
+}
+
+void OfConnection::Write(const Message& msg) {
+  auto parts = EncodeMessages(msg);
+  if (!parts) {
+    Log()->warn("{}: cannot encode message (type {}) for OpenFlow version 0x{:02x}: {}", peer_,
+                static_cast<int>(TypeOf(msg.body)), msg.version, parts.error().message);
     return;
   }
-  ++tx_messages;
-  writer_.Write(std::string(bytes->begin(), bytes->end()), shared_from_this());
+  for (const Bytes& b : *parts) {
+    ++tx_messages;
+    writer_.Write(std::string(b.begin(), b.end()), shared_from_this());
+  }
 }
 
 void OfConnection::SendError(const OfpError& err, ByteSpan offending) {

@@ -1,6 +1,11 @@
 // One OpenFlow connection (controller or management client) on the control thread's event loop:
 // framing, HELLO version negotiation, echo, inactivity probes, per-connection role and async
 // configuration, and the OFPT_ERROR answer to anything malformed (the connection lives on).
+//
+// The handler always sees and sends the typed (OpenFlow 1.3) messages; the connection decodes
+// and encodes them in the negotiated version (see messages.h). Where a 1.0 exchange has no
+// one-to-one 1.3 counterpart, the connection bridges it: a 1.0 FEATURES_REQUEST is passed on as
+// a PORT_DESC request plus the FEATURES_REQUEST, and the ports go into the features reply.
 #pragma once
 
 #include <array>
@@ -8,7 +13,9 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <asio.hpp>
 
@@ -31,7 +38,7 @@ class OfHandler {
 };
 
 struct ConnOptions {
-  VersionSet versions = VersionBit(kOfp13);  // what we offer
+  VersionSet versions = kSupportedVersions;  // what we offer
   int probe_interval_ms = 5000;              // 0 disables the inactivity probe
   bool is_controller = false;                // active controller vs management (service) client
 };
@@ -68,6 +75,7 @@ class OfConnection : public std::enable_shared_from_this<OfConnection> {
   void Read();
   void Handle(ByteSpan raw);
   void ArmProbe();
+  void Write(const Message& msg);
 
   asio::io_context& io_;
   StreamSocket sock_;
@@ -84,6 +92,12 @@ class OfConnection : public std::enable_shared_from_this<OfConnection> {
   bool heard_since_probe_ = true;
   bool probe_outstanding_ = false;
   std::function<void(OfConnection&)> on_closed_;
+  // While a 1.0 FEATURES_REQUEST is being answered: its xid and the ports collected so far.
+  struct FeaturesCapture {
+    uint32_t xid = 0;
+    std::vector<PortDesc> ports;
+  };
+  std::optional<FeaturesCapture> features_capture_;
 };
 
 // The default OFPC_* async masks of OpenFlow 1.3 §7.3.10 for a master/equal connection.

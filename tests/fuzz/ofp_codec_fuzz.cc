@@ -4,12 +4,16 @@
 // partial headers and bodies are exercised too), and every framed message through
 // DecodeMessage. Whatever decodes must re-encode with EncodeMessage, and the encoding must
 // decode back to an equal Message whose own encoding is byte-identical (the codec has one
-// canonical form). What fails to decode must still yield an OFPT_ERROR reply that encodes.
-// The whole input is also decoded as one message. Nothing may crash, leak or trip ASan/UBSan.
+// canonical form). What fails to decode must still yield an OFPT_ERROR reply that encodes, in
+// OpenFlow 1.3 and in 1.0 (whose error codes are mapped). The whole input is also decoded as one
+// message, as it is and with its version byte forced to 1.0 and to 1.3, so every input reaches
+// both wire codecs (the 1.0 one converts to the same typed messages, so the round trip checks
+// that conversion too). Nothing may crash, leak or trip ASan/UBSan.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <vector>
 
 #include "ofproto/codec/header.h"
 #include "ofproto/codec/messages.h"
@@ -29,10 +33,15 @@ using namespace sluice::ofp;
 void CheckOne(ByteSpan msg) {
   OfpResult<Message> m = DecodeMessage(msg);
   if (!m) {
-    Message reply = MakeErrorReply(m.error(), msg);
-    if (!EncodeMessage(reply)) Die("the OFPT_ERROR reply does not encode", msg);
+    for (uint8_t version : {kOfp13, kOfp10}) {
+      Message reply = MakeErrorReply(m.error(), msg, version);
+      if (!EncodeMessage(reply)) Die("the OFPT_ERROR reply does not encode", msg);
+    }
     return;
   }
+  // Multipart replies are the only messages the switch may send in several parts.
+  Result<std::vector<Bytes>> parts = EncodeMessages(*m);
+  if (!parts || parts->empty()) Die("EncodeMessages fails where EncodeMessage did not", msg);
   Result<Bytes> again = EncodeMessage(*m);
   if (!again) Die("a decoded message does not re-encode", msg);
   OfpResult<Message> m2 = DecodeMessage(*again);
@@ -65,7 +74,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       CheckOne(**next);
     }
   }
-  // Also the whole input as one message (DecodeMessage checks the length field itself).
-  if (size >= kHeaderLen) CheckOne(all);
+  // Also the whole input as one message (DecodeMessage checks the length field itself), in its
+  // own version and in each version with a wire codec of its own.
+  if (size >= kHeaderLen) {
+    CheckOne(all);
+    Bytes copy(all.begin(), all.end());
+    for (uint8_t version : {kOfp10, kOfp13}) {
+      if (copy[0] == version) continue;
+      copy[0] = version;
+      CheckOne(copy);
+    }
+  }
   return 0;
 }

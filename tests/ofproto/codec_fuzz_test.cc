@@ -37,7 +37,7 @@ std::vector<Bytes> Seeds() {
       Hello{0x12},
       ErrorMsg{1, 2, 0, {1}},
       EchoRequest{{1, 2}},
-      FeaturesReply{1, 2, 3, 4, 5, 6},
+      FeaturesReply{1, 2, 3, 4, 5, 6, {}},
       SetConfig{{1, 2}},
       RoleRequest{{ControllerRole::kMaster, 1}},
       SetAsync{},
@@ -58,6 +58,45 @@ std::vector<Bytes> Seeds() {
   };
   std::vector<Bytes> out;
   for (const MessageBody& b : bodies) out.push_back(Encode(Msg(b)));
+  // Table features and queue configuration (1.3), and OpenFlow 1.0 messages.
+  TableFeatures tf;
+  TableFeatureProp next;
+  next.type = TableFeaturePropType::kNextTables;
+  next.tables = {1, 2};
+  TableFeatureProp match;
+  match.type = TableFeaturePropType::kMatch;
+  match.oxms = {OxmId::Of(F::kEthDst, true), OxmId{0xffff0004, 1}};
+  TableFeatureProp insts;
+  insts.type = TableFeaturePropType::kInstructions;
+  insts.ids = {FeatureId{1, {}}, FeatureId{0xffff, {0, 0, 0, 1}}};
+  tf.properties = {next, match, insts};
+  out.push_back(Encode(Msg(MultipartReply{0, TableFeaturesReply{{tf}}})));
+  out.push_back(Encode(Msg(MultipartRequest{0, TableFeaturesRequest{{tf}}})));
+  out.push_back(Encode(Msg(QueueGetConfigReply{
+      1, {PacketQueue{1, 1, {QueueProp{QueuePropType::kMinRate, 1, 0, {}}}}}})));
+  FlowMod f10;
+  f10.match.Set(OxmEntry::Exact(F::kEthType, 0x0800));
+  f10.match.Set(OxmEntry::Exact(F::kIpProto, 17));
+  f10.match.Set(OxmEntry::Masked(F::kIpv4Src, 0x0a000000, 0xff000000));
+  f10.match.Set(OxmEntry::Exact(F::kUdpDst, 53));
+  f10.instructions = {InstApplyActions{
+      {ActSetField{OxmEntry::Exact(F::kUdpDst, 54)}, ActSetQueue{1}, ActOutput{2, 0}}}};
+  FlowStats fs10;
+  fs10.match = f10.match;
+  fs10.instructions = f10.instructions;
+  FeaturesReply fr10{1, 2, 3, 0, 0x7, 0, {PortDesc{}}};
+  fr10.ports[0].port_no = 1;
+  const MessageBody bodies10[] = {
+      Hello{},
+      f10,
+      fr10,
+      PacketOut{kNoBuffer, kPortController, {ActPopVlan{}, ActOutput{kPortFlood, 0}}, {1, 2}},
+      MultipartRequest{0, FlowStatsRequest{}},
+      MultipartReply{0, FlowStatsReply{{fs10, fs10}}},
+      MultipartReply{0, PortStatsReply{{PortStats{}}}},
+      QueueGetConfigRequest{1},
+  };
+  for (const MessageBody& b : bodies10) out.push_back(Encode(Message{kOfp10, 1, b}));
   return out;
 }
 
@@ -70,7 +109,7 @@ TEST(OfpFuzz, MutatedAndRandomBuffersNeverCrash) {
     if (i % 10 == 0) {
       b.resize(rng() % 200);
       for (uint8_t& x : b) x = static_cast<uint8_t>(rng());
-      if (b.size() >= 2) b[0] = kOfp13;
+      if (b.size() >= 2) b[0] = i % 20 == 0 ? kOfp10 : kOfp13;
     } else {
       b = seeds[rng() % seeds.size()];
       int flips = 1 + static_cast<int>(rng() % 4);

@@ -86,8 +86,6 @@ TEST(OfpMultipart, RepliesRoundTrip) {
 }
 
 TEST(OfpMultipart, Errors) {
-  EXPECT_EQ(DecodeErr(Raw(MsgType::kMultipartRequest, {0, 12, 0, 0, 0, 0, 0, 0})),
-            OfpErr::kBadRequestBadMultipart);  // table features: not decoded yet
   EXPECT_EQ(DecodeErr(Raw(MsgType::kMultipartRequest, {0, 14, 0, 0, 0, 0, 0, 0})),
             OfpErr::kBadRequestBadMultipart);
   EXPECT_EQ(DecodeErr(Raw(MsgType::kMultipartRequest, {0xff, 0xff, 0, 0, 0, 0, 0, 0})),

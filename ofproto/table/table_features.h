@@ -1,0 +1,21 @@
+// What Sluice's flow tables support, as the OFPMP_TABLE_FEATURES reply describes it.
+#pragma once
+
+#include <cstdint>
+
+#include "ofproto/codec/multipart.h"
+
+namespace sluice::ofp {
+
+// Largest flow count reported per table: Sluice's tables have no limit of their own.
+inline constexpr uint32_t kTableMaxEntries = 0xffffffff;
+
+// The features of tables 0..n_tables-1: no names (as Open vSwitch reports unnamed tables),
+// every metadata bit matchable and writable, every instruction (goto-table only where a later
+// table exists, next tables are the later ones), every OpenFlow 1.3 action in write and apply
+// sets, every settable field in set-field, all 40 OXM fields in match (masked where the field
+// is maskable) and in wildcards. Table-miss flows support the same, so each _MISS property
+// equals its regular one.
+TableFeaturesReply SupportedTableFeatures(uint8_t n_tables);
+
+}  // namespace sluice::ofp
