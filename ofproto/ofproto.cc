@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "common/clock.h"
+#include "ofproto/table/table_features.h"
 #include "sluice/log.h"
 
 namespace sluice::ofp {
@@ -374,6 +375,16 @@ void Ofproto::OnMessage(OfConnection& conn, Message msg, ByteSpan raw) {
     HandlePacketOut(conn, *po, raw);
   } else if (auto* pm = std::get_if<PortMod>(&b)) {
     HandlePortMod(conn, *pm, raw);
+  } else if (auto* qc = std::get_if<QueueGetConfigRequest>(&b)) {
+    // No port has queues configured: an empty reply for a port that exists (or OFPP_ANY).
+    bool known = qc->port == kPortAny ||
+                 std::any_of(ports_.begin(), ports_.end(),
+                             [&](const OfPort& p) { return p.desc.port_no == qc->port; });
+    if (!known) {
+      conn.SendError(OfpError{OfpErr::kQueueOpBadPort, "no such port"}, raw);
+    } else {
+      Reply(conn, msg.xid, QueueGetConfigReply{qc->port, {}});
+    }
   } else if (auto* tm = std::get_if<TableMod>(&b)) {
     // OpenFlow 1.3 defines no table configuration bits (all are deprecated); accept a valid
     // table id, as Open vSwitch does.
@@ -493,6 +504,13 @@ void Ofproto::HandleMultipart(OfConnection& conn, const Message& msg, const Mult
     reply.body = meters_.Config(mc->meter_id);
   } else if (std::holds_alternative<MeterFeaturesRequest>(req.body)) {
     reply.body = meters_.Features();
+  } else if (auto* tf = std::get_if<TableFeaturesRequest>(&req.body)) {
+    // An empty request is a query; a body asks to reconfigure the tables, which is not allowed.
+    if (!tf->entries.empty()) {
+      conn.SendError(OfpError{OfpErr::kTableFeaturesEperm, "tables cannot be reconfigured"}, raw);
+      return;
+    }
+    reply.body = SupportedTableFeatures(kNumTables);
   } else {
     conn.SendError(OfpError{OfpErr::kBadRequestBadMultipart,
                             "this statistics type is not implemented by this switch yet"},
