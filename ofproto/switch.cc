@@ -582,6 +582,39 @@ void Switch::SyncLocked() {
   dp_.reclaimer().Synchronize();
 }
 
+std::vector<std::string> Switch::VerifyMegaflows() {
+  std::lock_guard lk(mu_);
+  std::vector<std::string> problems;
+  for (auto& [mk, t] : tracked_->map) {
+    std::string flow = dp::FormatOdpFlow(mk.key, mk.mask);
+    auto it = by_dp_port_.find(t.orig.in_port);
+    if (it == by_dp_port_.end()) {
+      problems.push_back("megaflow on a port no bridge has: " + flow);
+      continue;
+    }
+    XlateInput in;
+    in.bridge = &it->second.first->x;
+    in.key = t.orig;
+    in.in_ofport = it->second.second;
+    in.learn = false;
+    in.count = false;
+    in.now_ms = clock::NowMs();
+    XlateResult r = Translate(EnvLocked(), in);
+    if (r.no_install || !MaskSubset(r.mask, mk.mask)) {
+      problems.push_back("megaflow needs a narrower mask now: " + flow);
+    } else if (!SameActions(r.actions, t.actions)) {
+      problems.push_back("stale actions " + dp::FormatOdpActions(t.actions.view()) + " (now " +
+                         dp::FormatOdpActions(r.actions.view()) + "): " + flow);
+    }
+    for (const auto& e : dp_.GetFlow(mk.key, mk.mask)) {
+      if (!SameActions(e.actions, t.actions)) {
+        problems.push_back("datapath holds other actions than remembered: " + flow);
+      }
+    }
+  }
+  return problems;
+}
+
 void Switch::Sync() {
   std::lock_guard lk(mu_);
   SyncLocked();

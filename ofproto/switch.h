@@ -121,6 +121,9 @@ class Switch : public dp::UpcallHandler {
   size_t TrackedCount() const;
   // Runs a revalidation pass if anything changed, then waits for the PMDs to quiesce.
   void Sync();
+  // Consistency check (tests, revalidator/check): every remembered megaflow re-translated now
+  // must give the actions the datapath holds, within the megaflow's mask. One line per problem.
+  std::vector<std::string> VerifyMegaflows();
 
   // dp::UpcallHandler (handler thread)
   void HandleUpcall(dp::Upcall& upcall) override;

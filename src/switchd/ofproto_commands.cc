@@ -188,6 +188,11 @@ void RegisterSwitchCommands(UnixctlServer& server, ofp::Switch& sw, dp::Datapath
       });
   server.Register("coverage/show", "", 0, 0,
                   [&sw](const Args&) -> Result<std::string> { return sw.CoverageText(); });
+  server.Register("revalidator/check", "", 0, 0, [&sw](const Args&) -> Result<std::string> {
+    std::string out;
+    for (const auto& p : sw.VerifyMegaflows()) out += p + "\n";
+    return out.empty() ? std::string("all megaflows agree with the tables\n") : out;
+  });
   server.Register("revalidator/sync", "", 0, 0, [&sw](const Args&) -> Result<std::string> {
     sw.Sync();
     return std::string();
