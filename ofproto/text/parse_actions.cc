@@ -100,12 +100,53 @@ class ActionParser {
       if (const OxmEntry* v = match->Find(F::kVlanVid)) {
         has_vlan_ = (v->ValueU64() & kVidPresent) && (v->MaskU64() & kVidPresent);
       }
+      if (const OxmEntry* et = match->Find(F::kEthType)) {
+        has_mpls_ = et->ValueU64() == 0x8847 || et->ValueU64() == 0x8848;
+      }
     }
   }
 
-  // Parses one action keyword into `out`; false if the keyword is not an action.
+  // Parses one action keyword into `out`; false if the keyword is not an action. Set-field
+  // actions are checked against the match (and the tags pushed before them), as ovs-ofctl
+  // does.
   Result<bool> Action(std::string_view key, std::string_view value, bool has_value,
-                      ActionList* out);
+                      ActionList* out) {
+    size_t before = out->size();
+    auto r = ParseOne(key, value, has_value, out);
+    if (!r || !*r) return r;
+    for (size_t i = before; i < out->size(); ++i) {
+      if (const auto* sf = std::get_if<ActSetField>(&(*out)[i])) {
+        if (auto ok = CheckSetField(sf->field.field); !ok) return std::unexpected(ok.error());
+      }
+    }
+    return true;
+  }
+
+ private:
+  Result<bool> ParseOne(std::string_view key, std::string_view value, bool has_value,
+                        ActionList* out);
+
+  Result<void> CheckSetField(OxmField f) const {
+    if (!match_) return {};  // packet-out and group buckets: no match to check against
+    bool ok = true;
+    if (f == F::kVlanVid || f == F::kVlanPcp) {
+      ok = has_vlan_;
+    } else if (f == F::kMplsLabel || f == F::kMplsTc || f == F::kMplsBos) {
+      ok = has_mpls_;
+    } else if (f != F::kTunnelId && f != F::kEthSrc && f != F::kEthDst) {
+      ok = !has_mpls_ && PrereqsMet(*match_, f);
+    }
+    if (ok) return {};
+    return MakeError(Errc::kInvalid,
+                     fmt::format("actions are invalid with specified match "
+                                 "(OFPBAC_MATCH_INCONSISTENT): set_field to {} needs {}",
+                                 SetFieldName(f),
+                                 f == F::kVlanVid || f == F::kVlanPcp
+                                     ? "a VLAN tag (match one or push_vlan first)"
+                                 : f == F::kMplsLabel || f == F::kMplsTc || f == F::kMplsBos
+                                     ? "an MPLS packet (match mpls or push_mpls first)"
+                                     : "its prerequisites in the match"));
+  }
 
  private:
   Result<uint64_t> Arg(std::string_view key, std::string_view value, bool has_value, uint64_t max) {
@@ -131,13 +172,13 @@ class ActionParser {
   const ParseOptions& opts_;
   const Match* match_;
   bool has_vlan_ = false;
+  bool has_mpls_ = false;
 };
 
-Result<bool> ActionParser::Action(std::string_view key, std::string_view value, bool has_value,
-                                  ActionList* out) {
-  auto port_out = [&](uint32_t port, uint16_t max_len = 0) -> Result<bool> {
-    if (port == kPortController && max_len == 0) max_len = kControllerNoBuffer;
-    out->push_back(ActOutput{port, max_len});
+Result<bool> ActionParser::ParseOne(std::string_view key, std::string_view value, bool has_value,
+                                    ActionList* out) {
+  auto port_out = [&](uint32_t port, uint16_t max_len = kControllerNoBuffer) -> Result<bool> {
+    out->push_back(ActOutput{port, port == kPortController ? max_len : uint16_t{0}});
     return true;
   };
   if (key == "output") {
@@ -216,8 +257,10 @@ Result<bool> ActionParser::Action(std::string_view key, std::string_view value, 
         return MakeError(Errc::kInvalid, fmt::format("{}: not a valid MPLS ethertype", value));
       }
       out->push_back(ActPushMpls{static_cast<uint16_t>(*v)});
+      has_mpls_ = true;
     } else {
       out->push_back(ActPopMpls{static_cast<uint16_t>(*v)});
+      has_mpls_ = false;
     }
     return true;
   }
@@ -362,8 +405,13 @@ Result<OxmEntry> ParseSetField(std::string_view arg) {
                      fmt::format("{}: OpenFlow 1.3 set_field cannot take a mask", arg));
   }
   F f = nf->field;
-  if (!FieldInfo(f).settable && f != F::kMetadata) {
-    return MakeError(Errc::kInvalid, fmt::format("{}: field cannot be set", name));
+  if (f == F::kEthType || f == F::kIpProto || f == F::kMplsBos) {
+    return MakeError(Errc::kInvalid, fmt::format("{} is read-only", name));
+  }
+  if (!FieldInfo(f).settable) {
+    return MakeError(Errc::kUnsupported,
+                     fmt::format("{} cannot be written by set_field in OpenFlow 1.3{}", name,
+                                 f == F::kMetadata ? " (use write_metadata)" : ""));
   }
   if (IsMacField(f)) {
     auto mac = ParseMac(value);

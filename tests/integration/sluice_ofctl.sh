@@ -27,6 +27,37 @@ same() {
   [ "$a" = "$b" ] || { diff <(echo "$a") <(echo "$b") >&2; fail "output differs: $2"; }
 }
 
+# ---- parse-flow (offline): the same flow-mod text as ovs-ofctl parse-flow ----
+while read -r f; do
+  a=$($O parse-flow "$f" 2>&1 | tail -1)
+  b=$($S parse-flow "$f" 2>&1)
+  [ "$a" = "$b" ] || fail "parse-flow $f: ovs-ofctl: $a, sluice-ofctl: $b"
+done <<'EOF'
+actions=drop
+in_port=LOCAL,actions=in_port
+dl_src=aa:bb:cc:dd:ee:ff,dl_dst=01:00:00:00:00:00/01:00:00:00:00:00,actions=FLOOD
+dl_type=0x0800,nw_src=1.2.3.4,nw_dst=5.6.7.0/24,actions=ALL
+ip,nw_tos=16,nw_ecn=3,actions=mod_nw_tos:8
+tcp,tcp_src=1,tcp_dst=2,actions=mod_tp_src:3,mod_tp_dst:4
+icmp6,icmpv6_type=136,nd_target=2001:db8::1,nd_tll=00:00:00:00:00:01,actions=drop
+arp,arp_op=1,arp_spa=10.0.0.0/8,arp_sha=00:00:00:00:00:01/ff:ff:ff:00:00:00,actions=NORMAL
+ipv6,ipv6_src=::1,ipv6_dst=fe80::/10,ipv6_label=0x1/0xf,actions=drop
+tunnel_id=5/7,metadata=0x1/0x3,actions=write_metadata:0x2/0x3,goto_table:4
+mplsm,mpls_tc=3,actions=pop_mpls:0x8847
+dl_vlan=10,dl_vlan_pcp=5,actions=mod_vlan_vid:20,mod_vlan_pcp:1
+vlan_tci=0x0000/0x1000,actions=push_vlan:0x8100,mod_vlan_vid:4
+dl_vlan=0xffff,actions=drop
+table=5,cookie=0xabc,priority=65535,idle_timeout=1,hard_timeout=2,send_flow_rem,check_overlap,reset_counts,no_packet_counts,no_byte_counts,actions=drop
+actions=controller:0,CONTROLLER:65535,LOCAL,TABLE,NORMAL,output:CONTROLLER
+actions=meter:5,set_queue:1,clear_actions,write_actions(output:2,group:3),goto_table:10
+arp,actions=set_field:1->arp_op,set_field:1.1.1.1->arp_spa,set_field:aa:aa:aa:aa:aa:aa->arp_sha
+mpls,actions=set_field:7->mpls_tc,dec_mpls_ttl,set_mpls_ttl:10
+tcp6,tp_dst=443,ipv6_dst=2001:db8::/ffff:ffff::,actions=drop
+EOF
+if $S parse-flow "tcp,actions=set_field:1->udp_dst" 2>"$SL_TMP/err"; then fail "bad set_field"; fi
+grep -q "^sluice-ofctl: actions are invalid with specified match (OFPBAC_MATCH_INCONSISTENT)" \
+  "$SL_TMP/err" || fail "set_field consistency: $(cat "$SL_TMP/err")"
+
 # ---- targets: bridge name via --rundir and SLUICE_RUNDIR, unix:PATH ----
 $S show br0 | tee "$SL_TMP/show" >/dev/null
 grep -q "dpid:00000000000000aa" "$SL_TMP/show" || fail "show dpid"

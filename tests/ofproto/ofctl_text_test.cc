@@ -232,7 +232,9 @@ TEST(OfctlTextWire, SameBytesAsOvsOfctl) {
     OfpResult<Message> theirs = DecodeMessage(Unhex(c.ovs_hex));
     ASSERT_TRUE(theirs.has_value());
     EXPECT_EQ(theirs->body, body);
-    if (!c.oxm_order_differs) EXPECT_EQ(Hex(EncodeOrDie(body)), c.ovs_hex);
+    if (!c.oxm_order_differs) {
+      EXPECT_EQ(Hex(EncodeOrDie(body)), c.ovs_hex);
+    }
   }
 }
 
@@ -277,6 +279,18 @@ TEST(OfctlTextErrors, ClearMessages) {
       {"actions=load:1->NXM_OF_IN_PORT[]", "load is not supported; use set_field:VALUE->FIELD"},
       {"actions=write_actions(output:1", "write_actions: unbalanced parentheses"},
       {"table=all,actions=drop", "table=all is only allowed for del-flows"},
+      {"ip,actions=set_field:6->ip_proto", "ip_proto is read-only"},
+      {"actions=set_field:1->metadata",
+       "metadata cannot be written by set_field in OpenFlow 1.3 (use write_metadata)"},
+      {"actions=set_field:5->vlan_vid",
+       "actions are invalid with specified match (OFPBAC_MATCH_INCONSISTENT): set_field to "
+       "vlan_vid needs a VLAN tag (match one or push_vlan first)"},
+      {"tcp,actions=set_field:1->udp_dst",
+       "actions are invalid with specified match (OFPBAC_MATCH_INCONSISTENT): set_field to "
+       "udp_dst needs its prerequisites in the match"},
+      {"actions=set_field:1->mpls_tc",
+       "actions are invalid with specified match (OFPBAC_MATCH_INCONSISTENT): set_field to "
+       "mpls_tc needs an MPLS packet (match mpls or push_mpls first)"},
   };
   for (const ErrorCase& c : kCases) {
     Result<FlowMod> fm = ParseFlowMod(c.input, FlowModCommand::kAdd, Opts());
@@ -321,6 +335,17 @@ TEST(OfctlTextFlows, ModifyDeleteAndFilters) {
   EXPECT_EQ(all->table_id, kTableAll);
   EXPECT_FALSE(ParseFlowFilter("ip,actions=drop", Opts()).has_value());
   EXPECT_FALSE(ParseFlowFilter("priority=5", Opts()).has_value());
+}
+
+TEST(OfctlTextActions, SetFieldAfterPush) {
+  for (const char* ok : {"actions=push_vlan:0x8100,set_field:5->vlan_vid",
+                         "dl_vlan=3,actions=set_field:4101->vlan_vid",
+                         "actions=push_mpls:0x8847,set_field:5->mpls_label", "actions=controller:0",
+                         "actions=set_field:1->tun_id"}) {
+    EXPECT_TRUE(ParseFlowMod(ok, FlowModCommand::kAdd, Opts()).has_value()) << ok;
+  }
+  Result<FlowMod> c0 = ParseFlowMod("actions=controller:0", FlowModCommand::kAdd, Opts());
+  EXPECT_EQ(FormatInstructions(c0->instructions), "CONTROLLER:0");
 }
 
 TEST(OfctlTextPorts, NamesNumbersReserved) {

@@ -590,6 +590,23 @@ int CmdMonitor(const Args& a) {
   }
 }
 
+// Offline: parse, encode, decode and print, as ovs-ofctl parse-flow(s) does (without its
+// "usable protocols" lines: OpenFlow 1.3 is the only protocol).
+void PrintParsedFlow(const std::string& flow, const std::string& where) {
+  auto fm = text::ParseFlowMod(flow, FlowModCommand::kAdd, ParseOpts(nullptr));
+  if (!fm) Fatal(where.empty() ? fm.error().message : where + ": " + fm.error().message);
+  Bytes wire = Check(EncodeMessage(Message{g_opts.version, 1, *fm}));
+  std::fputs(text::FormatRawMessage(wire).c_str(), stdout);
+}
+
+void CmdParseFlow(const Args& a) { PrintParsedFlow(a[0], ""); }
+
+void CmdParseFlows(const Args& a) {
+  for (const auto& [n, line] : ReadFlowLines(a[0])) {
+    PrintParsedFlow(line, fmt::format("{}:{}", a[0], n));
+  }
+}
+
 void Usage() {
   std::printf(
       "sluice-ofctl: OpenFlow switch management utility\n"
@@ -626,6 +643,8 @@ void Usage() {
       "  packet-out SWITCH \"in_port=P packet=HEX actions=A\"  (or IN_PORT ACTIONS PACKET...)\n"
       "  monitor SWITCH [MISS_LEN]       print asynchronous messages\n"
       "  snoop SWITCH                    same as monitor\n"
+      "  parse-flow FLOW                 print FLOW's flow-mod (no switch needed)\n"
+      "  parse-flows FILE                the same for each flow in FILE\n"
       "\nOptions:\n"
       "  -O, --protocols=VERSION         OpenFlow13 (the default and only version for now)\n"
       "  --rundir=DIR                    where BRIDGE.mgmt lives (env SLUICE_RUNDIR,\n"
@@ -744,6 +763,8 @@ int main(int argc, char** argv) {
       {"packet-out", 2, 64, v(CmdPacketOut)},
       {"monitor", 1, 3, CmdMonitor},
       {"snoop", 1, 1, CmdMonitor},
+      {"parse-flow", 1, 1, v(CmdParseFlow)},
+      {"parse-flows", 1, 1, v(CmdParseFlows)},
   };
   std::string name = pos[0];
   Args args(pos.begin() + 1, pos.end());

@@ -5,6 +5,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -211,8 +212,20 @@ Result<std::vector<Message>> Vconn::Transact(MessageBody request) {
 }
 
 Result<std::optional<Message>> Vconn::TransactNoReply(std::vector<MessageBody> requests) {
-  // Pipelined: everything goes out before any reply is read. Replies (errors) are read by
-  // the same loop afterwards; the socket buffer holds them meanwhile.
+  // Pipelined: the requests go out back to back, then one barrier; the replies (errors) are
+  // matched up afterwards.
+  // Between chunks, replies that already arrived are read so that neither side can block on
+  // a full socket buffer.
+  std::optional<Message> first_error;
+  auto drain = [&]() -> Result<void> {
+    pollfd pfd{fd_, POLLIN, 0};
+    while (::poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN)) {
+      Result<Message> m = Recv();
+      if (!m) return std::unexpected(m.error());
+      if (std::holds_alternative<ErrorMsg>(m->body) && !first_error) first_error = std::move(*m);
+    }
+    return {};
+  };
   Bytes out;
   for (MessageBody& body : requests) {
     Result<Bytes> b = EncodeMessage(Message{version_, NextXid(), std::move(body)});
@@ -221,6 +234,7 @@ Result<std::optional<Message>> Vconn::TransactNoReply(std::vector<MessageBody> r
     if (out.size() >= 64 * 1024) {
       if (auto ok = SendRaw(out); !ok) return std::unexpected(ok.error());
       out.clear();
+      if (auto ok = drain(); !ok) return std::unexpected(ok.error());
     }
   }
   uint32_t barrier_xid = NextXid();
@@ -228,7 +242,6 @@ Result<std::optional<Message>> Vconn::TransactNoReply(std::vector<MessageBody> r
   if (!b) return std::unexpected(b.error());
   out.insert(out.end(), b->begin(), b->end());
   if (auto ok = SendRaw(out); !ok) return std::unexpected(ok.error());
-  std::optional<Message> first_error;
   while (true) {
     Result<Message> m = Recv();
     if (!m) return std::unexpected(m.error());
