@@ -77,6 +77,10 @@ grep -q "only OpenFlow13 is supported" "$SL_TMP/err" || fail "-O OpenFlow10: $(c
 same "show $MGMT" "show br0"
 same "dump-desc $MGMT" "dump-desc br0"
 same "dump-ports-desc $MGMT" "dump-ports-desc br0"
+# OpenFlow 1.3 has no per-port PORT_DESC request: ovs-ofctl prints every port, sluice-ofctl
+# prints the one asked for.
+[ "$($S dump-ports-desc br0 p2 | norm)" = "$($O dump-ports-desc "$MGMT" | norm | sed -n '1p;/^ 2(p2)/,/speed/p')" ] ||
+  fail "dump-ports-desc p2: $($S dump-ports-desc br0 p2)"
 same "dump-tables $MGMT" "dump-tables br0"
 
 # ---- flows ----

@@ -217,7 +217,19 @@ void CmdDumpPorts(const Args& a) {
 
 void CmdDumpPortsDesc(const Args& a) {
   auto vc = Open(a[0]);
-  DumpTransaction(*vc, MultipartRequest{0, PortDescRequest{}});
+  auto replies = Check(vc->Transact(MultipartRequest{0, PortDescRequest{}}));
+  if (a.size() > 1) {  // OpenFlow 1.3 cannot ask for one port: filter the reply
+    PortNames names{vc.get(), std::nullopt};
+    uint32_t port = Check(text::ParsePort(a[1], ParseOpts(&names)));
+    for (Message& m : replies) {
+      if (auto* mr = std::get_if<MultipartReply>(&m.body)) {
+        if (auto* pd = std::get_if<PortDescReply>(&mr->body)) {
+          std::erase_if(pd->entries, [&](const PortDesc& p) { return p.port_no != port; });
+        }
+      }
+    }
+  }
+  PrintReplies(replies);
 }
 
 void CmdModPort(const Args& a) {
@@ -618,7 +630,7 @@ void Usage() {
       "  dump-tables SWITCH              table statistics\n"
       "  dump-table-features SWITCH      table features\n"
       "  dump-ports SWITCH [PORT]        port statistics\n"
-      "  dump-ports-desc SWITCH          port descriptions\n"
+      "  dump-ports-desc SWITCH [PORT]   port descriptions\n"
       "  mod-port SWITCH PORT ACTION     up|down|receive|no-receive|forward|no-forward|\n"
       "                                  packet-in|no-packet-in\n"
       "  dump-flows SWITCH [FLOW]        flows (--no-stats, --sort[=F], --rsort[=F])\n"
@@ -738,7 +750,7 @@ int main(int argc, char** argv) {
       {"dump-tables", 1, 1, v(CmdDumpTables)},
       {"dump-table-features", 1, 1, v(CmdDumpTableFeatures)},
       {"dump-ports", 1, 2, v(CmdDumpPorts)},
-      {"dump-ports-desc", 1, 1, v(CmdDumpPortsDesc)},
+      {"dump-ports-desc", 1, 2, v(CmdDumpPortsDesc)},
       {"mod-port", 3, 3, v(CmdModPort)},
       {"dump-flows", 1, 2, v(CmdDumpFlows)},
       {"dump-aggregate", 1, 2, v(CmdDumpAggregate)},
