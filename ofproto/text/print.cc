@@ -404,58 +404,101 @@ std::string_view GroupTypeName(GroupType t) {
   return "?";
 }
 
-// A packet summary for packet-in: Ethernet, VLAN, IPv4/IPv6/ARP and ports, in the field
-// names of the match syntax.
+// A packet as ovs-ofctl prints it after a packet-in: its flow in match syntax, then the L4
+// checksum (Ethernet, VLAN, IPv4, IPv6, ARP, TCP, UDP, SCTP, ICMP).
 std::string PacketSummary(ByteSpan p) {
   if (p.size() < 14) return fmt::format("(packet of {} bytes, too short for Ethernet)", p.size());
-  std::string s;
+  auto u16 = [&](size_t at) { return static_cast<unsigned>(p[at] << 8 | p[at + 1]); };
   size_t off = 12;
-  uint16_t type = static_cast<uint16_t>(p[off] << 8 | p[off + 1]);
+  unsigned type = u16(off);
   std::string vlan = "vlan_tci=0x0000";
   if ((type == 0x8100 || type == 0x88a8) && p.size() >= 18) {
-    vlan = fmt::format("dl_vlan={},dl_vlan_pcp={}", (p[14] << 8 | p[15]) & 0xfff, p[14] >> 5);
+    vlan = fmt::format("dl_vlan={},dl_vlan_pcp={}", u16(14) & 0xfff, p[14] >> 5);
     off += 4;
-    type = static_cast<uint16_t>(p[off] << 8 | p[off + 1]);
+    type = u16(off);
+    if ((type == 0x8100 || type == 0x88a8) && p.size() >= 22) {
+      vlan += fmt::format(",dl_vlan1={},dl_vlan_pcp1={}", u16(18) & 0xfff, p[18] >> 5);
+      off += 4;
+      type = u16(off);
+    } else {
+      vlan += ",vlan_tci1=0x0000";
+    }
   }
   off += 2;
   std::string l2 = fmt::format("{},dl_src={},dl_dst={}", vlan, FormatMac(&p[6]), FormatMac(&p[0]));
-  auto u16 = [&](size_t at) { return static_cast<unsigned>(p[at] << 8 | p[at + 1]); };
+  // L4 (after the network header at `l4`): ports, TCP flags, checksum.
+  // A later fragment has no L4 header; ovs-ofctl still prints the checksum where it would be.
+  auto l4_text = [&](uint8_t proto, size_t l4, bool icmp6, std::string* tail,
+                     bool later = false) -> std::string {
+    std::string s;
+    if ((proto == 6 || proto == 17 || proto == 132) && p.size() >= l4 + 4) {
+      if (!later) s += fmt::format(",tp_src={},tp_dst={}", u16(l4), u16(l4 + 2));
+      if (proto == 6 && p.size() >= l4 + 20 && later) {
+        *tail = fmt::format(" tcp_csum:{:x}", u16(l4 + 16));
+      } else if (proto == 6 && p.size() >= l4 + 20) {
+        static constexpr std::string_view kFlags[] = {"fin", "syn", "rst", "psh", "ack",
+                                                      "urg", "ece", "cwr", "ns"};
+        unsigned flags = u16(l4 + 12) & 0x1ff;
+        std::string f;
+        for (size_t i = 0; i < std::size(kFlags); ++i) {
+          if (flags & (1u << i)) f += (f.empty() ? "" : "|") + std::string(kFlags[i]);
+        }
+        s += ",tcp_flags=" + (f.empty() ? std::string("0") : f);
+        *tail = fmt::format(" tcp_csum:{:x}", u16(l4 + 16));
+      } else if (proto == 17 && p.size() >= l4 + 8) {
+        *tail = fmt::format(" udp_csum:{:x}", u16(l4 + 6));
+      } else if (proto == 132 && p.size() >= l4 + 12) {
+        *tail = fmt::format(" sctp_csum:{:x}", u16(l4 + 8) << 16 | u16(l4 + 10));
+      }
+    } else if ((proto == 1 || (icmp6 && proto == 58)) && p.size() >= l4 + 4) {
+      if (!later) s += fmt::format(",icmp_type={},icmp_code={}", p[l4], p[l4 + 1]);
+      *tail = fmt::format(" {}_csum:{:x}", icmp6 ? "icmp6" : "icmp", u16(l4 + 2));
+    }
+    return s;
+  };
+  auto proto_name = [](uint8_t proto, bool v6) -> std::string_view {
+    switch (proto) {
+      case 1:
+        return v6 ? "ipv6" : "icmp";
+      case 6:
+        return v6 ? "tcp6" : "tcp";
+      case 17:
+        return v6 ? "udp6" : "udp";
+      case 58:
+        return v6 ? "icmp6" : "ip";
+      case 132:
+        return v6 ? "sctp6" : "sctp";
+      default:
+        return v6 ? "ipv6" : "ip";
+    }
+  };
+  std::string tail;
   if (type == 0x0800 && p.size() >= off + 20) {
     size_t ihl = (p[off] & 0xf) * 4u;
     uint8_t proto = p[off + 9];
-    std::string_view name = proto == 6     ? "tcp"
-                            : proto == 17  ? "udp"
-                            : proto == 1   ? "icmp"
-                            : proto == 132 ? "sctp"
-                                           : "ip";
+    unsigned frag = u16(off + 6);
+    std::string_view nw_frag = (frag & 0x1fff) ? "later" : (frag & 0x2000) ? "first" : "no";
+    std::string_view name = proto_name(proto, false);
     uint32_t src = u16(off + 12) << 16 | u16(off + 14), dst = u16(off + 16) << 16 | u16(off + 18);
-    s = fmt::format("{},{},nw_src={},nw_dst={},", name, l2, FormatIpv4(src), FormatIpv4(dst));
+    std::string s =
+        fmt::format("{},{},nw_src={},nw_dst={},", name, l2, FormatIpv4(src), FormatIpv4(dst));
     if (name == "ip") s += fmt::format("nw_proto={},", proto);
-    s +=
-        fmt::format("nw_tos={},nw_ecn={},nw_ttl={}", p[off + 1] & 0xfc, p[off + 1] & 3, p[off + 8]);
-    size_t l4 = off + ihl;
-    if ((proto == 6 || proto == 17 || proto == 132) && p.size() >= l4 + 4) {
-      s += fmt::format(",tp_src={},tp_dst={}", u16(l4), u16(l4 + 2));
-    } else if (proto == 1 && p.size() >= l4 + 2) {
-      s += fmt::format(",icmp_type={},icmp_code={}", p[l4], p[l4 + 1]);
-    }
-    return s;
+    s += fmt::format("nw_tos={},nw_ecn={},nw_ttl={},nw_frag={}", p[off + 1] & 0xfc, p[off + 1] & 3,
+                     p[off + 8], nw_frag);
+    s += l4_text(proto, off + ihl, false, &tail, nw_frag == "later");
+    return s + tail;
   }
   if (type == 0x86dd && p.size() >= off + 40) {
     uint8_t proto = p[off + 6];
-    std::string_view name = proto == 6    ? "tcp6"
-                            : proto == 17 ? "udp6"
-                            : proto == 58 ? "icmp6"
-                                          : "ipv6";
-    s = fmt::format("{},{},ipv6_src={},ipv6_dst={},nw_ttl={}", name, l2, FormatIpv6(&p[off + 8]),
-                    FormatIpv6(&p[off + 24]), p[off + 7]);
-    size_t l4 = off + 40;
-    if ((proto == 6 || proto == 17) && p.size() >= l4 + 4) {
-      s += fmt::format(",tp_src={},tp_dst={}", u16(l4), u16(l4 + 2));
-    } else if (proto == 58 && p.size() >= l4 + 2) {
-      s += fmt::format(",icmp_type={},icmp_code={}", p[l4], p[l4 + 1]);
-    }
-    return s;
+    std::string_view name = proto_name(proto, true);
+    unsigned tc = (u16(off) >> 4) & 0xff;
+    uint32_t label = (u16(off) & 0xf) << 16 | u16(off + 2);
+    std::string s = fmt::format("{},{},ipv6_src={},ipv6_dst={},ipv6_label={:#07x},", name, l2,
+                                FormatIpv6(&p[off + 8]), FormatIpv6(&p[off + 24]), label);
+    if (name == "ipv6") s += fmt::format("nw_proto={},", proto);
+    s += fmt::format("nw_tos={},nw_ecn={},nw_ttl={},nw_frag=no", tc & 0xfc, tc & 3, p[off + 7]);
+    s += l4_text(proto, off + 40, true, &tail);
+    return s + tail;
   }
   if (type == 0x0806 && p.size() >= off + 28) {
     uint32_t spa = u16(off + 14) << 16 | u16(off + 16), tpa = u16(off + 24) << 16 | u16(off + 26);

@@ -265,6 +265,21 @@ grep -q "^OFPT_PORT_STATUS (OF1.3) (xid=0x[0-9a-f]*): MOD: 2(p2): addr:" "$SL_TM
   fail "monitor port-status: $(cat "$SL_TMP/mon")"
 $S mod-port br0 p2 up
 
+# ---- monitor: packet-in (CONTROLLER action), line for line as ovs-ofctl monitor ----
+$S add-flow br0 "priority=50,in_port=p1,actions=CONTROLLER:200"
+$S monitor br0 >"$SL_TMP/pin.mine" 2>&1 &
+MON=$!
+$O monitor "$MGMT" 65535 >"$SL_TMP/pin.ovs" 2>&1 &
+MON2=$!
+sleep 0.7
+appctl netdev-dummy/receive p1 "$(python3 "$(dirname "$0")/pkt.py" udp 00:00:00:00:00:01 00:00:00:00:00:02 10.0.0.1 10.0.0.2 1 2)"
+sleep 0.7
+kill $MON $MON2; wait $MON $MON2 2>/dev/null || true
+grep -q "^OFPT_PACKET_IN (OF1.3) (xid=0x[0-9a-f]*): cookie=0x0 total_len=60 in_port=1 (via action) data_len=60 (unbuffered)$" \
+  "$SL_TMP/pin.mine" || fail "packet-in: $(cat "$SL_TMP/pin.mine")"
+diff <(grep -v "fatal_signal" "$SL_TMP/pin.ovs" | norm) <(norm <"$SL_TMP/pin.mine") || fail "packet-in text"
+$S del-flows br0 in_port=p1
+
 # ---- packet-out: both syntaxes; the packet leaves on p2 ----
 ARP=ffffffffffff000000000001080600010800060400010000000000010a000001000000000000000a000002
 $S packet-out br0 "in_port=1 packet=$ARP actions=output:2" || fail "packet-out"

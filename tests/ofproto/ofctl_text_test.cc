@@ -576,6 +576,59 @@ TEST(OfctlTextPrint, AsyncMessages) {
             "arp_tha=00:00:00:00:00:00\n");
 }
 
+// The packet line under a packet-in, as ovs-ofctl monitor printed it for the same packets
+// (sent to the controller by sluice-switchd).
+TEST(OfctlTextPrint, PacketInPackets) {
+  struct Case {
+    const char* hex;
+    const char* ovs;
+  };
+  const Case kCases[] = {
+      {"00000000000200000000000108004510002800010000400666bd0a0000010a00000204d20050000000010000000"
+       "0501203e8beef0000",
+       "tcp,vlan_tci=0x0000,dl_src=00:00:00:00:00:01,dl_dst=00:00:00:00:00:02,nw_src=10.0.0.1,nw_"
+       "dst=10.0.0.2,nw_tos=16,nw_ecn=0,nw_ttl=64,nw_frag=no,tp_src=1234,tp_dst=80,tcp_flags=syn|"
+       "ack tcp_csum:beef"},
+      {"00000000000200000000000108004510002000010000400166ca0a0000010a00000208001234000100016162636"
+       "4",
+       "icmp,vlan_tci=0x0000,dl_src=00:00:00:00:00:01,dl_dst=00:00:00:00:00:02,nw_src=10.0.0.1,nw_"
+       "dst=10.0.0.2,nw_tos=16,nw_ecn=0,nw_ttl=64,nw_frag=no,icmp_type=8,icmp_code=0 "
+       "icmp_csum:1234"},
+      {"ffffffffffff000000000001080600010800060400010000000000010a0000010000000000000a000002",
+       "arp,vlan_tci=0x0000,dl_src=00:00:00:00:00:01,dl_dst=ff:ff:ff:ff:ff:ff,arp_spa=10.0.0.1,arp_"
+       "tpa=10.0.0.2,arp_op=1,arp_sha=00:00:00:00:00:01,arp_tha=00:00:00:00:00:00"},
+      {"00000000000200000000000186dd600123450008114000000000000000000000000000000001000000000000000"
+       "00000000000000002000500060008abcd",
+       "udp6,vlan_tci=0x0000,dl_src=00:00:00:00:00:01,dl_dst=00:00:00:00:00:02,ipv6_src=::1,ipv6_"
+       "dst=::2,ipv6_label=0x12345,nw_tos=0,nw_ecn=0,nw_ttl=64,nw_frag=no,tp_src=5,tp_dst=6 "
+       "udp_csum:abcd"},
+      {"0000000000020000000000018100600508004510001c00010000401166be0a0000010a000002000700080008111"
+       "1",
+       "udp,dl_vlan=5,dl_vlan_pcp=3,vlan_tci1=0x0000,dl_src=00:00:00:00:00:01,dl_dst=00:00:00:00:"
+       "00:02,nw_src=10.0.0.1,nw_dst=10.0.0.2,nw_tos=16,nw_ecn=0,nw_ttl=64,nw_frag=no,tp_src=7,tp_"
+       "dst=8 udp_csum:1111"},
+      {"00000000000200000000000108004510001c00012000401146be0a0000010a0000023132333435363738",
+       "udp,vlan_tci=0x0000,dl_src=00:00:00:00:00:01,dl_dst=00:00:00:00:00:02,nw_src=10.0.0.1,nw_"
+       "dst=10.0.0.2,nw_tos=16,nw_ecn=0,nw_ttl=64,nw_frag=first,tp_src=12594,tp_dst=13108 "
+       "udp_csum:3738"},
+      {"00000000000200000000000108004510001c00010005401166b90a0000010a0000023132333435363738",
+       "udp,vlan_tci=0x0000,dl_src=00:00:00:00:00:01,dl_dst=00:00:00:00:00:02,nw_src=10.0.0.1,nw_"
+       "dst=10.0.0.2,nw_tos=16,nw_ecn=0,nw_ttl=64,nw_frag=later udp_csum:3738"},
+  };
+  for (const Case& c : kCases) {
+    PacketIn pi;
+    pi.reason = PacketInReason::kAction;
+    pi.cookie = 0;
+    pi.match.Set(OxmEntry::Exact(OxmField::kInPort, 1));
+    pi.data = ParseHexBytes(c.hex).value();
+    pi.total_len = static_cast<uint16_t>(pi.data.size());
+    std::string text = FormatMessage(Message{kOfp13, 0, pi});
+    size_t nl = text.find('\n');
+    ASSERT_NE(nl, std::string::npos);
+    EXPECT_EQ(text.substr(nl + 1), std::string(c.ovs) + "\n");
+  }
+}
+
 TEST(OfctlTextMisc, VersionsAndHex) {
   EXPECT_EQ(ParseVersionName("OpenFlow13").value(), kOfp13);
   EXPECT_EQ(ParseVersionName("OpenFlow10,OpenFlow13").value(), kOfp13);
