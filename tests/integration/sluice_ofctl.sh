@@ -144,6 +144,13 @@ $S del-flows --strict br0 "priority=10,in_port=1"
   fail "del-flows --strict: $($S dump-flows --no-stats br0)"
 $S del-flows br0 in_port=1
 [ -z "$($S dump-flows --no-stats br0)" ] || fail "del-flows in_port=1"
+# add-flows lines may carry their command, as in ovs-ofctl.
+printf 'priority=1,ip,actions=output:1\nadd priority=2,arp,actions=output:1\nmodify ip,actions=output:2\ndelete_strict priority=2,arp\n' |
+  $S add-flows br0 - || fail "add-flows with commands"
+[ "$($S dump-flows --no-stats br0)" = " priority=1,ip actions=output:2" ] ||
+  fail "add-flows commands: $($S dump-flows --no-stats br0)"
+if $S --no-names add-flow br0 "in_port=p1,actions=drop" 2>"$SL_TMP/err"; then fail "--no-names"; fi
+$S del-flows br0
 
 # replace-flows and diff-flows (file against bridge: exit 2 and the +/- lines, then 0).
 $S add-flow br0 "priority=1,actions=drop"

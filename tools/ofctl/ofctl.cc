@@ -37,6 +37,7 @@ struct Options {
   std::optional<std::string> sort_field;
   bool rsort = false;
   bool readd = false;
+  bool accept_names = true;  // --no-names: port numbers only
 };
 Options g_opts;
 
@@ -89,7 +90,9 @@ struct PortNames {
 text::ParseOptions ParseOpts(PortNames* ports) {
   text::ParseOptions o;
   o.version = g_opts.version;
-  if (ports) o.resolve_port = [ports](std::string_view n) { return ports->Resolve(n); };
+  if (ports && g_opts.accept_names) {
+    o.resolve_port = [ports](std::string_view n) { return ports->Resolve(n); };
+  }
   return o;
 }
 
@@ -335,7 +338,25 @@ void CmdAddFlows(const Args& a) {
   PortNames names{vc.get(), std::nullopt};
   std::vector<MessageBody> mods;
   for (const auto& [n, line] : ReadFlowLines(a[1])) {
-    auto fm = text::ParseFlowMod(line, FlowModCommand::kAdd, ParseOpts(&names));
+    // As in ovs-ofctl, a line may start with the command: add, modify, modify_strict,
+    // delete, delete_strict (default add).
+    static constexpr std::pair<std::string_view, FlowModCommand> kCmds[] = {
+        {"add", FlowModCommand::kAdd},
+        {"modify", FlowModCommand::kModify},
+        {"modify_strict", FlowModCommand::kModifyStrict},
+        {"delete", FlowModCommand::kDelete},
+        {"delete_strict", FlowModCommand::kDeleteStrict}};
+    FlowModCommand cmd = FlowModCommand::kAdd;
+    std::string_view flow = line;
+    size_t end = flow.find_first_of(" \t,");
+    for (const auto& [word, c] : kCmds) {
+      if (flow.substr(0, end) == word) {
+        cmd = c;
+        flow = end == std::string_view::npos ? std::string_view{} : flow.substr(end + 1);
+        break;
+      }
+    }
+    auto fm = text::ParseFlowMod(flow, cmd, ParseOpts(&names));
     if (!fm) Fatal(fmt::format("{}:{}: {}", a[1], n, fm.error().message));
     mods.emplace_back(std::move(*fm));
   }
@@ -636,7 +657,9 @@ void Usage() {
       "  dump-flows SWITCH [FLOW]        flows (--no-stats, --sort[=F], --rsort[=F])\n"
       "  dump-aggregate SWITCH [FLOW]    aggregate flow statistics\n"
       "  add-flow SWITCH FLOW            add a flow\n"
-      "  add-flows SWITCH FILE           add flows from FILE (- for stdin)\n"
+      "  add-flows SWITCH FILE           add flows from FILE (- for stdin); a line may\n"
+      "                                  start with add|modify|modify_strict|delete|\n"
+      "                                  delete_strict\n"
       "  mod-flows SWITCH FLOW           modify actions of flows (--strict)\n"
       "  del-flows SWITCH [FLOW]         delete flows (--strict)\n"
       "  replace-flows SWITCH FILE       make the flows match FILE\n"
@@ -665,6 +688,7 @@ void Usage() {
       "  --no-stats                      dump-flows: omit counters\n"
       "  --sort[=FIELD], --rsort[=FIELD] dump-flows: sort (priority, table, cookie, ...)\n"
       "  --readd                         replace-flows: re-add unchanged flows too\n"
+      "  --no-names                      accept only port numbers, not names\n"
       "  -t, --timeout=SECS              give up after SECS seconds\n"
       "  -h, --help                      this help\n"
       "  -V, --version                   version\n");
@@ -719,6 +743,12 @@ int main(int argc, char** argv) {
       g_opts.show_stats = false;
     } else if (arg == "--stats") {
       g_opts.show_stats = true;
+    } else if (arg == "--no-names") {
+      g_opts.accept_names = false;
+    } else if (arg == "--names") {
+      Fatal(
+          "--names: printing port names is not supported yet (names are accepted in input "
+          "by default; output uses numbers)");
     } else if (arg == "--readd") {
       g_opts.readd = true;
     } else if (arg == "--sort" || arg.starts_with("--sort=") || arg == "--rsort" ||
