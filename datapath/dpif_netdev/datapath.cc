@@ -110,7 +110,7 @@ void Datapath::PublishPortsLocked() {
     if (!p) continue;
     t->by_no[i] = p;
     for (uint16_t q = 0; q < p->n_rxq(); ++q) {
-      t->rxqs_by_pmd[next++ % t->rxqs_by_pmd.size()].push_back({p, q});
+      t->rxqs_by_pmd[next++ % t->rxqs_by_pmd.size()].push_back({p, q, p->SlowPoll()});
     }
   }
   const PortTable* old = ports_pub_.exchange(t, std::memory_order_acq_rel);

@@ -33,8 +33,8 @@ inline constexpr uint32_t kPortLocal = 0;    // reserved for the bridge's own po
 
 struct DatapathConfig {
   std::vector<unsigned> pmd_cores = {1};  // one PMD thread per listed CPU
-  uint32_t upcall_rate = 100000;          // per in_port, packets/s admitted to the upcall queue
-  uint32_t upcall_burst = 1024;
+  uint32_t upcall_rate = 1000000;         // per in_port, packets/s admitted to the upcall queue
+  uint32_t upcall_burst = 8192;
   size_t max_megaflows = 200000;  // per PMD
   uint32_t emc_insert_inv_prob = 100;
   int64_t max_idle_ms = 10000;  // idle expiry of upcall-installed megaflows
@@ -186,6 +186,7 @@ struct Datapath::PortTable {
   struct RxQ {
     Port* port;
     uint16_t qid;
+    bool slow;  // Port::SlowPoll()
   };
   std::vector<std::vector<RxQ>> rxqs_by_pmd;
 };

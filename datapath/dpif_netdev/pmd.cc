@@ -97,6 +97,7 @@ void Pmd::Run() {
   uint32_t zero_ids[kBatch] = {};
   uint64_t iter = 0;
   rerank_tsc_ = rte_rdtsc();
+  slow_poll_tsc_ = tsc_hz_ * kSlowPollUs / 1000000;
   while (!stop_.load(std::memory_order_relaxed)) {
     uint64_t t0 = rte_rdtsc();
     // Quiescent point: nothing from the previous iteration is referenced any more.
@@ -110,7 +111,11 @@ void Pmd::Run() {
     table_ = dp_.port_table();
     bool busy = false;
     if (table_ && index_ < table_->rxqs_by_pmd.size()) {
+      // Ports whose rx is a system call are polled every kSlowPollUs only.
+      bool poll_slow = t0 - last_slow_poll_tsc_ >= slow_poll_tsc_;
+      if (poll_slow) last_slow_poll_tsc_ = t0;
       for (const auto& rxq : table_->rxqs_by_pmd[index_]) {
+        if (rxq.slow && !poll_slow) continue;
         uint16_t n = rxq.port->RxBurst(rxq.qid, pkts, kBatch);
         if (n == 0) continue;
         busy = true;

@@ -105,6 +105,9 @@ class Pmd {
   uint64_t tsc_hz_ = 1;
   int64_t now_ms_ = 0;
   uint64_t seen_del_gen_ = 0;
+  static constexpr uint64_t kSlowPollUs = 50;
+  uint64_t slow_poll_tsc_ = 0;
+  uint64_t last_slow_poll_tsc_ = 0;
   uint64_t rerank_tsc_ = 0;
 };
 

@@ -21,6 +21,7 @@ class EthdevPort : public Port {
   ~EthdevPort() override;
 
   std::string_view Type() const override { return kind_; }
+  bool SlowPoll() const override { return kind_ == "internal"; }
   Result<void> Start(const PortEnv& env) override;
   void Stop() override;
   uint16_t RxBurst(uint16_t qid, rte_mbuf** pkts, uint16_t n) noexcept override;

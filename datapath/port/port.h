@@ -71,6 +71,9 @@ class Port {
   virtual PortStats Stats() const;
   virtual std::string Describe() const { return {}; }  // extra detail for dpctl/show
   virtual bool LinkUp() const { return true; }
+  // A port whose receive costs a system call (a kernel tap): PMDs poll it at most every
+  // kSlowPollUs instead of every iteration, so it does not tax the fast ports.
+  virtual bool SlowPoll() const { return false; }
 
   const std::string& name() const { return name_; }
   uint32_t port_no() const { return port_no_; }
