@@ -731,7 +731,9 @@ OfpResult<PacketOut> DecodePacketOut10(ByteSpan body) {
   Reader r(body);
   PacketOut p;
   p.buffer_id = r.U32();
-  p.in_port = PortFrom10(r.U16());
+  // OFPP_NONE ("no input port") is what 1.3 calls OFPP_CONTROLLER for a packet-out.
+  uint16_t in_port = r.U16();
+  p.in_port = in_port == 0xffff ? kPortController : PortFrom10(in_port);
   uint16_t actions_len = r.U16();
   if (actions_len > r.remaining()) {
     return Fail(BadLen(), "actions_len " + std::to_string(actions_len));

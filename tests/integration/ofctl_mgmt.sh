@@ -121,6 +121,12 @@ $O10 dump-aggregate "$MGMT" | expect_lines "OFPST_AGGREGATE reply (xid=0x4): pac
 $O10 queue-get-config "$MGMT" 1 | expect_lines "OFPT_QUEUE_GET_CONFIG_REPLY (xid=0x2):" "queue-get-config over 1.0"
 $O10 queue-get-config "$MGMT" 99 2>&1 | head -1 | expect_lines "OFPT_ERROR (xid=0x2): OFPQOFC_BAD_PORT" "queue-get-config 99 over 1.0"
 $O10 dump-ports "$MGMT" 1 | grep -q "rx pkts=1" || fail "port stats over 1.0"
+# A 1.0 packet-out with no input port ("none") leaves through port 2.
+$O10 packet-out "$MGMT" none "output:2" \
+  "$(python3 "$(dirname "$0")/pkt.py" udp 00:00:00:00:00:01 00:00:00:00:00:02 10.0.0.1 10.0.0.2 1 2)" ||
+  fail "packet-out over 1.0"
+sleep 0.3
+$O10 dump-ports "$MGMT" 2 | grep -q "tx pkts=1" || fail "1.0 packet-out did not leave p2"
 $O10 del-flows "$MGMT" || fail "del-flows (all) over 1.0"
 [ -z "$($O --no-stats dump-flows "$MGMT")" ] || fail "flows left after a 1.0 del-flows"
 

@@ -271,6 +271,10 @@ TEST(Of10Codec, ActionConversion) {
   EXPECT_EQ(DecodeErr(port), OfpErr::kBadActionBadOutPort);
   Bytes in_port = Raw10(13, {0xff, 0xff, 0xff, 0xff, 0xff, 0xf0, 0, 0});
   EXPECT_EQ(DecodeErr(in_port), OfpErr::kBadRequestBadPort);
+  // in_port OFPP_NONE (what `ovs-ofctl packet-out ... none` sends) is OFPP_CONTROLLER in 1.3.
+  OfpResult<Message> none = DecodeMessage(Raw10(13, {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0}));
+  ASSERT_TRUE(none.has_value());
+  EXPECT_EQ(std::get<PacketOut>(none->body).in_port, kPortController);
 }
 
 TEST(Of10Codec, AsyncMessagesRoundTrip) {
