@@ -87,6 +87,20 @@ std::optional<OfpError> Ofproto::ValidateActions(const ActionList& actions) cons
       if (!groups_.Contains(g->group_id)) {
         return OfpError{OfpErr::kBadActionBadOutGroup, "no such group"};
       }
+    } else if (auto* sf = std::get_if<ActSetField>(&a)) {
+      if (!SettableByDatapath(sf->field.field)) {
+        return OfpError{OfpErr::kBadActionBadSetType,
+                        "the datapath cannot rewrite this field (yet)"};
+      }
+    } else if (std::holds_alternative<ActCopyTtlOut>(a) ||
+               std::holds_alternative<ActCopyTtlIn>(a) ||
+               std::holds_alternative<ActSetMplsTtl>(a) ||
+               std::holds_alternative<ActDecMplsTtl>(a) || std::holds_alternative<ActPushMpls>(a) ||
+               std::holds_alternative<ActPopMpls>(a) || std::holds_alternative<ActPushPbb>(a) ||
+               std::holds_alternative<ActPopPbb>(a) || std::holds_alternative<ActExperimenter>(a)) {
+      // An explicit refusal rather than a flow that silently drops: the datapath has no MPLS,
+      // PBB or experimenter actions.
+      return OfpError{OfpErr::kBadActionBadType, "action not supported by the datapath"};
     }
   }
   return std::nullopt;

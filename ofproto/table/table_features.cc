@@ -7,13 +7,11 @@ namespace {
 
 using P = TableFeaturePropType;
 
+// What the translation can carry out in the datapath; flow mods with other actions are refused
+// with OFPBAC_BAD_TYPE, and set-fields outside SettableByDatapath with OFPBAC_BAD_SET_TYPE.
 constexpr ActionType kActions[] = {
-    ActionType::kOutput,     ActionType::kCopyTtlOut, ActionType::kCopyTtlIn,
-    ActionType::kSetMplsTtl, ActionType::kDecMplsTtl, ActionType::kPushVlan,
-    ActionType::kPopVlan,    ActionType::kPushMpls,   ActionType::kPopMpls,
-    ActionType::kSetQueue,   ActionType::kGroup,      ActionType::kSetNwTtl,
-    ActionType::kDecNwTtl,   ActionType::kSetField,   ActionType::kPushPbb,
-    ActionType::kPopPbb,
+    ActionType::kOutput, ActionType::kPushVlan, ActionType::kPopVlan,  ActionType::kSetQueue,
+    ActionType::kGroup,  ActionType::kSetNwTtl, ActionType::kDecNwTtl, ActionType::kSetField,
 };
 
 TableFeatureProp Ids(P type, std::vector<FeatureId> ids) {
@@ -32,6 +30,31 @@ TableFeatureProp Oxms(P type, std::vector<OxmId> oxms) {
 
 }  // namespace
 
+bool SettableByDatapath(OxmField f) {
+  switch (f) {
+    case OxmField::kEthDst:
+    case OxmField::kEthSrc:
+    case OxmField::kVlanVid:
+    case OxmField::kVlanPcp:
+    case OxmField::kIpDscp:
+    case OxmField::kIpEcn:
+    case OxmField::kIpv4Src:
+    case OxmField::kIpv4Dst:
+    case OxmField::kIpv6Src:
+    case OxmField::kIpv6Dst:
+    case OxmField::kIpv6Flabel:
+    case OxmField::kTcpSrc:
+    case OxmField::kTcpDst:
+    case OxmField::kUdpSrc:
+    case OxmField::kUdpDst:
+    case OxmField::kSctpSrc:
+    case OxmField::kSctpDst:
+      return true;
+    default:
+      return false;
+  }
+}
+
 TableFeaturesReply SupportedTableFeatures(uint8_t n_tables) {
   std::vector<FeatureId> actions;
   for (ActionType a : kActions) actions.push_back(FeatureId{static_cast<uint16_t>(a), {}});
@@ -41,7 +64,7 @@ TableFeaturesReply SupportedTableFeatures(uint8_t n_tables) {
     const OxmFieldInfo& info = FieldInfo(f);
     match.push_back(OxmId::Of(f, info.maskable));
     wildcards.push_back(OxmId::Of(f, false));
-    if (info.settable) setfield.push_back(OxmId::Of(f, false));
+    if (info.settable && SettableByDatapath(f)) setfield.push_back(OxmId::Of(f, false));
   }
 
   TableFeaturesReply reply;

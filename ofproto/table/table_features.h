@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "ofproto/codec/multipart.h"
+#include "ofproto/codec/oxm.h"
 
 namespace sluice::ofp {
 
@@ -17,5 +18,9 @@ inline constexpr uint32_t kTableMaxEntries = 0xffffffff;
 // is maskable) and in wildcards. Table-miss flows support the same, so each _MISS property
 // equals its regular one.
 TableFeaturesReply SupportedTableFeatures(uint8_t n_tables);
+
+// Fields a set-field action may rewrite: those the translation can commit as datapath set
+// actions (Ethernet, VLAN, IP addresses/DSCP/ECN/flow label, TCP/UDP/SCTP ports).
+bool SettableByDatapath(OxmField f);
 
 }  // namespace sluice::ofp

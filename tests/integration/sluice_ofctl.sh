@@ -94,14 +94,14 @@ arp,arp_tpa=10.0.0.1,actions=NORMAL
 ipv6,ipv6_src=2001:db8::/32,actions=drop
 priority=5,metadata=0x5/0xff,actions=write_metadata:0x10/0xff,goto_table:3
 priority=6,udp,actions=set_field:10.1.1.1->ip_dst,dec_ttl,mod_tp_dst:99,clear_actions,write_actions(output:1)
-table=3,actions=set_queue:3,push_mpls:0x8847,set_field:5->mpls_label,output:1
+table=3,actions=set_queue:3,output:1
 table=1,priority=7,tcp6,tp_src=22,actions=set_field:fe80::1->ipv6_src,output:LOCAL
 table=1,icmp,icmp_type=8,icmp_code=0,nw_src=192.168.0.0/255.255.0.255,actions=mod_nw_tos:16,mod_nw_ttl:5,in_port
 table=1,icmp6,icmp_type=135,nd_target=fe80::2,nd_sll=00:00:00:00:00:09,actions=drop
 table=1,arp,arp_op=2,arp_sha=00:00:00:00:00:01,arp_spa=1.1.1.1,actions=FLOOD
 table=1,dl_vlan_pcp=3,actions=ALL
-table=2,mpls,mpls_label=5,mpls_tc=2,mpls_bos=1,actions=pop_mpls:0x0800,controller(max_len=80)
-table=2,sctp,sctp_dst=5,actions=set_field:0x12->tun_id,set_field:3->ip_dscp,set_field:1->ip_ecn
+table=2,mpls,mpls_label=5,mpls_tc=2,mpls_bos=1,actions=controller(max_len=80)
+table=2,sctp,sctp_dst=5,actions=set_field:3->ip_dscp,set_field:1->ip_ecn
 table=2,udp6,ipv6_label=0x12345,ipv6_dst=::1/64,actions=set_field:00:00:00:00:00:05->eth_dst
 table=2,eth_src=01:00:00:00:00:00/01:00:00:00:00:00,eth_type=0x0800,ip_proto=6,actions=NORMAL
 EOF
