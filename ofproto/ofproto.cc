@@ -111,8 +111,14 @@ std::optional<OfpError> Ofproto::ValidateInstructions(const InstructionList& ins
     std::optional<OfpError> e;
     if (auto* w = std::get_if<InstWriteActions>(&inst)) e = ValidateActions(w->actions);
     if (auto* a = std::get_if<InstApplyActions>(&inst)) e = ValidateActions(a->actions);
-    if (auto* m = std::get_if<InstMeter>(&inst); m && !meters_.Contains(m->meter_id)) {
-      e = OfpError{OfpErr::kMeterModUnknownMeter, "no such meter"};
+    if (auto* m = std::get_if<InstMeter>(&inst)) {
+      if (hooks_) {
+        // Meters are configured and reported, but the datapath does not enforce them yet; a
+        // flow that asks for one is refused rather than forwarded unmetered.
+        e = OfpError{OfpErr::kBadInstUnsupInst, "meters are not enforced by the datapath yet"};
+      } else if (!meters_.Contains(m->meter_id)) {
+        e = OfpError{OfpErr::kMeterModUnknownMeter, "no such meter"};
+      }
     }
     if (e) return e;
   }

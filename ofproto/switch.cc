@@ -29,7 +29,8 @@ bool MaskSubset(const dp::FlowMask& inner, const dp::FlowMask& outer) {
 }
 
 bool SameActions(const dp::ActionBuilder& a, const dp::ActionBuilder& b) {
-  return a.size() == b.size() && std::memcmp(a.view().data(), b.view().data(), a.size()) == 0;
+  if (a.size() != b.size()) return false;
+  return a.size() == 0 || std::memcmp(a.view().data(), b.view().data(), a.size()) == 0;
 }
 
 std::string MacText(const Mac& m) {

@@ -611,7 +611,8 @@ class Ctx {
     Leave();
   }
 
-  // Select groups hash the L2-L4 addresses present in the packet (and un-wildcard exactly those).
+  // Select groups hash the L2-L4 addresses present in the packet (ARP: the protocol addresses)
+  // and un-wildcard exactly those.
   uint32_t SelectHash() {
     uint32_t h = 0;
     auto add = [&](OxmField f) {
@@ -638,6 +639,9 @@ class Ctx {
     } else if (et == kEthIpv6) {
       add(OxmField::kIpv6Src);
       add(OxmField::kIpv6Dst);
+    } else if (et == kEthArp) {
+      add(OxmField::kArpSpa);
+      add(OxmField::kArpTpa);
     }
     if (IsIpType(et)) {
       add(OxmField::kIpProto);
