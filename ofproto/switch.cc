@@ -4,11 +4,13 @@
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "common/clock.h"
 #include "datapath/flow/odp_text.h"
 #include "datapath/packet/parse.h"
+#include "ofproto/text/ofp_text.h"
 #include "sluice/log.h"
 
 namespace sluice::ofp {
@@ -905,6 +907,42 @@ std::string Switch::CoverageText() const {
   line("megaflows_tracked", tracked_->map.size());
   line("packet_in_contexts", pin_registry_.size());
   return out;
+}
+
+Result<std::string> Switch::DumpFlowsText(const std::string& bridge) {
+  std::lock_guard lk(mu_);
+  Bridge* br = BridgeOf(bridge);
+  if (!br) return MakeError(Errc::kNotFound, "no bridge named " + bridge);
+  PushStatsLocked();
+  auto stats = br->ofp->pipeline().FlowStatsQuery(FlowStatsFilter{}, clock::NowMs());
+  if (!stats) return MakeError(Errc::kInvalid, stats.error().detail);
+  std::string out;
+  for (const auto& fs : stats->entries) out += text::FormatFlowStats(fs) + "\n";
+  return out;
+}
+
+std::string Switch::MemoryText() const {
+  std::lock_guard lk(mu_);
+  size_t ports = 0, rules = 0, macs = 0;
+  for (const auto& [n, br] : bridges_) {
+    ports += br->ports.size();
+    macs += br->mac.size();
+    const Pipeline& pl = br->ofp->pipeline();
+    for (size_t t = 0; t < pl.n_tables(); ++t)
+      rules += pl.table(static_cast<uint8_t>(t))->active_count();
+  }
+  long rss_kb = 0;
+  if (FILE* f = std::fopen("/proc/self/status", "r")) {
+    char line[256];
+    while (std::fgets(line, sizeof line, f)) {
+      if (std::sscanf(line, "VmRSS: %ld", &rss_kb) == 1) break;
+    }
+    std::fclose(f);
+  }
+  return fmt::format(
+      "bridges:{} ports:{} rules:{} megaflows:{} mac_entries:{} packet_in_contexts:{} "
+      "rss_kb:{}\n",
+      bridges_.size(), ports, rules, tracked_->map.size(), macs, pin_registry_.size(), rss_kb);
 }
 
 size_t Switch::TrackedCount() const {

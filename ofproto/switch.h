@@ -118,6 +118,10 @@ class Switch : public dp::UpcallHandler {
   std::string FdbStats(const std::string& bridge) const;
   SwitchCounters counters() const;
   std::string CoverageText() const;
+  // bridge/dump-flows: every flow of the bridge, datapath counters pulled first.
+  Result<std::string> DumpFlowsText(const std::string& bridge);
+  // memory/show: object counts (and resident memory) as one line.
+  std::string MemoryText() const;
   size_t TrackedCount() const;
   // Runs a revalidation pass if anything changed, then waits for the PMDs to quiesce.
   void Sync();

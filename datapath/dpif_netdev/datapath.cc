@@ -338,6 +338,19 @@ std::vector<PmdStatsSnapshot> Datapath::PmdStats() const {
   return out;
 }
 
+std::vector<RxqAssignment> Datapath::Rxqs() const {
+  std::lock_guard lk(mu_);
+  std::vector<RxqAssignment> out;
+  const PortTable* t = ports_pub_.load(std::memory_order_acquire);
+  if (!t) return out;
+  for (size_t i = 0; i < t->rxqs_by_pmd.size() && i < pmds_.size(); ++i) {
+    for (const auto& q : t->rxqs_by_pmd[i]) {
+      out.push_back({static_cast<unsigned>(i), pmds_[i]->core(), q.port->name(), q.qid, q.slow});
+    }
+  }
+  return out;
+}
+
 void Datapath::ClearPmdStats() {
   std::lock_guard lk(mu_);
   for (auto& p : pmds_) p->ClearStats();

@@ -79,6 +79,15 @@ struct FlowDumpEntry {
   uint64_t id = 0;
 };
 
+// Which PMD polls which receive queue (dpif-netdev/pmd-rxq-show).
+struct RxqAssignment {
+  unsigned pmd = 0;
+  int core = -1;
+  std::string port;
+  uint16_t qid = 0;
+  bool slow = false;  // polled every 50 us only (tap)
+};
+
 struct PmdStatsSnapshot {
   unsigned index = 0;
   int core = -1;
@@ -147,6 +156,7 @@ class Datapath {
 
   // ---- statistics ----
   std::vector<PmdStatsSnapshot> PmdStats() const;
+  std::vector<RxqAssignment> Rxqs() const;
   void ClearPmdStats();
   const DatapathCounters& counters() const { return counters_; }
   const DatapathConfig& config() const { return cfg_; }

@@ -367,6 +367,22 @@ void RegisterDpctlCommands(UnixctlServer& server, Datapath& dp) {
         return out;
       });
 
+  server.Register("dpif-netdev/pmd-rxq-show", "[-pmd core] [dp]", 0, 3,
+                  [&dp](const Args&) -> Result<std::string> {
+                    std::string out;
+                    auto rxqs = dp.Rxqs();
+                    for (const auto& s : dp.PmdStats()) {
+                      out += "pmd thread numa_id 0 core_id " + std::to_string(s.core) + ":\n";
+                      out += "  isolated : false\n";
+                      for (const auto& q : rxqs) {
+                        if (q.pmd != s.index) continue;
+                        out += "  port: " + q.port + "  queue-id: " + std::to_string(q.qid) +
+                               (q.slow ? " (enabled, polled every 50 us)" : " (enabled)") +
+                               "  pmd usage: NOT AVAIL\n";
+                      }
+                    }
+                    return out;
+                  });
   server.Register("dpif-netdev/pmd-stats-clear", "[-pmd core] [dp]", 0, 3,
                   [&dp](const Args&) -> Result<std::string> {
                     dp.ClearPmdStats();

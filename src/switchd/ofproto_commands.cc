@@ -186,6 +186,10 @@ void RegisterSwitchCommands(UnixctlServer& server, ofp::Switch& sw, dp::Datapath
         }
         return std::string();
       });
+  server.Register("bridge/dump-flows", "BRIDGE", 1, 1,
+                  [&sw](const Args& a) { return sw.DumpFlowsText(a[0]); });
+  server.Register("memory/show", "", 0, 0,
+                  [&sw](const Args&) -> Result<std::string> { return sw.MemoryText(); });
   server.Register("coverage/show", "", 0, 0,
                   [&sw](const Args&) -> Result<std::string> { return sw.CoverageText(); });
   server.Register("revalidator/check", "", 0, 0, [&sw](const Args&) -> Result<std::string> {

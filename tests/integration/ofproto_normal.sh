@@ -52,6 +52,9 @@ appctl ofproto/trace br0 "in_port=1,$PKT" | tee "$SL_TMP/trace"
 grep -q "Datapath actions: 2$" "$SL_TMP/trace" || fail "trace actions"
 grep -q "NORMAL: learned destination" "$SL_TMP/trace" || fail "trace NORMAL step"
 appctl coverage/show | grep -q "megaflow_install" || fail "coverage/show"
+appctl bridge/dump-flows br0 | grep -q "priority=0 actions=NORMAL" || fail "bridge/dump-flows"
+appctl memory/show | grep -q "^bridges:1 ports:4 rules:1 " || fail "memory/show: $(appctl memory/show)"
+appctl dpif-netdev/pmd-rxq-show | grep -q "port: n1-$S  queue-id: 0" || fail "pmd-rxq-show"
 
 # An OpenFlow flow overrides NORMAL; after the barrier that ovs-ofctl waits for, no packet
 # takes the old megaflow: 1->2 is dropped at once.
