@@ -35,6 +35,21 @@ bool SameActions(const dp::ActionBuilder& a, const dp::ActionBuilder& b) {
   return a.size() == 0 || std::memcmp(a.view().data(), b.view().data(), a.size()) == 0;
 }
 
+// Credits packets to the rules and groups (and buckets) of a translation: datapath counters
+// pushed up, or packets the control side forwarded itself (upcalls, packet-outs).
+void Credit(const std::vector<std::shared_ptr<const Rule>>& rules,
+            const std::vector<std::pair<std::shared_ptr<const Group>, int>>& groups,
+            uint64_t packets, uint64_t bytes, int64_t now) {
+  for (const auto& rule : rules) rule->AddStats(packets, bytes, now);
+  for (const auto& [g, bucket] : groups) {
+    g->CountPackets(packets, bytes);
+    if (bucket >= 0) g->CountBucketPackets(static_cast<size_t>(bucket), packets, bytes);
+    if (bucket == -1) {
+      for (size_t i = 0; i < g->buckets().size(); ++i) g->CountBucketPackets(i, packets, bytes);
+    }
+  }
+}
+
 std::string MacText(const Mac& m) {
   return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4],
                      m[5]);
@@ -399,7 +414,7 @@ void Switch::HandleUpcall(dp::Upcall& u) {
   if (r.mac_moved) MarkDirtyLocked();
   if (!r.learned.empty()) ForgetFloodsLocked(r.learned);
   if (!r.no_install) InstallLocked(u.key, r);
-  CreditLocked(r, 1, rte_pktmbuf_pkt_len(u.packet), in.now_ms);
+  Credit(r.rules, r.groups, 1, rte_pktmbuf_pkt_len(u.packet), in.now_ms);
   std::vector<PendingPacketIn> pins;
   dp_.Execute(u.packet, r.actions.view(), [&](const dp::ActUserspace& a, rte_mbuf* m) {
     if (a.pid == kUserspacePidController) {
@@ -642,19 +657,6 @@ void Switch::PushStats() {
   }
 }
 
-// Counts packets the control side forwarded itself (upcalls, packet-outs) where the datapath
-// cannot: in the rules, groups and tables of the translation.
-void Switch::CreditLocked(const XlateResult& r, uint64_t packets, uint64_t bytes, int64_t now) {
-  for (const auto& rule : r.rules) rule->AddStats(packets, bytes, now);
-  for (const auto& [g, bucket] : r.groups) {
-    g->CountPackets(packets, bytes);
-    if (bucket >= 0) g->CountBucketPackets(static_cast<size_t>(bucket), packets, bytes);
-    if (bucket == -1) {
-      for (size_t i = 0; i < g->buckets().size(); ++i) g->CountBucketPackets(i, packets, bytes);
-    }
-  }
-}
-
 void Switch::PushStatsLocked() {
   uint64_t gen = ++stats_gen_;
   auto dump = dp_.DumpFlows();
@@ -685,10 +687,7 @@ void Switch::PushStatsLocked() {
     if (a->second.packets > t.packets) {
       uint64_t dpk = a->second.packets - t.packets;
       uint64_t dby = a->second.bytes >= t.bytes ? a->second.bytes - t.bytes : 0;
-      XlateResult credit;
-      credit.rules = t.rules;
-      credit.groups = t.groups;
-      CreditLocked(credit, dpk, dby, a->second.used);
+      Credit(t.rules, t.groups, dpk, dby, a->second.used);
       for (const auto& [table, matched] : t.tables) table->CountLookups(dpk, matched ? dpk : 0);
       t.packets = a->second.packets;
       t.bytes = a->second.bytes;
@@ -725,7 +724,7 @@ std::optional<OfpError> Switch::PacketOutLocked(Bridge& br, const PacketOut& po)
   dp::ParsePacket(po.data.data(), static_cast<uint32_t>(po.data.size()), &in.key);
   XlateResult r = Translate(EnvLocked(), in);
   if (r.error) Log()->info("{}: packet-out: {}", br.x.name, r.error_text);
-  CreditLocked(r, 1, rte_pktmbuf_pkt_len(m), in.now_ms);
+  Credit(r.rules, r.groups, 1, rte_pktmbuf_pkt_len(m), in.now_ms);
   std::vector<PendingPacketIn> pins;
   dp_.Execute(m, r.actions.view(), [&](const dp::ActUserspace& a, rte_mbuf* c) {
     if (a.pid == kUserspacePidController) {
@@ -832,9 +831,7 @@ std::string Switch::FdbShow(const std::string& bridge) const {
   int64_t now = clock::NowMs();
   for (const auto& e : br->mac.Entries()) {
     if (!e.is_static && now - e.learned_ms >= br->mac.aging_ms()) continue;
-    auto xp = br->x.Port(e.port);
     std::string port = e.port == kPortLocal ? "LOCAL" : std::to_string(e.port);
-    (void)xp;
     out += fmt::format(
         "{:>5}  {:>4}  {}  {:>3}\n", port, e.vlan, MacText(e.mac),
         e.is_static ? std::string("static") : std::to_string((now - e.learned_ms) / 1000));

@@ -156,7 +156,6 @@ class Switch : public dp::UpcallHandler {
   void SyncLocked();
   void PushStats();
   void PushStatsLocked();
-  void CreditLocked(const XlateResult& r, uint64_t packets, uint64_t bytes, int64_t now);
   void ArmStatsTimer();
   XlateEnv EnvLocked();
   void InstallLocked(const dp::FlowKey& key, const XlateResult& r);

@@ -10,6 +10,7 @@
 
 #include "ofproto/group/group_table.h"
 #include "ofproto/ofproto.h"
+#include "ofproto/text/ofp_text.h"
 
 namespace sluice::ofp {
 namespace {
@@ -85,27 +86,6 @@ struct ActionSet {
     return out;
   }
 };
-
-std::string PortName(uint32_t p) {
-  switch (p) {
-    case kPortInPort:
-      return "IN_PORT";
-    case kPortTable:
-      return "TABLE";
-    case kPortNormal:
-      return "NORMAL";
-    case kPortFlood:
-      return "FLOOD";
-    case kPortAll:
-      return "ALL";
-    case kPortController:
-      return "CONTROLLER";
-    case kPortLocal:
-      return "LOCAL";
-    default:
-      return std::to_string(p);
-  }
-}
 
 class Ctx {
  public:
@@ -475,7 +455,7 @@ class Ctx {
         if (const XPort* p = br_->Port(port)) {
           OutputTo(*p, false);
         } else {
-          Trace(fmt::format("output:{}: no such port", PortName(port)));
+          Trace(fmt::format("output:{}: no such port", text::FormatPort(port)));
         }
     }
   }

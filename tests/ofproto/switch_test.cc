@@ -295,7 +295,8 @@ TEST_F(SwitchTest, RevalidationKeepsMegaflowsEqualToTablesUnderRandomChanges) {
         fm.match.Set(OxmEntry::Exact(OxmField::kIpProto, 17));
         fm.match.Set(OxmEntry::Exact(OxmField::kUdpSrc, rng() % 8));
       }
-      fm.instructions.push_back(InstApplyActions{{ActOutput{2 + rng() % 2, 0}}});
+      fm.instructions.push_back(
+          InstApplyActions{{ActOutput{static_cast<uint32_t>(2 + rng() % 2), 0}}});
       if (fm.command == FlowModCommand::kDelete) {
         fm.table_id = kTableAll;
         fm.instructions.clear();
