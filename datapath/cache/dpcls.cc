@@ -17,6 +17,17 @@ uint32_t HashMask(const FlowMask& mask) noexcept { return HashFlowKey(mask.bits,
 
 }  // namespace
 
+bool IsSimpleMatch(const FlowKey& masked_key, const FlowMask& mask) noexcept {
+  constexpr size_t kPortWord = offsetof(FlowKey, in_port) / 8;
+  static_assert(offsetof(FlowKey, recirc_id) / 8 == kPortWord,
+                "in_port and recirc_id share a word");
+  const uint64_t* m = mask.bits.words();
+  for (size_t i = 0; i < kWords; ++i) {
+    if (m[i] != (i == kPortWord ? ~uint64_t{0} : 0)) return false;
+  }
+  return masked_key.recirc_id == 0;
+}
+
 // A bucket holds up to kSlots megaflows. Entries are never moved while published: a lookup for a
 // megaflow nobody touches must not miss while the writer works next to it. When an insert finds
 // its bucket full it sets `overflow` and goes on to the next bucket (linear probing by bucket), so
@@ -105,7 +116,7 @@ struct alignas(64) Dpcls::Subtable {
     uint32_t h = 0;
     for (uint32_t i = 0; i < n_words; ++i) {
       out[i] = w[idx[i]] & mwords[i];
-      h = HashAdd64(h, out[i]);
+      h = HashKeyWord(h, out[i]);
     }
     return HashFinish(h, n_words * 8);
   }
@@ -262,6 +273,9 @@ Megaflow* Dpcls::Insert(std::unique_ptr<Megaflow> f) {
   }
   Megaflow* raw = f.release();
   st->table.load(std::memory_order_relaxed)->Place(raw);
+  if (IsSimpleMatch(raw->key, raw->mask) && raw->key.in_port < kDpclsSimplePorts) {
+    simple_[raw->key.in_port].store(raw, std::memory_order_release);
+  }
   ++st->count;
   ++n_flows_;
   return raw;
@@ -287,6 +301,10 @@ void Dpcls::Remove(Megaflow* f) {
     b = (b + 1) & t->bucket_mask;
   }
   if (!found) return;
+  if (f->key.in_port < kDpclsSimplePorts) {
+    Megaflow* expected = f;
+    simple_[f->key.in_port].compare_exchange_strong(expected, nullptr, std::memory_order_release);
+  }
   f->dead.store(true, std::memory_order_release);
   --st->count;
   --n_flows_;
@@ -399,10 +417,38 @@ void Dpcls::LookupBatch(const FlowKey* const keys[], size_t n, Megaflow* out[]) 
       hashes[i] = st->MaskAndHash(*keys[i], masked[i]);
       __builtin_prefetch(&t->buckets()[hashes[i] & t->bucket_mask]);
     }
+    // Pass 2: the first slot of the home bucket with a matching hash is the likely megaflow;
+    // prefetch its key. A bucket without a candidate and without overflow is a sure miss.
+    Megaflow* cand[kDpclsMaxBatch];
+    uint64_t reprobe = 0;
+    const uint32_t first = st->idx[0], last = st->idx[st->n_words ? st->n_words - 1 : 0];
+    for (uint64_t m = pending; m; m &= m - 1) {
+      const int i = __builtin_ctzll(m);
+      const Bucket& bk = t->buckets()[hashes[i] & t->bucket_mask];
+      cand[i] = nullptr;
+      for (uint32_t s = 0; s < kSlots; ++s) {
+        if (bk.hashes[s].load(std::memory_order_relaxed) != hashes[i]) continue;
+        if (Megaflow* f = bk.flows[s].load(std::memory_order_acquire)) {
+          cand[i] = f;
+          __builtin_prefetch(&f->key.words()[first]);
+          __builtin_prefetch(&f->key.words()[last]);
+          break;
+        }
+      }
+      if (!cand[i] && bk.overflow.load(std::memory_order_relaxed)) reprobe |= uint64_t{1} << i;
+    }
+    // Pass 3: confirm; a wrong candidate (hash collision) or an overflowed bucket takes the full
+    // probe.
     uint64_t found = 0;
     for (uint64_t m = pending; m; m &= m - 1) {
       const int i = __builtin_ctzll(m);
-      if (Megaflow* f = st->Probe(t, hashes[i], masked[i])) {
+      Megaflow* f = cand[i];
+      if (f && !st->Matches(f, masked[i])) {
+        f = st->Probe(t, hashes[i], masked[i]);
+      } else if (!f && (reprobe & (uint64_t{1} << i))) {
+        f = st->Probe(t, hashes[i], masked[i]);
+      }
+      if (f) {
         out[i] = f;
         found |= uint64_t{1} << i;
       }

@@ -38,6 +38,12 @@ class Reclaimer {
 };
 
 inline constexpr size_t kDpclsMaxSubtables = 1024;
+// In-port numbers below this have a "simple match" slot (see Dpcls::Simple).
+inline constexpr size_t kDpclsSimplePorts = 1024;
+
+// True for a megaflow that matches on the input port alone (mask: in_port and recirc_id exact,
+// nothing else; recirc_id 0): every packet arriving on that port belongs to it.
+bool IsSimpleMatch(const FlowKey& masked_key, const FlowMask& mask) noexcept;
 inline constexpr size_t kDpclsMaxBatch = 32;
 
 class Dpcls {
@@ -88,6 +94,15 @@ class Dpcls {
   // out[i] = Lookup(*keys[i]) for i < n (n <= kDpclsMaxBatch); walks the subtables once for the
   // whole batch in rank order and stops as soon as every key matched.
   void LookupBatch(const FlowKey* const keys[], size_t n, Megaflow* out[]) noexcept;
+  // The live "simple match" megaflow of `in_port` (IsSimpleMatch), or nullptr. Such a megaflow
+  // matches every packet from that port that is not recirculated, so the PMD can skip parsing
+  // and the caches for the whole batch (as OVS's simple match does). Megaflows never overlap,
+  // so while it exists no other megaflow can match those packets.
+  Megaflow* Simple(uint32_t in_port) const noexcept {
+    if (in_port >= kDpclsSimplePorts) return nullptr;
+    Megaflow* f = simple_[in_port].load(std::memory_order_acquire);
+    return f && !f->dead.load(std::memory_order_relaxed) ? f : nullptr;
+  }
   // Re-sorts the reader's subtable order by hits since the previous Rerank (hottest first) and
   // restarts the count. Call periodically (e.g. every 1M packets or 1 s).
   void Rerank() noexcept;
@@ -119,6 +134,7 @@ class Dpcls {
   // Shared: the published subtable set and its version.
   std::atomic<SubtableVec*> vec_{nullptr};
   std::atomic<uint64_t> version_{0};
+  std::atomic<Megaflow*> simple_[kDpclsSimplePorts] = {};
 
   // Reader-private state, on its own cache lines.
   alignas(64) uint64_t seen_version_ = 0;

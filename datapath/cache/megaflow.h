@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -19,14 +20,25 @@ namespace sluice::dp {
 
 // Immutable once published; replaced as a whole (mod-flow) and freed after a grace period.
 struct MegaflowActions {
+  static constexpr uint32_t kNoPort = UINT32_MAX;
   std::vector<uint64_t> storage;
   size_t len = 0;
+  // The port when the actions are exactly one output (the PMD then hands a whole batch to the
+  // port's tx buffer at once), else kNoPort.
+  uint32_t lone_output = kNoPort;
   ActionView view() const { return {reinterpret_cast<const uint8_t*>(storage.data()), len}; }
   static std::unique_ptr<MegaflowActions> From(const ActionBuilder& b) {
     auto a = std::make_unique<MegaflowActions>();
     a->storage = b.storage();
     a->len = b.size();
+    a->lone_output = LoneOutput(a->view());
     return a;
+  }
+  static uint32_t LoneOutput(ActionView v) {
+    if (v.size() != sizeof(ActionHeader) + sizeof(ActOutput)) return kNoPort;
+    auto it = v.begin();
+    if (it->type != static_cast<uint16_t>(ActionType::kOutput)) return kNoPort;
+    return it.payload<ActOutput>().port;
   }
 };
 

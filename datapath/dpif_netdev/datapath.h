@@ -37,6 +37,9 @@ struct DatapathConfig {
   uint32_t upcall_burst = 8192;
   size_t max_megaflows = 200000;  // per PMD
   uint32_t emc_insert_inv_prob = 100;
+  // The EMC is consulted only when a PMD's classifier has more subtables than this: with fewer, a
+  // classifier probe costs less than the EMC's whole-key hash and compare.
+  uint32_t emc_min_subtables = 2;
   int64_t max_idle_ms = 10000;  // idle expiry of upcall-installed megaflows
 };
 
@@ -91,7 +94,8 @@ struct RxqAssignment {
 struct PmdStatsSnapshot {
   unsigned index = 0;
   int core = -1;
-  uint64_t packets = 0;  // packets received
+  uint64_t packets = 0;      // packets received
+  uint64_t simple_hits = 0;  // forwarded by an in_port-only megaflow without a lookup
   uint64_t emc_hits = 0;
   uint64_t megaflow_hits = 0;
   uint64_t misses = 0;

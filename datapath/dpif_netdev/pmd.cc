@@ -37,6 +37,7 @@ Pmd::Pmd(Datapath& dp, unsigned index, int core)
       tokens_(kMaxPorts, 0.0),
       last_tsc_(kMaxPorts, 0) {
   emc_.SetInsertInvProb(dp.config().emc_insert_inv_prob);
+  emc_min_subtables_ = dp.config().emc_min_subtables;
 }
 
 Pmd::~Pmd() {
@@ -142,12 +143,30 @@ void Pmd::Run() {
 
 void Pmd::ProcessBatch(rte_mbuf** pkts, const uint32_t* recirc_ids, uint16_t n,
                        unsigned depth) noexcept {
+  cur_depth_ = depth;
+  // Simple match: a burst comes from one rx queue, so one in_port. If that port's traffic all
+  // belongs to one in_port-only megaflow, nothing needs parsing or looking up.
+  if (depth == 0 && n > 0) {
+    if (Megaflow* s = dpcls_.Simple(pkts[0]->port)) {
+      uint64_t bytes = 0;
+      for (uint16_t i = 0; i < n; ++i) bytes += rte_pktmbuf_pkt_len(pkts[i]);
+      Bump(ctr_.simple_hits, n);
+      // TCP flags are not collected on this path (the packets are not parsed).
+      s->stats.Add(n, bytes, now_ms_, 0);
+      ExecuteBatch(s, pkts, n);
+      return;
+    }
+  }
+
   FlowKey keys[kBatch];
   uint32_t hashes[kBatch];
   Megaflow* flows[kBatch];
   const FlowKey* miss_keys[kBatch];
   uint16_t miss_idx[kBatch];
   uint16_t n_miss = 0;
+  // With few subtables a classifier probe is cheaper than the EMC's whole-key hash and compare
+  // (OVS's EMC has the same trade-off, see bench/README): skip the EMC then.
+  const bool use_emc = dpcls_.n_ranked() > emc_min_subtables_;
 
   for (uint16_t i = 0; i < n; ++i) {
     if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
@@ -160,12 +179,15 @@ void Pmd::ProcessBatch(rte_mbuf** pkts, const uint32_t* recirc_ids, uint16_t n,
     k.pkt_mark = 0;
     k.metadata = 0;
     ParsePacket(rte_pktmbuf_mtod(pkts[i], const uint8_t*), rte_pktmbuf_data_len(pkts[i]), &k);
-    hashes[i] = HashFlowKey(k);
-    flows[i] = emc_.Lookup(k, hashes[i]);
-    if (!flows[i]) {
-      miss_keys[n_miss] = &k;
-      miss_idx[n_miss++] = i;
+    if (use_emc) {
+      hashes[i] = HashFlowKey(k);
+      flows[i] = emc_.Lookup(k, hashes[i]);
+      if (flows[i]) continue;
+    } else {
+      flows[i] = nullptr;
     }
+    miss_keys[n_miss] = &k;
+    miss_idx[n_miss++] = i;
   }
   uint16_t emc_hits = n - n_miss;
   uint16_t mf_hits = 0;
@@ -177,14 +199,17 @@ void Pmd::ProcessBatch(rte_mbuf** pkts, const uint32_t* recirc_ids, uint16_t n,
       if (found[j]) {
         flows[i] = found[j];
         ++mf_hits;
-        emc_.Insert(keys[i], hashes[i], found[j]);
+        if (use_emc) emc_.Insert(keys[i], hashes[i], found[j]);
       }
     }
   }
   Bump(ctr_.emc_hits, emc_hits);
   Bump(ctr_.megaflow_hits, mf_hits);
 
-  cur_depth_ = depth;
+  // Statistics are credited once per run of consecutive packets of the same megaflow.
+  Megaflow* run = nullptr;
+  uint64_t run_pkts = 0, run_bytes = 0;
+  uint16_t run_flags = 0;
   for (uint16_t i = 0; i < n; ++i) {
     Megaflow* f = flows[i];
     if (!f) {
@@ -192,9 +217,23 @@ void Pmd::ProcessBatch(rte_mbuf** pkts, const uint32_t* recirc_ids, uint16_t n,
       QueueUpcall(pkts[i], &keys[i], false, 0, 0);
       continue;
     }
-    f->stats.Add(1, rte_pktmbuf_pkt_len(pkts[i]), now_ms_, keys[i].tcp_flags);
-    ExecuteActions(f->Actions(), pkts[i], *this);
+    if (f != run) {
+      if (run) run->stats.Add(run_pkts, run_bytes, now_ms_, run_flags);
+      run = f;
+      run_pkts = run_bytes = 0;
+      run_flags = 0;
+    }
+    ++run_pkts;
+    run_bytes += rte_pktmbuf_pkt_len(pkts[i]);
+    run_flags |= keys[i].tcp_flags;
+    const MegaflowActions* a = f->actions.load(std::memory_order_acquire);
+    if (a && a->lone_output != MegaflowActions::kNoPort) {
+      Output(a->lone_output, pkts[i]);
+    } else {
+      ExecuteActions(a ? a->view() : ActionView{}, pkts[i], *this);
+    }
   }
+  if (run) run->stats.Add(run_pkts, run_bytes, now_ms_, run_flags);
 
   // Packets recirculated by this batch run through the caches again, depth-limited.
   if (depth < kMaxRecircDepth && recirc_[depth + 1].n) {
@@ -206,6 +245,30 @@ void Pmd::ProcessBatch(rte_mbuf** pkts, const uint32_t* recirc_ids, uint16_t n,
     std::memcpy(rp, rb.pkts, m * sizeof(rp[0]));
     std::memcpy(ids, rb.ids, m * sizeof(ids[0]));
     ProcessBatch(rp, ids, m, depth + 1);
+  }
+}
+
+void Pmd::ExecuteBatch(const Megaflow* f, rte_mbuf** pkts, uint16_t n) noexcept {
+  const MegaflowActions* a = f->actions.load(std::memory_order_acquire);
+  if (!a) {  // no actions: drop
+    for (uint16_t i = 0; i < n; ++i) rte_pktmbuf_free(pkts[i]);
+    Bump(ctr_.dropped, n);
+    return;
+  }
+  const uint32_t port = a->lone_output;
+  if (port == MegaflowActions::kNoPort || port >= kMaxPorts || !table_ || !table_->by_no[port]) {
+    for (uint16_t i = 0; i < n; ++i) ExecuteActions(a->view(), pkts[i], *this);
+    return;
+  }
+  TxBuf& b = tx_[port];
+  if (b.n == 0) dirty_[n_dirty_++] = port;
+  uint16_t i = 0;
+  while (i < n) {
+    uint16_t k = std::min<uint16_t>(n - i, kBatch - b.n);
+    std::memcpy(&b.pkts[b.n], &pkts[i], k * sizeof(pkts[0]));
+    b.n += k;
+    i += k;
+    if (b.n == kBatch) FlushPort(port);
   }
 }
 
@@ -309,6 +372,7 @@ PmdStatsSnapshot Pmd::Stats() const {
   s.core = core_;
   auto rd = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
   s.packets = rd(ctr_.packets) - base_.packets;
+  s.simple_hits = rd(ctr_.simple_hits) - base_.simple_hits;
   s.emc_hits = rd(ctr_.emc_hits) - base_.emc_hits;
   s.megaflow_hits = rd(ctr_.megaflow_hits) - base_.megaflow_hits;
   s.misses = rd(ctr_.misses) - base_.misses;
@@ -326,6 +390,7 @@ PmdStatsSnapshot Pmd::Stats() const {
 void Pmd::ClearStats() {
   PmdStatsSnapshot now = Stats();
   base_.packets += now.packets;
+  base_.simple_hits += now.simple_hits;
   base_.emc_hits += now.emc_hits;
   base_.megaflow_hits += now.megaflow_hits;
   base_.misses += now.misses;

@@ -19,8 +19,8 @@ struct rte_ring;
 namespace sluice::dp {
 
 struct alignas(64) PmdCounters {
-  std::atomic<uint64_t> packets{0}, emc_hits{0}, megaflow_hits{0}, misses{0}, lost{0}, upcalls{0},
-      dropped{0}, busy_cycles{0}, idle_cycles{0}, iterations{0};
+  std::atomic<uint64_t> packets{0}, simple_hits{0}, emc_hits{0}, megaflow_hits{0}, misses{0},
+      lost{0}, upcalls{0}, dropped{0}, busy_cycles{0}, idle_cycles{0}, iterations{0};
 };
 
 class Pmd {
@@ -68,6 +68,7 @@ class Pmd {
   void Run();
   void ProcessBatch(rte_mbuf** pkts, const uint32_t* recirc_ids, uint16_t n,
                     unsigned depth) noexcept;
+  void ExecuteBatch(const Megaflow* f, rte_mbuf** pkts, uint16_t n) noexcept;
   void FlushTx() noexcept;
   void FlushPort(uint32_t port_no) noexcept;
   bool AdmitUpcall(uint32_t in_port) noexcept;
@@ -105,6 +106,7 @@ class Pmd {
   uint64_t tsc_hz_ = 1;
   int64_t now_ms_ = 0;
   uint64_t seen_del_gen_ = 0;
+  size_t emc_min_subtables_ = 0;  // the EMC is consulted only above this many subtables
   static constexpr uint64_t kSlowPollUs = 50;
   uint64_t slow_poll_tsc_ = 0;
   uint64_t last_slow_poll_tsc_ = 0;

@@ -182,7 +182,7 @@ void RegisterDpctlCommands(UnixctlServer& server, Datapath& dp) {
     bool stats = p.Has({"-s", "--statistics"});
     uint64_t hit = 0, missed = 0, lost = 0;
     for (auto& s : dp.PmdStats()) {
-      hit += s.emc_hits + s.megaflow_hits;
+      hit += s.simple_hits + s.emc_hits + s.megaflow_hits;
       missed += s.misses;
       lost += s.lost;
     }
@@ -340,6 +340,7 @@ void RegisterDpctlCommands(UnixctlServer& server, Datapath& dp) {
           };
           out += "pmd thread numa_id 0 core_id " + std::to_string(s.core) + ":\n";
           line("packets received", std::to_string(s.packets));
+          line("simple match hits", std::to_string(s.simple_hits));
           line("emc hits", std::to_string(s.emc_hits));
           line("megaflow hits", std::to_string(s.megaflow_hits));
           line("misses queued to the handler", std::to_string(s.upcalls));

@@ -647,3 +647,77 @@ TEST(DpclsTest, ConcurrentReaderSeesStableFlows) {
 
 }  // namespace
 }  // namespace sluice::dp
+
+namespace sluice::dp {
+namespace {
+
+FlowMask InPortOnlyMask() {
+  FlowMask m;
+  m.Clear();
+  m.bits.in_port = ~0u;
+  m.bits.recirc_id = ~0u;
+  return m;
+}
+
+TEST(DpclsSimpleMatchTest, InPortOnlyMegaflowIsSimple) {
+  TestReclaimer rec;
+  Dpcls cls(&rec);
+  FlowKey k;
+  k.Clear();
+  k.in_port = 7;
+  k.nw_dst = Ip(10, 0, 0, 1);  // masked away
+  Megaflow* f = cls.Insert(MakeFlow(k, InPortOnlyMask(), 2));
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(cls.Simple(7), f);
+  EXPECT_EQ(cls.Simple(8), nullptr);
+  EXPECT_EQ(cls.Simple(kDpclsSimplePorts + 5), nullptr);
+  // It is a normal megaflow too.
+  EXPECT_EQ(cls.Lookup(k), f);
+  EXPECT_EQ(f->Actions().size(), sizeof(ActionHeader) + sizeof(ActOutput));
+  EXPECT_EQ(f->actions.load()->lone_output, 2u);
+  cls.Remove(f);
+  EXPECT_EQ(cls.Simple(7), nullptr);
+  rec.RunAll();
+}
+
+TEST(DpclsSimpleMatchTest, OtherMasksAndRecirculationAreNotSimple) {
+  TestReclaimer rec;
+  Dpcls cls(&rec);
+  FlowKey k;
+  k.Clear();
+  k.in_port = 3;
+  FlowMask m = InPortOnlyMask();
+  m.bits.eth_type = 0xffff;  // one more field: a classifier lookup is needed
+  ASSERT_NE(cls.Insert(MakeFlow(k, m, 1)), nullptr);
+  EXPECT_EQ(cls.Simple(3), nullptr);
+  FlowKey r = k;
+  r.in_port = 4;
+  r.recirc_id = 9;  // recirculated packets never take the simple path
+  ASSERT_NE(cls.Insert(MakeFlow(r, InPortOnlyMask(), 1)), nullptr);
+  EXPECT_EQ(cls.Simple(4), nullptr);
+  FlowMask partial = InPortOnlyMask();
+  partial.bits.in_port = 0xff;  // a partial in_port mask is not an in_port match
+  FlowKey p = k;
+  p.in_port = 5;
+  ASSERT_NE(cls.Insert(MakeFlow(p, partial, 1)), nullptr);
+  EXPECT_EQ(cls.Simple(5), nullptr);
+}
+
+TEST(DpclsSimpleMatchTest, LoneOutputOnlyForASingleOutput) {
+  ActionBuilder two;
+  two.Output(1);
+  two.Output(2);
+  EXPECT_EQ(MegaflowActions::From(two)->lone_output, MegaflowActions::kNoPort);
+  ActionBuilder none;
+  EXPECT_EQ(MegaflowActions::From(none)->lone_output, MegaflowActions::kNoPort);
+  ActionBuilder pop;
+  pop.PopVlan();
+  pop.Output(4);
+  EXPECT_EQ(MegaflowActions::From(pop)->lone_output, MegaflowActions::kNoPort);
+  ActionBuilder one;
+  one.Output(4);
+  EXPECT_EQ(MegaflowActions::From(one)->lone_output, 4u);
+}
+
+}  // namespace
+}  // namespace sluice::dp

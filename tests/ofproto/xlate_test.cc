@@ -385,8 +385,10 @@ TEST_F(XlateTest, MegaflowMaskIsSoundForRandomRules) {
       if (kind == 1)
         acts = {ActSetField{OxmEntry::Exact(OxmField::kEthDst, rnd(8))}, Out(1 + rnd(4))};
       if (kind == 2) acts = {Out(kPortNormal)};
-      InstructionList insts = {InstApplyActions{acts}};
-      if (rnd(3) == 0) insts.push_back(InstGotoTable{1});
+      // Built step by step: an initializer list here trips g++ 12's -Wmaybe-uninitialized.
+      InstructionList insts;
+      insts.emplace_back(InstApplyActions{std::move(acts)});
+      if (rnd(3) == 0) insts.emplace_back(InstGotoTable{1});
       FlowMod fm;
       fm.table_id = 0;
       fm.priority = static_cast<uint16_t>(rnd(5));

@@ -40,4 +40,5 @@ cpp=$(echo "$stats" | awk -F': ' '/avg processing cycles per packet/ {print $2}'
 emc=$(echo "$stats" | awk -F': ' '/emc hits/ {print $2}')
 mf=$(echo "$stats" | awk -F': ' '/megaflow hits/ {print $2}')
 mpps=$(echo "$n0 $n1 $t0 $t1" | awk '{printf "%.2f", ($2-$1)/($4-$3)/1e6}')
-echo "flows=$FLOWS rules=$RULES: $mpps Mpps, $cpp cycles/packet (emc hits $emc, megaflow hits $mf)"
+simple=$(echo "$stats" | awk -F": " "/simple match hits/ {print \$2}")
+echo "flows=$FLOWS rules=$RULES: $mpps Mpps, $cpp cycles/packet (simple match hits $simple, emc hits $emc, megaflow hits $mf)"
