@@ -50,7 +50,18 @@ struct ActRecirc {
 };
 
 // Which header a masked set rewrites. Values and masks use the OdpKey* structs below.
-enum class SetHeader : uint16_t { kEthernet = 1, kIpv4, kIpv6, kTcp, kUdp, kSctp };
+enum class SetHeader : uint16_t {
+  kEthernet = 1,
+  kIpv4,
+  kIpv6,
+  kTcp,
+  kUdp,
+  kSctp,
+  kArp = 16,  // OdpKeyArp
+  kIcmp,      // OdpKeyIcmp, ICMP over IPv4
+  kIcmpv6,    // OdpKeyIcmp, ICMPv6
+  kNd,        // OdpKeyNd: IPv6 neighbour solicitation/advertisement
+};
 
 struct OdpKeyEthernet {
   MacAddr src;
@@ -78,6 +89,24 @@ struct OdpKeyPorts {  // tcp, udp, sctp
   uint16_t dst;       // network order
 };
 
+// Ethernet/IPv4 ARP. The opcode is the full 16 bits (the flow key keeps only the low 8).
+struct OdpKeyArp {
+  uint32_t sip;  // network order
+  uint32_t tip;  // network order
+  uint16_t op;   // network order
+  MacAddr sha;
+  MacAddr tha;
+};
+struct OdpKeyIcmp {  // icmp, icmpv6
+  uint8_t type;
+  uint8_t code;
+};
+struct OdpKeyNd {
+  In6Addr target;
+  MacAddr sll;  // source link-layer address option
+  MacAddr tll;  // target link-layer address option
+};
+
 struct ActSetMasked {
   uint16_t header;  // SetHeader
   uint16_t pad0;
@@ -87,6 +116,9 @@ struct ActSetMasked {
     OdpKeyIpv4 ipv4;
     OdpKeyIpv6 ipv6;
     OdpKeyPorts ports;
+    OdpKeyArp arp;
+    OdpKeyIcmp icmp;
+    OdpKeyNd nd;
     uint8_t raw[48];
   } value, mask;
 };

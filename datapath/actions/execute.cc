@@ -4,60 +4,24 @@
 #include <bit>
 #include <cstring>
 
+#include "datapath/actions/rewrite.h"
 #include "datapath/packet/parse.h"
 
 namespace sluice::dp {
 namespace {
 
-constexpr uint16_t Be16(uint16_t v) noexcept {
-  if constexpr (std::endian::native == std::endian::little) return std::byteswap(v);
-  return v;
-}
-constexpr uint32_t Be32(uint32_t v) noexcept {
-  if constexpr (std::endian::native == std::endian::little) return std::byteswap(v);
-  return v;
-}
-
-inline uint16_t Load16(const uint8_t* p) noexcept {
-  uint16_t v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-inline void Store16(uint8_t* p, uint16_t v) noexcept { std::memcpy(p, &v, sizeof(v)); }
+using rewrite::Be16;
+using rewrite::Be32;
+using rewrite::CsumApply;
+using rewrite::CsumDiff;
+using rewrite::Load16;
+using rewrite::MaskedCopy;
+using rewrite::Store16;
 
 constexpr uint8_t kIpProtoTcp = 6;
 constexpr uint8_t kIpProtoUdp = 17;
 constexpr uint8_t kIpProtoSctp = 132;
 constexpr uint8_t kIpProtoIcmpv6 = 58;
-
-// dst = (dst & ~mask) | (value & mask), bytewise.
-inline void MaskedCopy(uint8_t* dst, const void* value, const void* mask, size_t n) noexcept {
-  const auto* v = static_cast<const uint8_t*>(value);
-  const auto* k = static_cast<const uint8_t*>(mask);
-  for (size_t i = 0; i < n; ++i) dst[i] = static_cast<uint8_t>((dst[i] & ~k[i]) | (v[i] & k[i]));
-}
-
-// Incremental checksum update, RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'). The one's complement sum
-// is byte-order independent, so the 16-bit words are used exactly as they sit in memory.
-// CsumDiff accumulates ~m + m' for the words that changed (n even, both at even header offsets);
-// skipping unchanged words keeps a checksum that needs no change bit-identical.
-inline uint32_t CsumDiff(uint32_t acc, const uint8_t* old_bytes, const uint8_t* new_bytes,
-                         size_t n) noexcept {
-  for (size_t i = 0; i < n; i += 2) {
-    uint16_t o = Load16(old_bytes + i);
-    uint16_t w = Load16(new_bytes + i);
-    if (o != w) acc += static_cast<uint16_t>(~o) + static_cast<uint32_t>(w);
-  }
-  return acc;
-}
-
-inline uint16_t CsumApply(uint16_t csum, uint32_t acc) noexcept {
-  if (acc == 0) return csum;
-  uint32_t sum = static_cast<uint16_t>(~csum) + acc;
-  sum = (sum & 0xffff) + (sum >> 16);
-  sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<uint16_t>(~sum);
-}
 
 // Applies an address (pseudo-header) or port change to the L4 checksum, if the L4 header has one.
 void UpdateL4Csum(uint8_t* d, const PacketLayout& lay, bool ipv4, uint32_t acc) noexcept {
@@ -216,6 +180,16 @@ bool SetMasked(rte_mbuf* m, const ActSetMasked& a) noexcept {
       return true;
     case SetHeader::kSctp:
       SetPorts(d, lay, kIpProtoSctp, a.value.ports, a.mask.ports);
+      return true;
+    case SetHeader::kArp:
+      rewrite::SetArp(d, lay, a.value.arp, a.mask.arp);
+      return true;
+    case SetHeader::kIcmp:
+    case SetHeader::kIcmpv6:
+      rewrite::SetIcmp(d, lay, header == SetHeader::kIcmpv6, a.value.icmp, a.mask.icmp);
+      return true;
+    case SetHeader::kNd:
+      rewrite::SetNd(d, lay, a.value.nd, a.mask.nd);
       return true;
     default:
       return false;

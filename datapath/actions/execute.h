@@ -32,9 +32,9 @@ bool PushVlan(rte_mbuf* m, const ActPushVlan& a) noexcept;
 void PopVlan(rte_mbuf* m) noexcept;
 
 // Rewrites the bits of one header selected by the mask and fixes the checksums that cover them
-// (incrementally for IPv4/TCP/UDP/ICMPv6, recomputed CRC32c for SCTP). Headers are found by
-// parsing the packet; if the header is absent the packet is left unchanged. Returns false only
-// for an unknown SetHeader value.
+// (incrementally for IPv4/TCP/UDP/ICMP/ICMPv6, recomputed CRC32c for SCTP; ARP has none). Headers
+// are found by parsing the packet; if the header is absent the packet is left unchanged. Returns
+// false only for an unknown SetHeader value.
 bool SetMasked(rte_mbuf* m, const ActSetMasked& a) noexcept;
 
 // SCTP's CRC32c (Castagnoli) over `len` bytes, continuing from `crc` (start with 0xffffffff; the

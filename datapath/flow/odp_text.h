@@ -30,7 +30,9 @@
 //
 // Action syntax: "N" or "output:N", "drop", "userspace(pid=N[,userdata(hex)])",
 // "push_vlan([tpid=0x88a8,]vid=N,pcp=N[,cfi=0])", "pop_vlan", "recirc(N)",
-// "set(eth|ipv4|ipv6|tcp|udp|sctp(field=value[/mask],...))" (always a masked set).
+// "set(eth|ipv4|ipv6|tcp|udp|sctp|arp|icmp|icmpv6|nd(field=value[/mask],...))" (always a
+// masked set; arp(sip=,tip=,op=,sha=,tha=) takes the full 16-bit opcode, icmp/icmpv6(type=,
+// code=), nd(target=,sll=,tll=)).
 // "drop" on its own is the empty list, and an empty list prints as "drop".
 #pragma once
 

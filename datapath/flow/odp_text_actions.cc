@@ -46,6 +46,24 @@ constexpr FieldDesc kSetPortFields[] = {
     {"dst", FieldKind::kBe16, SLUICE_OFF(OdpKeyPorts, dst)},
 };
 
+constexpr FieldDesc kSetArpFields[] = {
+    {"sip", FieldKind::kIpv4, SLUICE_OFF(OdpKeyArp, sip)},
+    {"tip", FieldKind::kIpv4, SLUICE_OFF(OdpKeyArp, tip)},
+    {"op", FieldKind::kBe16, SLUICE_OFF(OdpKeyArp, op)},
+    {"sha", FieldKind::kMac, SLUICE_OFF(OdpKeyArp, sha)},
+    {"tha", FieldKind::kMac, SLUICE_OFF(OdpKeyArp, tha)},
+};
+constexpr FieldDesc kSetIcmpFields[] = {
+    // icmp, icmpv6
+    {"type", FieldKind::kU8, SLUICE_OFF(OdpKeyIcmp, type)},
+    {"code", FieldKind::kU8, SLUICE_OFF(OdpKeyIcmp, code)},
+};
+constexpr FieldDesc kSetNdFields[] = {
+    {"target", FieldKind::kIpv6, SLUICE_OFF(OdpKeyNd, target)},
+    {"sll", FieldKind::kMac, SLUICE_OFF(OdpKeyNd, sll)},
+    {"tll", FieldKind::kMac, SLUICE_OFF(OdpKeyNd, tll)},
+};
+
 #undef SLUICE_OFF
 
 struct SetHeaderDesc {
@@ -55,9 +73,11 @@ struct SetHeaderDesc {
 };
 
 constexpr SetHeaderDesc kSetHeaders[] = {
-    {"eth", SetHeader::kEthernet, kSetEthFields}, {"ipv4", SetHeader::kIpv4, kSetIpv4Fields},
-    {"ipv6", SetHeader::kIpv6, kSetIpv6Fields},   {"tcp", SetHeader::kTcp, kSetPortFields},
-    {"udp", SetHeader::kUdp, kSetPortFields},     {"sctp", SetHeader::kSctp, kSetPortFields},
+    {"eth", SetHeader::kEthernet, kSetEthFields},   {"ipv4", SetHeader::kIpv4, kSetIpv4Fields},
+    {"ipv6", SetHeader::kIpv6, kSetIpv6Fields},     {"tcp", SetHeader::kTcp, kSetPortFields},
+    {"udp", SetHeader::kUdp, kSetPortFields},       {"sctp", SetHeader::kSctp, kSetPortFields},
+    {"arp", SetHeader::kArp, kSetArpFields},        {"icmp", SetHeader::kIcmp, kSetIcmpFields},
+    {"icmpv6", SetHeader::kIcmpv6, kSetIcmpFields}, {"nd", SetHeader::kNd, kSetNdFields},
 };
 
 constexpr uint16_t kTpidVlan = 0x8100;

@@ -89,15 +89,17 @@ uint32_t ParseL2(const uint8_t* d, uint32_t len, FlowKey* key) noexcept {
   return ofs + 8;
 }
 
-void ParseArp(const uint8_t* p, uint32_t n, FlowKey* key) noexcept {
-  if (n < 28) return;
-  if (Read16(p) != 1 || Read16(p + 2) != kEthTypeIpv4 || p[4] != 6 || p[5] != 4) return;
+// Returns whether it was a complete Ethernet/IPv4 ARP header (the only kind with fields).
+bool ParseArp(const uint8_t* p, uint32_t n, FlowKey* key) noexcept {
+  if (n < 28) return false;
+  if (Read16(p) != 1 || Read16(p + 2) != kEthTypeIpv4 || p[4] != 6 || p[5] != 4) return false;
   uint16_t op = Read16(p + 6);
   key->nw_proto = op <= 0xff ? static_cast<uint8_t>(op) : 0;
   std::memcpy(key->arp_sha.data(), p + 8, 6);
   std::memcpy(&key->nw_src, p + 14, 4);
   std::memcpy(key->arp_tha.data(), p + 18, 6);
   std::memcpy(&key->nw_dst, p + 24, 4);
+  return true;
 }
 
 void ParseNd(const uint8_t* p, uint32_t n, FlowKey* key) noexcept {
@@ -266,7 +268,7 @@ void ParsePacket(const uint8_t* data, uint32_t len, FlowKey* key, PacketLayout* 
         break;
       case kEthTypeArp:
       case kEthTypeRarp:
-        ParseArp(data + l3, len - l3, key);
+        if (ParseArp(data + l3, len - l3, key)) lay.l3_ofs = l3;
         break;
       default:
         break;

@@ -12,7 +12,7 @@ namespace sluice::dp {
 // Where ParsePacket found the headers, for code that rewrites them in place (set actions).
 // An offset of 0 means "absent" (no header can legitimately start at offset 0 except L2).
 struct PacketLayout {
-  uint32_t l3_ofs = 0;    // start of a valid IPv4/IPv6 header
+  uint32_t l3_ofs = 0;    // start of a valid IPv4/IPv6 or Ethernet/IPv4 ARP header
   uint32_t l4_ofs = 0;    // start of a complete TCP/UDP/SCTP/ICMP/ICMPv6 header
   uint32_t l4_end = 0;    // end of the IP payload (IP padding and trailers excluded)
   uint16_t eth_type = 0;  // network order, same as FlowKey::eth_type

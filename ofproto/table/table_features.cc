@@ -49,6 +49,18 @@ bool SettableByDatapath(OxmField f) {
     case OxmField::kUdpDst:
     case OxmField::kSctpSrc:
     case OxmField::kSctpDst:
+    case OxmField::kIcmpv4Type:
+    case OxmField::kIcmpv4Code:
+    case OxmField::kArpOp:
+    case OxmField::kArpSpa:
+    case OxmField::kArpTpa:
+    case OxmField::kArpSha:
+    case OxmField::kArpTha:
+    case OxmField::kIcmpv6Type:
+    case OxmField::kIcmpv6Code:
+    case OxmField::kIpv6NdTarget:
+    case OxmField::kIpv6NdSll:
+    case OxmField::kIpv6NdTll:
       return true;
     default:
       return false;

@@ -20,7 +20,9 @@ inline constexpr uint32_t kTableMaxEntries = 0xffffffff;
 TableFeaturesReply SupportedTableFeatures(uint8_t n_tables);
 
 // Fields a set-field action may rewrite: those the translation can commit as datapath set
-// actions (Ethernet, VLAN, IP addresses/DSCP/ECN/flow label, TCP/UDP/SCTP ports).
+// actions (Ethernet, VLAN, IP addresses/DSCP/ECN/flow label, TCP/UDP/SCTP ports, ICMP and
+// ICMPv6 type/code, ARP, IPv6 ND target/sll/tll). Not eth_type, ip_proto, MPLS, PBB or
+// tunnel_id.
 bool SettableByDatapath(OxmField f);
 
 }  // namespace sluice::ofp

@@ -19,6 +19,10 @@ constexpr int kMaxDepth = 64;  // nesting of patch ports, groups and output:TABL
 constexpr uint16_t kEthIp = 0x0800;
 constexpr uint16_t kEthIpv6 = 0x86dd;
 constexpr uint16_t kEthArp = 0x0806;
+constexpr uint8_t kIpProtoIcmp = 1;
+constexpr uint8_t kIpProtoIcmpv6 = 58;
+constexpr uint8_t kNdSolicit = 135;
+constexpr uint8_t kNdAdvert = 136;
 constexpr uint16_t kVlanPresent = 0x1000;  // OFPVID_PRESENT == the key's CFI bit
 // Port config bits (OFPPC_*).
 constexpr uint32_t kPortDown = 0x1;
@@ -319,6 +323,57 @@ class Ctx {
         (src ? cur_.tp_src : cur_.tp_dst) = B16(static_cast<uint16_t>(v));
         break;
       }
+      case OxmField::kIcmpv4Type:
+      case OxmField::kIcmpv4Code:
+        if (!need(et == kEthIp) || !l4_ok(kIpProtoIcmp)) return;
+        (e.field == OxmField::kIcmpv4Type ? cur_.tp_src : cur_.tp_dst) = B16(v & 0xff);
+        break;
+      case OxmField::kIcmpv6Type:
+      case OxmField::kIcmpv6Code:
+        if (!need(et == kEthIpv6) || !l4_ok(kIpProtoIcmpv6)) return;
+        (e.field == OxmField::kIcmpv6Type ? cur_.tp_src : cur_.tp_dst) = B16(v & 0xff);
+        break;
+      case OxmField::kArpOp:
+        if (!need(et == kEthArp)) return;
+        // The key keeps the low 8 bits (0 for larger opcodes, as the parser does); Commit()
+        // takes the full 16 bits from flow_.
+        cur_.nw_proto = v <= 0xff ? static_cast<uint8_t>(v) : 0;
+        break;
+      case OxmField::kArpSpa:
+        if (!need(et == kEthArp)) return;
+        cur_.nw_src = htonl(static_cast<uint32_t>(v));
+        break;
+      case OxmField::kArpTpa:
+        if (!need(et == kEthArp)) return;
+        cur_.nw_dst = htonl(static_cast<uint32_t>(v));
+        break;
+      case OxmField::kArpSha:
+      case OxmField::kArpTha:
+        if (!need(et == kEthArp)) return;
+        std::memcpy((e.field == OxmField::kArpSha ? cur_.arp_sha : cur_.arp_tha).data(),
+                    e.value.data(), 6);
+        break;
+      case OxmField::kIpv6NdTarget:
+      case OxmField::kIpv6NdSll:
+      case OxmField::kIpv6NdTll: {
+        // Neighbour solicitation (135, carries sll) or advertisement (136, carries tll), code 0.
+        if (!need(et == kEthIpv6) || !l4_ok(kIpProtoIcmpv6)) return;
+        r_.mask.bits.tp_src |= B16(0xff);
+        r_.mask.bits.tp_dst |= B16(0xff);
+        uint16_t type = N16(cur_.tp_src);
+        bool nd = cur_.tp_dst == 0 && (type == kNdSolicit || type == kNdAdvert);
+        if (!nd || (e.field == OxmField::kIpv6NdSll && type != kNdSolicit) ||
+            (e.field == OxmField::kIpv6NdTll && type != kNdAdvert)) {
+          return;
+        }
+        if (e.field == OxmField::kIpv6NdTarget) {
+          std::memcpy(cur_.nd_target.data(), e.value.data(), 16);
+        } else {
+          std::memcpy((e.field == OxmField::kIpv6NdSll ? cur_.arp_sha : cur_.arp_tha).data(),
+                      e.value.data(), 6);
+        }
+        break;
+      }
       default:
         Fail(fmt::format("set_field {} cannot be done by the datapath", FieldInfo(e.field).name));
         stopped_ = true;
@@ -388,34 +443,88 @@ class Ctx {
       s.mask.ipv6.hlimit = base_.nw_ttl != cur_.nw_ttl ? 0xff : 0;
       r_.actions.SetMasked(s);
     }
+    if (et == kEthArp) CommitArp();
     if (base_.tp_src != cur_.tp_src || base_.tp_dst != cur_.tp_dst) {
       r_.mask.bits.eth_type = UINT16_MAX;
       r_.mask.bits.nw_proto = 0xff;
-      dp::SetHeader h;
-      switch (cur_.nw_proto) {
-        case 6:
-          h = dp::SetHeader::kTcp;
-          break;
-        case 17:
-          h = dp::SetHeader::kUdp;
-          break;
-        case 132:
-          h = dp::SetHeader::kSctp;
-          break;
-        default:
-          Fail("rewriting ICMP type/code is not supported by the datapath");
-          cur_ = base_;
-          return;
-      }
       dp::ActSetMasked s{};
-      s.header = static_cast<uint16_t>(h);
-      s.value.ports.src = cur_.tp_src;
-      s.value.ports.dst = cur_.tp_dst;
-      s.mask.ports.src = base_.tp_src != cur_.tp_src ? UINT16_MAX : 0;
-      s.mask.ports.dst = base_.tp_dst != cur_.tp_dst ? UINT16_MAX : 0;
+      if (cur_.nw_proto == kIpProtoIcmp || cur_.nw_proto == kIpProtoIcmpv6) {
+        // set_field checked that the protocol fits the IP version.
+        s.header = static_cast<uint16_t>(cur_.nw_proto == kIpProtoIcmp ? dp::SetHeader::kIcmp
+                                                                       : dp::SetHeader::kIcmpv6);
+        s.value.icmp.type = static_cast<uint8_t>(N16(cur_.tp_src));
+        s.value.icmp.code = static_cast<uint8_t>(N16(cur_.tp_dst));
+        s.mask.icmp.type = base_.tp_src != cur_.tp_src ? 0xff : 0;
+        s.mask.icmp.code = base_.tp_dst != cur_.tp_dst ? 0xff : 0;
+      } else {
+        dp::SetHeader h;
+        switch (cur_.nw_proto) {
+          case 6:
+            h = dp::SetHeader::kTcp;
+            break;
+          case 17:
+            h = dp::SetHeader::kUdp;
+            break;
+          case 132:
+            h = dp::SetHeader::kSctp;
+            break;
+          default:
+            Fail(fmt::format("rewriting ports of IP protocol {} is not supported by the datapath",
+                             cur_.nw_proto));
+            cur_ = base_;
+            return;
+        }
+        s.header = static_cast<uint16_t>(h);
+        s.value.ports.src = cur_.tp_src;
+        s.value.ports.dst = cur_.tp_dst;
+        s.mask.ports.src = base_.tp_src != cur_.tp_src ? UINT16_MAX : 0;
+        s.mask.ports.dst = base_.tp_dst != cur_.tp_dst ? UINT16_MAX : 0;
+      }
+      r_.actions.SetMasked(s);
+    }
+    // After the ICMPv6 set: the datapath rewrites ND fields only of a packet that is ND then.
+    if (et == kEthIpv6 && cur_.nw_proto == kIpProtoIcmpv6 &&
+        (base_.nd_target != cur_.nd_target || base_.arp_sha != cur_.arp_sha ||
+         base_.arp_tha != cur_.arp_tha)) {
+      r_.mask.bits.eth_type = UINT16_MAX;
+      r_.mask.bits.nw_proto = 0xff;
+      dp::ActSetMasked s{};
+      s.header = static_cast<uint16_t>(dp::SetHeader::kNd);
+      s.value.nd.target = cur_.nd_target;
+      s.value.nd.sll = cur_.arp_sha;
+      s.value.nd.tll = cur_.arp_tha;
+      if (base_.nd_target != cur_.nd_target) s.mask.nd.target.fill(0xff);
+      if (base_.arp_sha != cur_.arp_sha) s.mask.nd.sll.fill(0xff);
+      if (base_.arp_tha != cur_.arp_tha) s.mask.nd.tll.fill(0xff);
       r_.actions.SetMasked(s);
     }
     base_ = cur_;
+  }
+
+  // The ARP part of Commit(). The opcode's full 16 bits come from flow_ (the key has 8): a
+  // set_field to a value above 255 is emitted at every commit, which is harmless, but one that
+  // turns an opcode above 255 into 0 is not seen (both keys say 0).
+  void CommitArp() {
+    uint64_t op = flow_.Get(OxmField::kArpOp);
+    bool op_changed = op != base_.nw_proto || cur_.nw_proto != base_.nw_proto;
+    if (!op_changed && base_.nw_src == cur_.nw_src && base_.nw_dst == cur_.nw_dst &&
+        base_.arp_sha == cur_.arp_sha && base_.arp_tha == cur_.arp_tha) {
+      return;
+    }
+    r_.mask.bits.eth_type = UINT16_MAX;
+    dp::ActSetMasked s{};
+    s.header = static_cast<uint16_t>(dp::SetHeader::kArp);
+    s.value.arp.sip = cur_.nw_src;
+    s.value.arp.tip = cur_.nw_dst;
+    s.value.arp.op = B16(static_cast<uint16_t>(op));
+    s.value.arp.sha = cur_.arp_sha;
+    s.value.arp.tha = cur_.arp_tha;
+    if (base_.nw_src != cur_.nw_src) s.mask.arp.sip = UINT32_MAX;
+    if (base_.nw_dst != cur_.nw_dst) s.mask.arp.tip = UINT32_MAX;
+    if (op_changed) s.mask.arp.op = UINT16_MAX;
+    if (base_.arp_sha != cur_.arp_sha) s.mask.arp.sha.fill(0xff);
+    if (base_.arp_tha != cur_.arp_tha) s.mask.arp.tha.fill(0xff);
+    r_.actions.SetMasked(s);
   }
 
   // ---- outputs ----

@@ -151,6 +151,44 @@ TEST(OdpActionsTest, SetMasked) {
   ExpectCanonicalActions("set(tcp(src=1,dst=2)),set(udp(dst=53)),set(sctp(src=9/0xff))");
 }
 
+TEST(OdpActionsTest, SetArpIcmpNd) {
+  ActionBuilder a = MustParseActions(
+      "set(arp(sip=10.0.0.1,tip=10.0.0.2,op=258,sha=00:00:00:00:00:01,tha=00:00:00:00:00:02))");
+  const ActSetMasked& sa = a.view().begin().payload<ActSetMasked>();
+  EXPECT_EQ(sa.header, static_cast<uint16_t>(SetHeader::kArp));
+  EXPECT_EQ(sa.value.arp.sip, Ip("10.0.0.1"));
+  EXPECT_EQ(sa.value.arp.tip, Ip("10.0.0.2"));
+  EXPECT_EQ(sa.value.arp.op, htons(258));  // the whole 16-bit opcode
+  EXPECT_EQ(sa.mask.arp.op, 0xffff);
+  EXPECT_EQ(sa.value.arp.tha, (MacAddr{0, 0, 0, 0, 0, 2}));
+  EXPECT_EQ(sa.mask.arp.sha, kMacFull);
+
+  ActionBuilder i = MustParseActions("set(icmp(code=10))");
+  const ActSetMasked& si = i.view().begin().payload<ActSetMasked>();
+  EXPECT_EQ(si.header, static_cast<uint16_t>(SetHeader::kIcmp));
+  EXPECT_EQ(si.value.icmp.code, 10);
+  EXPECT_EQ(si.mask.icmp.code, 0xff);
+  EXPECT_EQ(si.mask.icmp.type, 0);
+  EXPECT_EQ(MustParseActions("set(icmpv6(type=135))").view().begin().payload<ActSetMasked>().header,
+            static_cast<uint16_t>(SetHeader::kIcmpv6));
+
+  ActionBuilder n = MustParseActions("set(nd(target=2001:db8::7,tll=02:00:00:00:00:09))");
+  const ActSetMasked& sn = n.view().begin().payload<ActSetMasked>();
+  EXPECT_EQ(sn.header, static_cast<uint16_t>(SetHeader::kNd));
+  EXPECT_EQ(sn.value.nd.target[15], 7);
+  EXPECT_EQ(sn.mask.nd.target[0], 0xff);
+  EXPECT_EQ(sn.value.nd.tll, (MacAddr{2, 0, 0, 0, 0, 9}));
+  EXPECT_EQ(sn.mask.nd.sll, (MacAddr{}));
+
+  // As ovs-dpctl prints them: fields with a zero mask left out, partial masks after '/'.
+  ExpectCanonicalActions(
+      "set(arp(sip=10.0.0.1,tip=10.0.0.2,op=2,sha=00:00:00:00:00:01,tha=00:00:00:00:00:02)),1");
+  ExpectCanonicalActions("set(arp(sip=10.0.0.0/255.255.0.0,op=1/0xff))");
+  ExpectCanonicalActions("set(icmp(type=0,code=10)),set(icmpv6(type=128/0xf0))");
+  ExpectCanonicalActions("set(nd(target=2001:db8::1,sll=02:00:00:00:00:01,tll=02:00:00:00:00:02))");
+  ExpectCanonicalActions("set(nd(sll=02:00:00:00:00:00/ff:ff:00:00:00:00))");
+}
+
 TEST(OdpActionsTest, Combined) {
   ExpectCanonicalActions(
       "set(eth(dst=02:00:00:00:00:09)),push_vlan(vid=10,pcp=0),2,pop_vlan,"
@@ -170,7 +208,12 @@ TEST(OdpActionsTest, Errors) {
   EXPECT_THAT(ActionsError("1,,2"), HasSubstr("expected an action"));
   EXPECT_THAT(ActionsError("1,"), HasSubstr("expected an action"));
   EXPECT_THAT(ActionsError("1 2"), HasSubstr("unexpected '2'"));
-  EXPECT_THAT(ActionsError("set(arp(sip=1.2.3.4))"), HasSubstr("unsupported header 'arp'"));
+  EXPECT_THAT(ActionsError("set(vxlan(vni=1))"), HasSubstr("unsupported header 'vxlan'"));
+  EXPECT_THAT(ActionsError("set(arp(op=65536))"), HasSubstr("out of range"));
+  EXPECT_THAT(ActionsError("set(icmp(type=256))"), HasSubstr("out of range"));
+  EXPECT_THAT(ActionsError("set(icmpv6(type=1,type=2))"), HasSubstr("duplicate field 'type'"));
+  EXPECT_THAT(ActionsError("set(nd(target=1.2.3.4))"), HasSubstr("bad IPv6 address"));
+  EXPECT_THAT(ActionsError("set(nd(proto=58))"), HasSubstr("unknown field 'proto'"));
   EXPECT_THAT(ActionsError("set(ipv4(proto=6))"), HasSubstr("unknown field 'proto'"));
   EXPECT_THAT(ActionsError("set(ipv4(src=1.2.3))"), HasSubstr("bad IPv4 address '1.2.3'"));
   EXPECT_THAT(ActionsError("set(ipv4(src=1.2.3.4)"), HasSubstr("expected ')'"));
@@ -230,10 +273,11 @@ TEST(OdpActionsTest, RandomRoundTrips) {
         default: {
           ActSetMasked s;
           std::memset(&s, 0, sizeof(s));
-          uint32_t which = rng() % 3;
-          s.header = static_cast<uint16_t>(which == 0   ? SetHeader::kIpv4
-                                           : which == 1 ? SetHeader::kUdp
-                                                        : SetHeader::kEthernet);
+          uint32_t which = rng() % 6;
+          static constexpr SetHeader kHeaders[] = {SetHeader::kIpv4,     SetHeader::kUdp,
+                                                   SetHeader::kEthernet, SetHeader::kArp,
+                                                   SetHeader::kIcmpv6,   SetHeader::kNd};
+          s.header = static_cast<uint16_t>(kHeaders[which]);
           if (which == 0) {
             s.mask.ipv4.src = rng() % 2 ? UINT32_MAX : rng();
             s.value.ipv4.src = rng() & s.mask.ipv4.src;
@@ -242,10 +286,33 @@ TEST(OdpActionsTest, RandomRoundTrips) {
           } else if (which == 1) {
             s.mask.ports.dst = static_cast<uint16_t>(rng());
             s.value.ports.dst = static_cast<uint16_t>(rng()) & s.mask.ports.dst;
-          } else {
+          } else if (which == 2) {
             for (int j = 0; j < 6; ++j) {
               s.mask.eth.src[j] = static_cast<uint8_t>(rng());
               s.value.eth.src[j] = static_cast<uint8_t>(rng()) & s.mask.eth.src[j];
+            }
+          } else if (which == 3) {
+            s.mask.arp.op = static_cast<uint16_t>(rng());
+            s.value.arp.op = static_cast<uint16_t>(rng()) & s.mask.arp.op;
+            s.mask.arp.tip = rng() % 2 ? UINT32_MAX : rng();
+            s.value.arp.tip = rng() & s.mask.arp.tip;
+            for (int j = 0; j < 6; ++j) {
+              s.mask.arp.tha[j] = static_cast<uint8_t>(rng());
+              s.value.arp.tha[j] = static_cast<uint8_t>(rng()) & s.mask.arp.tha[j];
+            }
+          } else if (which == 4) {
+            s.mask.icmp.type = static_cast<uint8_t>(rng());
+            s.value.icmp.type = static_cast<uint8_t>(rng()) & s.mask.icmp.type;
+            s.mask.icmp.code = static_cast<uint8_t>(rng() % 2 ? 0xff : 0);
+            s.value.icmp.code = static_cast<uint8_t>(rng()) & s.mask.icmp.code;
+          } else {
+            for (int j = 0; j < 16; ++j) {
+              s.mask.nd.target[j] = static_cast<uint8_t>(rng() % 2 ? 0xff : rng());
+              s.value.nd.target[j] = static_cast<uint8_t>(rng()) & s.mask.nd.target[j];
+            }
+            for (int j = 0; j < 6; ++j) {
+              s.mask.nd.sll[j] = static_cast<uint8_t>(rng());
+              s.value.nd.sll[j] = static_cast<uint8_t>(rng()) & s.mask.nd.sll[j];
             }
           }
           b.SetMasked(s);

@@ -328,7 +328,10 @@ TEST(ParseTest, VlanTagWithoutTypeIsNotATag) {
 }
 
 TEST(ParseTest, Arp) {
-  FlowKey k = Parse(Cat({Eth(0x0806), Arp(2)}));
+  PacketLayout lay;
+  FlowKey k = Parse(Cat({Eth(0x0806), Arp(2)}), &lay);
+  EXPECT_EQ(lay.l3_ofs, 14u);  // where set(arp(...)) rewrites
+  EXPECT_EQ(lay.l4_ofs, 0u);
   EXPECT_EQ(k.eth_type, htons(0x0806));
   EXPECT_EQ(k.nw_proto, 2);
   EXPECT_EQ(k.nw_src, htonl(0xc0a80001));
@@ -344,7 +347,8 @@ TEST(ParseTest, Arp) {
   EXPECT_EQ(big.nw_proto, 0);
   EXPECT_EQ(big.arp_sha, kSha);
   // Only Ethernet/IPv4 ARP is decoded.
-  ExpectL2Only(Parse(Cat({Eth(0x0806), Arp(1, 6)})), 0x0806);
+  ExpectL2Only(Parse(Cat({Eth(0x0806), Arp(1, 6)}), &lay), 0x0806);
+  EXPECT_EQ(lay.l3_ofs, 0u);
   ExpectL2Only(Parse(Cat({Eth(0x0806), Arp(1, 1, 0x86dd)})), 0x0806);
   Bytes short_arp = Cat({Eth(0x0806), Arp(1)});
   short_arp.pop_back();

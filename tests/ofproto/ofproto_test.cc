@@ -137,6 +137,31 @@ TEST_F(OfprotoTest, FeaturesAndFlowModLifecycle) {
   EXPECT_EQ(std::get<TableStatsReply>(ts.body).entries[0].active_count, 1u);
 }
 
+TEST_F(OfprotoTest, SetFieldOfWhatTheDatapathCannotRewriteIsRefused) {
+  auto with_set = [&](OxmField match_type, uint64_t et, OxmEntry set) {
+    FlowMod fm = Flow(10, 1, 2);
+    fm.match.Set(OxmEntry::Exact(OxmField::kEthType, et));
+    if (match_type != OxmField::kEthType) fm.match.Set(OxmEntry::Exact(match_type, 1));
+    fm.instructions = {InstApplyActions{{ActSetField{set}, ActOutput{2, 0}}}};
+    return fm;
+  };
+  // ARP, ICMP and ND rewrites are datapath sets now; the connection lives on after each error.
+  Send(with_set(OxmField::kEthType, 0x0806, OxmEntry::Exact(OxmField::kArpOp, 2)));
+  Send(with_set(OxmField::kIpProto, 0x0800, OxmEntry::Exact(OxmField::kIcmpv4Type, 0)));
+  Barrier();
+  EXPECT_EQ(DumpFlows().size(), 2u);
+  // eth_type and ip_proto are not header rewrites OVS or Sluice do; no tunnels, MPLS or PBB yet.
+  Send(with_set(OxmField::kEthType, 0x0800, OxmEntry::Exact(OxmField::kEthType, 0x86dd)));
+  ExpectError(OfpErr::kBadActionBadSetType);
+  Send(with_set(OxmField::kEthType, 0x0800, OxmEntry::Exact(OxmField::kIpProto, 17)));
+  ExpectError(OfpErr::kBadActionBadSetType);
+  Send(with_set(OxmField::kEthType, 0x0800, OxmEntry::Exact(OxmField::kTunnelId, 5)));
+  ExpectError(OfpErr::kBadActionBadSetType);
+  Send(with_set(OxmField::kEthType, 0x8847, OxmEntry::Exact(OxmField::kMplsLabel, 5)));
+  ExpectError(OfpErr::kBadActionBadSetType);
+  EXPECT_EQ(DumpFlows().size(), 2u);
+}
+
 TEST_F(OfprotoTest, DeletingAGroupRemovesItsFlowsWithFlowRemoved) {
   GroupMod gm;
   gm.group_id = 5;
