@@ -23,6 +23,11 @@
 //  - A modify keeps the meter's counters and age; the bands (their buckets, full again, and
 //    their counters) are new.
 //
+// Enforcement: under a Switch the packets are metered by the datapath's meters
+// (datapath/actions/meter.h, programmed through OfprotoHooks::MeterSet), whose default burst
+// without OFPMF_BURST is one second of the rate, as in Open vSwitch; Meter::Apply here is the
+// control-side model (tests), with default_burst_ms.
+//
 // Threading: Apply(MeterMod), the flow reference calls, Find and the replies must be serialized
 // by the caller. Metering a packet (Meter::Apply) is safe from any thread on a Meter obtained
 // from Find, which stays valid after a modify or delete for as long as it is held.
