@@ -111,14 +111,8 @@ std::optional<OfpError> Ofproto::ValidateInstructions(const InstructionList& ins
     std::optional<OfpError> e;
     if (auto* w = std::get_if<InstWriteActions>(&inst)) e = ValidateActions(w->actions);
     if (auto* a = std::get_if<InstApplyActions>(&inst)) e = ValidateActions(a->actions);
-    if (auto* m = std::get_if<InstMeter>(&inst)) {
-      if (hooks_) {
-        // Meters are configured and reported, but the datapath does not enforce them yet; a
-        // flow that asks for one is refused rather than forwarded unmetered.
-        e = OfpError{OfpErr::kBadInstUnsupInst, "meters are not enforced by the datapath yet"};
-      } else if (!meters_.Contains(m->meter_id)) {
-        e = OfpError{OfpErr::kMeterModUnknownMeter, "no such meter"};
-      }
+    if (auto* m = std::get_if<InstMeter>(&inst); m && !meters_.Contains(m->meter_id)) {
+      e = OfpError{OfpErr::kMeterModUnknownMeter, "no such meter"};
     }
     if (e) return e;
   }
@@ -186,6 +180,22 @@ void Ofproto::HandleMeterMod(OfConnection& conn, const MeterMod& mm, ByteSpan ra
   if (!out) {
     conn.SendError(out.error(), raw);
     return;
+  }
+  if (hooks_) {
+    // The datapath enforces the meters: give it the new configuration, or forget the meter.
+    for (uint32_t id : out->deleted) hooks_->MeterDel(id);
+    if (mm.command == MeterModCommand::kAdd || mm.command == MeterModCommand::kModify) {
+      if (auto e = hooks_->MeterSet(*meters_.Find(mm.meter_id))) {
+        if (mm.command == MeterModCommand::kAdd) {
+          MeterMod undo;
+          undo.command = MeterModCommand::kDelete;
+          undo.meter_id = mm.meter_id;
+          (void)meters_.Apply(undo);
+        }
+        conn.SendError(*e, raw);
+        return;
+      }
+    }
   }
   NotifyChanged();
   // Flows that use a deleted meter go with it (OpenFlow 1.3 §6.6).
@@ -460,7 +470,8 @@ void Ofproto::HandleMultipart(OfConnection& conn, const Message& msg, const Mult
   if (hooks_ && (std::holds_alternative<FlowStatsRequest>(req.body) ||
                  std::holds_alternative<AggregateRequest>(req.body) ||
                  std::holds_alternative<TableStatsRequest>(req.body) ||
-                 std::holds_alternative<GroupStatsRequest>(req.body))) {
+                 std::holds_alternative<GroupStatsRequest>(req.body) ||
+                 std::holds_alternative<MeterStatsRequest>(req.body))) {
     hooks_->RefreshStats();
   }
   if (std::holds_alternative<DescRequest>(req.body)) {

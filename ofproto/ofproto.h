@@ -40,8 +40,14 @@ class OfprotoHooks {
   // A barrier: make every earlier change visible in the datapath before returning.
   virtual void Sync() = 0;
   virtual std::optional<OfpError> PacketOut(const PacketOut& po) = 0;
-  // Before flow, aggregate, table or group statistics are read: pull the datapath's counters.
+  // Before flow, aggregate, table, group or meter statistics are read: pull the datapath's
+  // counters.
   virtual void RefreshStats() = 0;
+  // Meter `meter` was added or modified in the meter table: enforce its configuration in the
+  // datapath. An error refuses the METER_MOD (an added meter is then taken out again).
+  virtual std::optional<OfpError> MeterSet(const Meter& meter) = 0;
+  // Meter `meter_id` was deleted from the meter table.
+  virtual void MeterDel(uint32_t meter_id) = 0;
 };
 
 class Ofproto : public OfHandler {

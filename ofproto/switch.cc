@@ -95,6 +95,8 @@ class Switch::Backend : public OfprotoHooks {
     return sw_.PacketOutLocked(br_, po);
   }
   void RefreshStats() override { sw_.PushStatsLocked(); }
+  std::optional<OfpError> MeterSet(const Meter& m) override { return sw_.MeterSetLocked(br_, m); }
+  void MeterDel(uint32_t meter_id) override { sw_.MeterDelLocked(br_, meter_id); }
 
  private:
   Switch& sw_;
@@ -108,6 +110,14 @@ struct Switch::Bridge {
   MacLearning mac;
   std::map<std::string, PortRec> ports;  // by port name
   bool secure = false;
+  // The bridge's meters in the datapath, and their counters as last credited to the OpenFlow
+  // meter table.
+  struct MeterRec {
+    uint32_t dp_id = 0;
+    dp::MeterCount in;
+    std::vector<dp::MeterCount> bands;
+  };
+  std::map<uint32_t, MeterRec> meters;  // by OpenFlow meter id
 };
 
 // The megaflow table lives behind a pimpl-ish map keyed by MfKey.
@@ -121,6 +131,7 @@ Switch::Switch(asio::io_context& io, dp::Datapath& dp, std::string rundir, Switc
       rundir_(std::move(rundir)),
       cfg_(cfg),
       tracked_(std::make_unique<TrackedMap>()),
+      dp_meter_used_(dp::kMaxMeters, false),
       stats_timer_(io) {
   dp_.SetUpcallHandler(this);
   ArmStatsTimer();
@@ -133,6 +144,9 @@ Switch::~Switch() {
   std::lock_guard lk(mu_);
   for (auto& [k, t] : tracked_->map) (void)dp_.FlowDel(k.key, k.mask);
   tracked_->map.clear();
+  for (auto& [n, br] : bridges_) {
+    for (const auto& [id, rec] : br->meters) (void)dp_.MeterDel(rec.dp_id);
+  }
   // Bridges close their connections as they go.
   bridges_.clear();
 }
@@ -205,8 +219,12 @@ Result<void> Switch::DelBridge(const std::string& name) {
   bridges_.erase(it);
   RebuildLocked();
   // Every megaflow may have passed through this bridge (patch ports): revalidate now, so none
-  // keeps pointing at its rules or ports.
+  // keeps pointing at its rules, ports or meters.
   RevalidateLocked();
+  for (const auto& [id, rec] : br->meters) {
+    (void)dp_.MeterDel(rec.dp_id);
+    dp_meter_used_[rec.dp_id] = false;
+  }
   lk.unlock();
   br.reset();  // closes its connections (control thread, without the lock)
   Log()->info("{}: bridge deleted", name);
@@ -658,6 +676,7 @@ void Switch::PushStats() {
 }
 
 void Switch::PushStatsLocked() {
+  PushMeterStatsLocked();
   uint64_t gen = ++stats_gen_;
   auto dump = dp_.DumpFlows();
   struct Agg {
@@ -693,6 +712,98 @@ void Switch::PushStatsLocked() {
       t.bytes = a->second.bytes;
     }
     ++it;
+  }
+}
+
+// ---------------------------------------------------------------- meters
+
+namespace {
+
+dp::MeterConfig DpMeterConfig(const Meter& m) {
+  dp::MeterConfig c;
+  c.pktps = (m.flags() & kMeterPktps) != 0;
+  for (const MeterBand& b : m.bands()) {
+    dp::MeterBandConfig d;
+    d.kind = b.type == MeterBandType::kDscpRemark ? dp::MeterBandKind::kDscpRemark
+                                                  : dp::MeterBandKind::kDrop;
+    d.prec_level = b.prec_level;
+    d.rate = b.rate;
+    // Without OFPMF_BURST the datapath's default: one second of the rate, as Open vSwitch.
+    d.burst = (m.flags() & kMeterBurst) ? b.burst_size : 0;
+    c.bands.push_back(d);
+  }
+  return c;
+}
+
+}  // namespace
+
+std::optional<OfpError> Switch::MeterSetLocked(Bridge& br, const Meter& m) {
+  for (const MeterBand& b : m.bands()) {
+    if (b.type != MeterBandType::kDrop && b.type != MeterBandType::kDscpRemark) {
+      return OfpError{OfpErr::kMeterModBadBand, "the datapath meters with drop and dscp_remark"};
+    }
+  }
+  auto it = br.meters.find(m.id());
+  const bool fresh = it == br.meters.end();
+  uint32_t dp_id = 0;
+  if (fresh) {
+    uint32_t n = 0;
+    while (n < dp::kMaxMeters && dp_meter_used_[(next_dp_meter_ + n) % dp::kMaxMeters]) ++n;
+    if (n == dp::kMaxMeters) {
+      return OfpError{OfpErr::kMeterModOutOfMeters, "the datapath meter table is full"};
+    }
+    dp_id = (next_dp_meter_ + n) % dp::kMaxMeters;
+  } else {
+    dp_id = it->second.dp_id;
+  }
+  if (auto r = dp_.MeterSet(dp_id, DpMeterConfig(m)); !r) {
+    Log()->warn("{}: meter {}: datapath refused it: {}", br.x.name, m.id(), r.error().message);
+    return OfpError{OfpErr::kMeterModBadBand, "datapath: " + r.error().message};
+  }
+  if (fresh) {
+    dp_meter_used_[dp_id] = true;
+    next_dp_meter_ = (dp_id + 1) % dp::kMaxMeters;
+    Bridge::MeterRec rec;
+    rec.dp_id = dp_id;
+    it = br.meters.emplace(m.id(), rec).first;
+    br.x.dp_meters[m.id()] = dp_id;
+  }
+  // The datapath's bands count afresh, its in-counts go on.
+  it->second.bands.assign(m.bands().size(), dp::MeterCount{});
+  return std::nullopt;
+}
+
+void Switch::MeterDelLocked(Bridge& br, uint32_t meter_id) {
+  auto it = br.meters.find(meter_id);
+  if (it == br.meters.end()) return;
+  // Packets of megaflows still naming the meter are dropped until revalidation removes them
+  // (the flows using a deleted meter are deleted with it).
+  (void)dp_.MeterDel(it->second.dp_id);
+  dp_meter_used_[it->second.dp_id] = false;
+  br.x.dp_meters.erase(meter_id);
+  br.meters.erase(it);
+}
+
+// Datapath meter counters -> the OpenFlow meter table, as deltas since the last push.
+void Switch::PushMeterStatsLocked() {
+  for (auto& [name, br] : bridges_) {
+    for (auto& [id, rec] : br->meters) {
+      auto st = dp_.MeterStats(rec.dp_id);
+      std::shared_ptr<Meter> m = br->ofp->meters().Find(id);
+      if (!st || !m) continue;
+      auto delta = [](const dp::MeterCount& now, dp::MeterCount& last) {
+        BucketCounter d{now.packets >= last.packets ? now.packets - last.packets : 0,
+                        now.bytes >= last.bytes ? now.bytes - last.bytes : 0};
+        last = now;
+        return d;
+      };
+      BucketCounter in = delta(st->in, rec.in);
+      std::vector<BucketCounter> bands;
+      for (size_t i = 0; i < st->bands.size() && i < rec.bands.size(); ++i) {
+        bands.push_back(delta(st->bands[i], rec.bands[i]));
+      }
+      m->Credit(in, bands);
+    }
   }
 }
 

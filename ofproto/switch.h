@@ -164,6 +164,9 @@ class Switch : public dp::UpcallHandler {
   void CollectPacketIn(uint32_t ctx_id, rte_mbuf* m, std::vector<PendingPacketIn>* out);
   void DeliverPacketIns(std::vector<PendingPacketIn> pins);
   std::optional<OfpError> PacketOutLocked(Bridge& br, const PacketOut& po);
+  std::optional<OfpError> MeterSetLocked(Bridge& br, const Meter& m);
+  void MeterDelLocked(Bridge& br, uint32_t meter_id);
+  void PushMeterStatsLocked();
 
   asio::io_context& io_;
   dp::Datapath& dp_;
@@ -177,6 +180,10 @@ class Switch : public dp::UpcallHandler {
   std::unique_ptr<TrackedMap> tracked_;
   // (bridge, VLAN, MAC) NORMAL flooded for -> masked keys of those megaflows.
   std::unordered_multimap<uint64_t, dp::FlowKey> flood_index_;
+  // Datapath meter ids in use (every bridge's meters share the datapath's table); handed out
+  // round-robin so that a freed id is not reused while megaflows may still name it.
+  std::vector<bool> dp_meter_used_;
+  uint32_t next_dp_meter_ = 0;
   uint64_t stats_gen_ = 0;
   bool dirty_ = false;
   bool reval_posted_ = false;

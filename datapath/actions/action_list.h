@@ -19,6 +19,7 @@ enum class ActionType : uint16_t {
   kSetMasked,   // ActSetMasked: header fields, value and mask
   kRecirc,      // ActRecirc: re-run lookup with recirc_id (hook for tunnels)
   kDrop,        // explicit drop (no payload); ends processing
+  kMeter,       // ActMeter: meter the packet (datapath/actions/meter.h); may drop or remark it
 };
 
 struct ActionHeader {
@@ -46,6 +47,11 @@ struct ActPushVlan {
 
 struct ActRecirc {
   uint32_t recirc_id;
+  uint32_t pad;
+};
+
+struct ActMeter {
+  uint32_t meter_id;  // datapath meter id
   uint32_t pad;
 };
 
@@ -174,6 +180,7 @@ class ActionBuilder {
   void PopVlan() { PutEmpty(ActionType::kPopVlan); }
   void Recirc(uint32_t id) { Put(ActionType::kRecirc, ActRecirc{id, 0}); }
   void Drop() { PutEmpty(ActionType::kDrop); }
+  void Meter(uint32_t id) { Put(ActionType::kMeter, ActMeter{id, 0}); }
   void SetMasked(const ActSetMasked& s) { Put(ActionType::kSetMasked, s); }
 
   // A copy of already-encoded actions.

@@ -11,6 +11,8 @@
 //   void Recirc(uint32_t recirc_id, rte_mbuf* m);       // takes ownership
 //   rte_mempool* ClonePool();                           // pool for copies
 //   void CountDrop();                                   // a packet (or copy) was lost
+//   bool Meter(uint32_t meter_id, rte_mbuf* m);         // optional: false = drop the packet;
+//                                                       // a sink without it drops and counts
 #pragma once
 
 #include <cstdint>
@@ -54,6 +56,18 @@ inline rte_mbuf* Copy(rte_mbuf* m, Sink& sink) noexcept {
   rte_mbuf* c = rte_pktmbuf_copy(m, sink.ClonePool(), 0, UINT32_MAX);
   if (c == nullptr) sink.CountDrop();
   return c;
+}
+
+// meter(N): the sink meters the packet; a sink that cannot is a lost packet, never an
+// unmetered one.
+template <class Sink>
+inline bool Meter(Sink& sink, uint32_t meter_id, rte_mbuf* m) noexcept {
+  if constexpr (requires { sink.Meter(meter_id, m); }) {
+    return sink.Meter(meter_id, m);
+  } else {
+    sink.CountDrop();
+    return false;
+  }
 }
 
 }  // namespace exec_internal
@@ -125,6 +139,13 @@ void ExecuteActions(ActionView actions, rte_mbuf* m, Sink& sink) noexcept {
       case ActionType::kDrop:
         rte_pktmbuf_free(m);
         return;
+      case ActionType::kMeter:
+        if (payload_len < sizeof(ActMeter)) return exec_internal::Fail(m, sink);
+        if (!exec_internal::Meter(sink, reinterpret_cast<const ActMeter*>(payload)->meter_id, m)) {
+          rte_pktmbuf_free(m);
+          return;
+        }
+        break;
       default:
         return exec_internal::Fail(m, sink);
     }

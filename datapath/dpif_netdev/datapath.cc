@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include <rte_cycles.h>
 #include <rte_mbuf.h>
 
 #include "common/clock.h"
@@ -52,6 +53,7 @@ class ControlSink {
   }
   rte_mempool* ClonePool() noexcept { return dp_.pool(); }
   void CountDrop() noexcept { ++*drops_; }
+  bool Meter(uint32_t id, rte_mbuf* m) noexcept { return dp_.meters().Run(id, rte_rdtsc(), m); }
 
  private:
   Datapath& dp_;
@@ -64,7 +66,10 @@ class ControlSink {
 }  // namespace
 
 Datapath::Datapath(const DatapathConfig& cfg, rte_mempool* pool)
-    : cfg_(cfg), pool_(pool), reclaimer_(std::max<unsigned>(cfg.pmd_cores.size(), 1)) {
+    : cfg_(cfg),
+      pool_(pool),
+      reclaimer_(std::max<unsigned>(cfg.pmd_cores.size(), 1)),
+      meters_(&reclaimer_, rte_get_tsc_hz()) {
   ports_.resize(kMaxPorts);
 }
 

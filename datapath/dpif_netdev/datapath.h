@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "datapath/actions/action_list.h"
+#include "datapath/actions/meter.h"
 #include "datapath/cache/megaflow.h"
 #include "datapath/dpif_netdev/rcu.h"
 #include "datapath/flow/flow_key.h"
@@ -158,6 +159,14 @@ class Datapath {
   void Execute(rte_mbuf* packet, ActionView actions, const UserspaceFn& on_userspace = {});
   void SetUpcallHandler(UpcallHandler* h) { handler_.store(h, std::memory_order_release); }
 
+  // ---- meters (the meter(N) action; see datapath/actions/meter.h) ----
+  // Adds or replaces meter `id` (0..kMaxMeters-1).
+  Result<void> MeterSet(uint32_t id, const MeterConfig& cfg) { return meters_.Set(id, cfg); }
+  Result<void> MeterDel(uint32_t id) { return meters_.Del(id); }
+  Result<MeterStatsSnapshot> MeterStats(uint32_t id) const { return meters_.Stats(id); }
+  // PMDs and the control-side executor meter through this, with TSC time.
+  MeterTable& meters() noexcept { return meters_; }
+
   // ---- statistics ----
   std::vector<PmdStatsSnapshot> PmdStats() const;
   std::vector<RxqAssignment> Rxqs() const;
@@ -183,6 +192,7 @@ class Datapath {
   DatapathConfig cfg_;
   rte_mempool* pool_;
   QsbrReclaimer reclaimer_;
+  MeterTable meters_;
   mutable std::mutex mu_;       // the writer lock; PMDs never take it
   std::vector<PortPtr> ports_;  // indexed by port number
   std::atomic<const PortTable*> ports_pub_{nullptr};

@@ -322,6 +322,10 @@ rte_mempool* Pmd::ClonePool() noexcept { return dp_.pool(); }
 
 void Pmd::CountDrop() noexcept { Bump(ctr_.dropped, 1); }
 
+bool Pmd::Meter(uint32_t meter_id, rte_mbuf* m) noexcept {
+  return dp_.meters().Run(meter_id, rte_rdtsc(), m);
+}
+
 bool Pmd::AdmitUpcall(uint32_t in_port) noexcept {
   uint32_t p = in_port % kMaxPorts;
   uint64_t now = rte_rdtsc();

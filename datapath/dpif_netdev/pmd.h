@@ -53,6 +53,7 @@ class Pmd {
   void Recirc(uint32_t recirc_id, rte_mbuf* m) noexcept;
   rte_mempool* ClonePool() noexcept;
   void CountDrop() noexcept;
+  bool Meter(uint32_t meter_id, rte_mbuf* m) noexcept;
 
  private:
   struct TxBuf {

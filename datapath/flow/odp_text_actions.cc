@@ -264,6 +264,13 @@ void FormatOne(const ActionHeader& h, const uint8_t* payload, std::string* out) 
     case ActionType::kDrop:
       out->append("drop");
       return;
+    case ActionType::kMeter: {
+      if (!HasPayload<ActMeter>(h)) return malformed();
+      ActMeter a;
+      std::memcpy(&a, payload, sizeof(a));
+      Appendf(out, "meter(%u)", a.meter_id);  // decimal, as OVS's dpctl prints it
+      return;
+    }
   }
   Appendf(out, "<unknown action type %u len %u>", h.type, h.len);
 }
@@ -305,6 +312,14 @@ Result<ActionBuilder> ParseOdpActions(std::string_view text) {
           if (!id) return std::unexpected(id.error());
           b.Recirc(*id);
           r = s.Expect(')', "recirc");
+        }
+      } else if (name == "meter") {
+        r = s.Expect('(', "meter");
+        if (r) {
+          auto id = ParseU32Token(&s, "meter");
+          if (!id) return std::unexpected(id.error());
+          b.Meter(*id);
+          r = s.Expect(')', "meter");
         }
       } else if (name == "set") {
         r = ParseSet(&s, &b);

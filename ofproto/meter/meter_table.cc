@@ -65,8 +65,7 @@ Meter::Meter(const MeterMod& mod, uint64_t burst_ms, uint64_t created_ns)
 }
 
 MeterResult Meter::Apply(uint64_t now_ns, uint32_t packet_bytes) {
-  const bool stats = (flags_ & kMeterStats) != 0;
-  if (stats) counter_->Add(packet_bytes);
+  counter_->Add(packet_bytes);
   const int64_t cost = (flags_ & kMeterPktps) ? kNano : int64_t{packet_bytes} * kNanoKbitPerByte;
 
   std::optional<size_t> applied;
@@ -92,7 +91,7 @@ MeterResult Meter::Apply(uint64_t now_ns, uint32_t packet_bytes) {
     }
   }
   if (!applied) return {};
-  if (stats) band_counters_[*applied].Add(packet_bytes);
+  band_counters_[*applied].Add(packet_bytes);
   const MeterBand& band = bands_[*applied];
   if (band.type == MeterBandType::kDscpRemark) return {MeterVerdict::kRemark, band.prec_level};
   return {MeterVerdict::kDrop, 0};
@@ -106,6 +105,13 @@ BucketCounter Meter::Counter() const {
 BucketCounter Meter::BandCounter(size_t index) const {
   const AtomicCounter& c = band_counters_[index];
   return {c.packets.load(std::memory_order_relaxed), c.bytes.load(std::memory_order_relaxed)};
+}
+
+void Meter::Credit(const BucketCounter& in, const std::vector<BucketCounter>& bands) {
+  counter_->Add(in.byte_count, in.packet_count);
+  for (size_t i = 0; i < bands.size() && i < bands_.size(); ++i) {
+    band_counters_[i].Add(bands[i].byte_count, bands[i].packet_count);
+  }
 }
 
 // ---- MeterTable ----------------------------------------------------------------------------

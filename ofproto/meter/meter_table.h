@@ -18,10 +18,15 @@
 //  - Virtual meters (OFPM_SLOWPATH, OFPM_CONTROLLER) are not supported: OFPMMFC_INVALID_METER.
 //  - Experimenter bands are refused with OFPMMFC_BAD_BAND; color-aware metering is not done
 //    (max_color 0).
-//  - Counters are kept only for meters with OFPMF_STATS; the stats reply lists every meter, with
-//    zero counters for the others (flow_count and duration are always real).
+//  - Counters are kept for every meter, with or without OFPMF_STATS (as Open vSwitch does).
+//    Under a Switch the datapath meters the packets and its counts are credited here (Credit).
 //  - A modify keeps the meter's counters and age; the bands (their buckets, full again, and
 //    their counters) are new.
+//
+// Enforcement: under a Switch the packets are metered by the datapath's meters
+// (datapath/actions/meter.h, programmed through OfprotoHooks::MeterSet), whose default burst
+// without OFPMF_BURST is one second of the rate, as in Open vSwitch; Meter::Apply here is the
+// control-side model (tests), with default_burst_ms.
 //
 // Threading: Apply(MeterMod), the flow reference calls, Find and the replies must be serialized
 // by the caller. Metering a packet (Meter::Apply) is safe from any thread on a Meter obtained
@@ -72,14 +77,16 @@ class Meter {
   // {packet_in_count, byte_in_count} and per band {packet_band_count, byte_band_count}.
   BucketCounter Counter() const;
   BucketCounter BandCounter(size_t index) const;
+  // Adds packets metered elsewhere (the datapath): `bands` per band index, extra ones ignored.
+  void Credit(const BucketCounter& in, const std::vector<BucketCounter>& bands);
 
  private:
   friend class MeterTable;
   struct AtomicCounter {
     std::atomic<uint64_t> packets{0};
     std::atomic<uint64_t> bytes{0};
-    void Add(uint64_t n_bytes) {
-      packets.fetch_add(1, std::memory_order_relaxed);
+    void Add(uint64_t n_bytes, uint64_t n_packets = 1) {
+      packets.fetch_add(n_packets, std::memory_order_relaxed);
       bytes.fetch_add(n_bytes, std::memory_order_relaxed);
     }
   };

@@ -85,7 +85,7 @@ TableFeaturesReply SupportedTableFeatures(uint8_t n_tables) {
     std::vector<FeatureId> insts;
     for (InstructionType i : {InstructionType::kGotoTable, InstructionType::kWriteMetadata,
                               InstructionType::kWriteActions, InstructionType::kApplyActions,
-                              InstructionType::kClearActions}) {
+                              InstructionType::kClearActions, InstructionType::kMeter}) {
       if (i == InstructionType::kGotoTable && last) continue;
       insts.push_back(FeatureId{static_cast<uint16_t>(i), {}});
     }

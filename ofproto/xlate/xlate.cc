@@ -144,7 +144,12 @@ class Ctx {
       table_id_ = table_id;
       rule_ = rule;
       std::optional<uint8_t> next;
-      // Instructions run in the spec's order whatever their order in the flow mod.
+      // Instructions run in the spec's order whatever their order in the flow mod: the meter
+      // first (OpenFlow 1.3 §5.9), so it sees the packet before this rule's actions.
+      for (const auto& inst : rule->instructions) {
+        if (auto* m = std::get_if<InstMeter>(&inst)) Meter(m->meter_id);
+      }
+      if (stopped_) break;
       for (const auto& inst : rule->instructions) {
         if (auto* a = std::get_if<InstApplyActions>(&inst)) ExecuteList(a->actions);
       }
@@ -172,6 +177,19 @@ class Ctx {
       Trace("action set:");
       ExecuteList(set);
     }
+  }
+
+  // The meter instruction: the datapath meters (and may drop or remark) the packet from here on.
+  void Meter(uint32_t meter_id) {
+    auto it = br_->dp_meters.find(meter_id);
+    if (it == br_->dp_meters.end()) {
+      // The meter is gone (its flows go with it): nothing passes unmetered meanwhile.
+      Fail(fmt::format("meter:{}: no such meter in the datapath", meter_id));
+      stopped_ = true;
+      return;
+    }
+    r_.actions.Meter(it->second);
+    Trace(fmt::format("meter:{}", meter_id));
   }
 
   void ExecuteList(const ActionList& list) {

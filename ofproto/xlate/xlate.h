@@ -60,6 +60,8 @@ struct XBridge {
   Ofproto* ofproto = nullptr;
   std::map<uint32_t, XPort> ports;  // by OpenFlow port number
   MacLearning* mac = nullptr;
+  // OpenFlow meter id -> datapath meter id, for the meter instruction (kept by the Switch).
+  std::unordered_map<uint32_t, uint32_t> dp_meters;
   const XPort* Port(uint32_t ofport) const {
     auto it = ports.find(ofport);
     return it == ports.end() ? nullptr : &it->second;

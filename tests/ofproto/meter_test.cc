@@ -272,11 +272,12 @@ TEST(MeterStats, CountersFlowCountDuration) {
   EXPECT_EQ(s.duration_sec, 0u);
   EXPECT_EQ(s.duration_nsec, 250'000'000u);
   EXPECT_EQ(s.bands, (std::vector<BucketCounter>{{1, 100}, {2, 200}}));
-  // Meter 2 has no OFPMF_STATS: listed, zero counters.
+  // Meter 2 has no OFPMF_STATS: counted all the same, as Open vSwitch does (a burst of one
+  // packet at 1 packet/s: the second and third are dropped).
   EXPECT_EQ(r.entries[1].meter_id, 2u);
   EXPECT_EQ(r.entries[1].flow_count, 0u);
-  EXPECT_EQ(r.entries[1].packet_in_count, 0u);
-  EXPECT_EQ(r.entries[1].bands, std::vector<BucketCounter>(1));
+  EXPECT_EQ(r.entries[1].packet_in_count, 3u);
+  EXPECT_EQ(r.entries[1].bands, (std::vector<BucketCounter>{{2, 200}}));
   EXPECT_EQ(t.Stats(2).entries.size(), 1u);
   EXPECT_TRUE(t.Stats(3).entries.empty());
 

@@ -17,6 +17,7 @@
 
 #include "common/eal_env.h"
 #include "common/jsonrpc.h"
+#include "datapath/flow/odp_text.h"
 #include "datapath/port/dummy_port.h"
 #include "ofproto/codec/messages.h"
 
@@ -217,6 +218,75 @@ TEST_F(SwitchTest, MissInstallsMegaflowAndLaterPacketsStayInTheDatapath) {
   ASSERT_EQ(fs.entries.size(), 1u);
   EXPECT_EQ(fs.entries[0].packet_count, 11u);
   EXPECT_TRUE(sw_->VerifyMegaflows().empty());
+}
+
+// Meters are enforced by the datapath: a metered flow's megaflow runs meter(N), the band drops
+// what exceeds the rate, and meter stats show the datapath's counts.
+TEST_F(SwitchTest, MetersAreEnforcedInTheDatapathAndCounted) {
+  MeterMod mm;
+  mm.command = MeterModCommand::kAdd;
+  mm.flags = kMeterPktps | kMeterBurst;  // no OFPMF_STATS: counted all the same
+  mm.meter_id = 1;
+  mm.bands = {MeterBand{MeterBandType::kDrop, 1, 5, 0, 0}};  // 1 packet/s, burst 5
+  Send(mm);
+  FlowMod fm = Flow(1, 2);
+  fm.instructions.push_back(InstMeter{1});
+  Send(fm);
+  Barrier();
+  auto f = UdpFrame(1, 2, 1000);
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(Port("p1")->Inject(f.data(), f.size()));
+  auto [passed, other] = Egress(20, 500);
+  EXPECT_EQ(other, 0u);
+  EXPECT_GE(passed, 5u);  // the burst, and at most a packet refilled meanwhile
+  EXPECT_LE(passed, 6u);
+  auto flows = dp_->DumpFlows();
+  ASSERT_EQ(flows.size(), 1u);
+  EXPECT_NE(dp::FormatOdpActions(flows[0].actions.view()).find("meter("), std::string::npos);
+
+  auto stats = [&](uint32_t id) {
+    Send(MultipartRequest{0, MeterStatsRequest{id}});
+    auto m = Recv();
+    EXPECT_TRUE(m && std::holds_alternative<MultipartReply>(m->body));
+    return std::get<MeterStatsReply>(std::get<MultipartReply>(m->body).body);
+  };
+  MeterStatsReply r = stats(1);
+  ASSERT_EQ(r.entries.size(), 1u);
+  EXPECT_EQ(r.entries[0].flow_count, 1u);
+  EXPECT_EQ(r.entries[0].packet_in_count, 20u);
+  EXPECT_EQ(r.entries[0].byte_in_count, 20u * 60);
+  ASSERT_EQ(r.entries[0].bands.size(), 1u);
+  EXPECT_EQ(r.entries[0].bands[0].packet_count, 20u - passed);
+
+  // A modify keeps the in-counts; its bands count afresh and a burst of 100 lets all through.
+  mm.command = MeterModCommand::kModify;
+  mm.bands = {MeterBand{MeterBandType::kDrop, 1000, 100, 0, 0}};
+  Send(mm);
+  Barrier();
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(Port("p1")->Inject(f.data(), f.size()));
+  EXPECT_EQ(Egress(10).first, 10u);
+  r = stats(1);
+  ASSERT_EQ(r.entries.size(), 1u);
+  EXPECT_EQ(r.entries[0].packet_in_count, 30u);
+  EXPECT_EQ(r.entries[0].bands.at(0).packet_count, 0u);
+
+  // A flow naming a meter that does not exist is refused.
+  FlowMod bad = Flow(2, 1);
+  bad.instructions.push_back(InstMeter{7});
+  Send(bad, 55);
+  auto err = Recv();
+  ASSERT_TRUE(err && std::holds_alternative<ErrorMsg>(err->body));
+  EXPECT_EQ(MakeOfpErr(std::get<ErrorMsg>(err->body).type, std::get<ErrorMsg>(err->body).code),
+            OfpErr::kMeterModUnknownMeter);
+
+  // Deleting the meter deletes its flow, and the megaflow goes at revalidation.
+  mm.command = MeterModCommand::kDelete;
+  mm.bands.clear();
+  Send(mm);
+  Barrier();
+  EXPECT_TRUE(stats(kMeterAll).entries.empty());
+  EXPECT_TRUE(sw_->VerifyMegaflows().empty());
+  ASSERT_TRUE(Port("p1")->Inject(f.data(), f.size()));
+  EXPECT_EQ(Egress(1, 300).first, 0u);
 }
 
 // The guarantee, checked 300 times with traffic flowing: after each barrier reply, a packet

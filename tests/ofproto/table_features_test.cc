@@ -124,7 +124,7 @@ TEST(TableFeatures, SupportedFeaturesDescribeEveryTable) {
       switch (p.type) {
         case P::kInstructions:
         case P::kInstructionsMiss:
-          EXPECT_EQ(p.ids.size(), t.table_id == 253 ? 4u : 5u);  // no meter instruction
+          EXPECT_EQ(p.ids.size(), t.table_id == 253 ? 5u : 6u);
           break;
         case P::kNextTables:
         case P::kNextTablesMiss:

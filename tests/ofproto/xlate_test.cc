@@ -168,6 +168,25 @@ TEST_F(XlateTest, GotoTableMetadataAndActionSetOrder) {
   // A write-actions output replaced by a later group is dropped (group wins over output).
 }
 
+TEST_F(XlateTest, MeterInstructionComesBeforeTheRulesActions) {
+  a_->x.dp_meters[1] = 40;  // OpenFlow meter 1 is datapath meter 40
+  a_->x.dp_meters[2] = 41;
+  // Table 0 forwards a copy unmetered, then goes to table 1, whose rule is metered. The meter
+  // instruction is listed last but runs first (OpenFlow 1.3 §5.9).
+  Flow(*a_, 0, 10, {}, {InstApplyActions{{Out(3)}}, InstGotoTable{1}});
+  Flow(*a_, 1, 10, {}, {InstApplyActions{{Out(2)}}, InstWriteActions{{Out(4)}}, InstMeter{1}});
+  auto k = Udp(11, "00:00:00:00:00:01", "00:00:00:00:00:02", "10.0.0.1", "10.0.0.2", 1, 2);
+  auto r = Run(*a_, k, 1);
+  EXPECT_FALSE(r.error) << r.error_text;
+  EXPECT_EQ(Acts(r), "13,meter(40),12,14") << trace_;
+  EXPECT_NE(trace_.find("meter:1"), std::string::npos) << trace_;
+  // A meter the datapath does not have (deleted): an error and nothing more is forwarded.
+  Flow(*a_, 1, 20, {}, {InstMeter{9}, InstApplyActions{{Out(2)}}});
+  auto gone = Run(*a_, k, 1);
+  EXPECT_TRUE(gone.error);
+  EXPECT_EQ(Acts(gone), "13") << trace_;
+}
+
 TEST_F(XlateTest, ActionSetGroupBeatsOutputAndClearActions) {
   GroupMod gm;
   gm.group_id = 7;
