@@ -305,6 +305,7 @@ TEST(DpMeterDscp, NonIpIsUntouched) {
 
 // A sink that meters through a table with a fake clock, as the PMD does with the TSC.
 struct MeterSink {
+  explicit MeterSink(MeterTable* t) : meters(t) {}
   MeterTable* meters;
   uint64_t now = 0;
   std::vector<Bytes> out;
@@ -347,7 +348,7 @@ TEST_F(DpMeterExecute, DropBandDropsRemarkBandRewrites) {
   a.Output(2);  // before the meter: unmetered copy
   a.Meter(4);
   a.Output(1);
-  MeterSink sink{&t};
+  MeterSink sink(&t);
   Bytes pkt = Ipv4Udp(10 << 2);
   FixIpv4Csum(pkt);
   for (int i = 0; i < 5; ++i) ExecuteActions(a.view(), ToMbuf(pkt), sink);
@@ -370,7 +371,7 @@ TEST_F(DpMeterExecute, UnknownMeterDropsSinkWithoutMetersCountsALoss) {
   ActionBuilder a;
   a.Meter(77);
   a.Output(1);
-  MeterSink sink{&t};
+  MeterSink sink(&t);
   ExecuteActions(a.view(), ToMbuf(Ipv4Udp(0)), sink);
   EXPECT_TRUE(sink.out.empty());
   PlainSink plain;
@@ -379,7 +380,7 @@ TEST_F(DpMeterExecute, UnknownMeterDropsSinkWithoutMetersCountsALoss) {
   EXPECT_EQ(plain.drops, 1);
   // A truncated meter action is malformed.
   ActionHeader h{static_cast<uint16_t>(ActionType::kMeter), sizeof(ActionHeader), 0};
-  MeterSink sink2{&t};
+  MeterSink sink2(&t);
   ExecuteActions(ActionView(reinterpret_cast<const uint8_t*>(&h), sizeof(h)), ToMbuf(Ipv4Udp(0)),
                  sink2);
   EXPECT_EQ(sink2.drops, 1);

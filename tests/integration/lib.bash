@@ -36,7 +36,7 @@ sl_start() {
   "$BIN/sluice-switchd" --rundir "$SL_RUNDIR" --log-file "$SL_TMP/switchd.log" "$@" \
     >"$SL_TMP/switchd.out" 2>&1 &
   SL_PID=$!
-  for _ in $(seq 100); do
+  for _ in $(seq 300); do  # 30 s: DPDK start-up is slow on a loaded 2-core machine
     [ -S "$SL_RUNDIR/sluice-switchd.ctl" ] && return 0
     if ! kill -0 "$SL_PID" 2>/dev/null; then
       # A --detach launcher exits 0 once the daemon has forked; anything else is a failure.
