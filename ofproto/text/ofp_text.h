@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ofproto/codec/messages.h"
 #include "sluice/result.h"
@@ -103,11 +104,17 @@ std::string FormatFlowForFile(const FlowStats& fs);
 std::string FormatGroupDesc(const GroupDesc& g);
 std::string FormatBucket(const Bucket& b, GroupType type);
 
+// The tables of OFPMP_TABLE_FEATURES replies as ovs-ofctl dump-table-features prints them
+// (Open vSwitch field and action names, "(same ...)" against the previous table, runs of
+// identical tables as "tables A...B: ditto"); pass every table of one reply sequence at once.
+// As Open vSwitch builds it, each table starts with a newline (a table identical to the one
+// before but named ends at "ditto" without one); dump-table-features drops the first newline
+// and adds one at the end.
+std::string FormatTableFeatures(const std::vector<TableFeatures>& tables);
+
 // Whole messages as ovs-ofctl prints them: the first line is
 // "<NAME> (OF1.3) (xid=0x2):" followed by the body; ends with a newline.
 std::string FormatMessage(const Message& msg);
-// False for a message FormatMessage() has no text form for (its body is then not printed).
-bool HasTextForm(const Message& msg);
 // Decodes and formats; a message the codec cannot decode, or one cut short (as an OFPT_ERROR
 // carries it), is printed as "(***truncated to N bytes from M***)" and a hex dump.
 std::string FormatRawMessage(ByteSpan data);

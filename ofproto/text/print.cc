@@ -298,6 +298,10 @@ std::string MultipartReplyText(const MultipartReply& mr) {
           return s;
         } else if constexpr (std::is_same_v<T, PortDescReply>) {
           return "\n" + PortDescs(r.entries);
+        } else if constexpr (std::is_same_v<T, TableFeaturesReply>) {
+          std::string s = FormatTableFeatures(r.entries);
+          if (s.empty() || s.back() != '\n') s += '\n';
+          return s;
         } else if constexpr (std::is_same_v<T, QueueStatsReply>) {
           std::string s = fmt::format(" {} queues\n", r.entries.size());
           for (const QueueStats& q : r.entries) {
@@ -649,13 +653,6 @@ std::string_view TypeName(size_t t) {
 }
 
 }  // namespace
-
-bool HasTextForm(const Message& msg) {
-  if (const auto* mr = std::get_if<MultipartReply>(&msg.body)) {
-    return MultipartName(mr->body) != "OFPST_TABLE_FEATURES";
-  }
-  return true;
-}
 
 std::string HexDump(ByteSpan data) {
   std::string s;

@@ -179,35 +179,18 @@ void CmdDumpTables(const Args& a) {
 
 void CmdDumpTableFeatures(const Args& a) {
   auto vc = Open(a[0]);
-  // OFPMP_TABLE_FEATURES request with an empty body (the codec has no typed form for it yet).
-  uint32_t xid = vc->NextXid();
-  Bytes req = {vc->version(),
-               static_cast<uint8_t>(MsgType::kMultipartRequest),
-               0,
-               16,
-               static_cast<uint8_t>(xid >> 24),
-               static_cast<uint8_t>(xid >> 16),
-               static_cast<uint8_t>(xid >> 8),
-               static_cast<uint8_t>(xid),
-               0,
-               static_cast<uint8_t>(MultipartType::kTableFeatures),
-               0,
-               0,
-               0,
-               0,
-               0,
-               0};
-  Check(vc->SendRaw(req));
-  while (true) {
-    Bytes raw;
-    Message m = Check(vc->Recv(&raw));
-    if (m.xid != xid) continue;
+  // As ovs-ofctl: no message header, the tables of all replies compared in sequence.
+  std::vector<TableFeatures> tables;
+  for (const Message& m : Check(vc->Transact(MultipartRequest{0, TableFeaturesRequest{}}))) {
     if (std::holds_alternative<ErrorMsg>(m.body)) PrintErrorAndExit(m);
-    std::fputs(text::FormatMessage(m).c_str(), stdout);
-    if (!text::HasTextForm(m)) std::fputs(text::HexDump(raw).c_str(), stdout);
     const auto* mr = std::get_if<MultipartReply>(&m.body);
-    if (!mr || !(mr->flags & kMultipartMore)) break;
+    if (!mr) continue;
+    if (const auto* tf = std::get_if<TableFeaturesReply>(&mr->body)) {
+      tables.insert(tables.end(), tf->entries.begin(), tf->entries.end());
+    }
   }
+  std::string s = text::FormatTableFeatures(tables);
+  std::puts(s.c_str() + (s.starts_with('\n') ? 1 : 0));
 }
 
 void CmdDumpPorts(const Args& a) {
