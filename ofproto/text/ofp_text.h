@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -80,8 +81,30 @@ Result<Bytes> ParseHexBytes(std::string_view text);
 
 // ---- Formatting --------------------------------------------------------------------------
 
-// A port as ovs-ofctl prints it: "1", "LOCAL", "CONTROLLER", ...
+// A port as ovs-ofctl prints it: "1", "LOCAL", "CONTROLLER", ... or, inside a PortNameScope
+// that knows it, its name ("p1"; quoted as a JSON string unless it is a letter followed by
+// letters and digits, "\"br-int\"").
 std::string FormatPort(uint32_t port);
+// Always the number (or reserved name), as port descriptions print it before "(name)".
+std::string FormatPortNumber(uint32_t port);
+
+// Port number -> name, for printing names instead of numbers (ovs-ofctl --names).
+using PortNameMap = std::map<uint32_t, std::string>;
+// From (number, name) pairs of a PORT_DESC reply; a name two ports share, or a port listed
+// under two names, is left out (printed as a number), as ovs-ofctl does.
+PortNameMap MakePortNameMap(const std::vector<std::pair<uint32_t, std::string>>& ports);
+// While alive, FormatPort() and everything printing ports on this thread use `names`
+// (nullptr: numbers); scopes nest.
+class PortNameScope {
+ public:
+  explicit PortNameScope(const PortNameMap* names);
+  ~PortNameScope();
+  PortNameScope(const PortNameScope&) = delete;
+  PortNameScope& operator=(const PortNameScope&) = delete;
+
+ private:
+  const PortNameMap* saved_;
+};
 
 // The match as ovs-ofctl prints it (shorthands such as "tcp" for eth_type+ip_proto, "dl_vlan",
 // CIDR masks), preceded by "priority=N," unless priority is 0x8000 (OFP_DEFAULT_PRIORITY).

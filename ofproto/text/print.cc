@@ -100,8 +100,8 @@ std::string_view PortFeatureName(uint32_t bit) {
 }
 
 std::string PortDescText(const PortDesc& p) {
-  std::string s =
-      fmt::format(" {}({}): addr:{}\n", FormatPort(p.port_no), p.name, FormatMac(p.hw_addr.data()));
+  std::string s = fmt::format(" {}({}): addr:{}\n", FormatPortNumber(p.port_no), p.name,
+                              FormatMac(p.hw_addr.data()));
   s += "     config:     " + BitNames(p.config, PortConfigName) + "\n";
   s += "     state:      " + BitNames(p.state, PortStateName) + "\n";
   auto features = [&](std::string_view label, uint32_t v) {
