@@ -606,6 +606,9 @@ std::string BodyText(const Message& msg) {
           static constexpr std::string_view kReasons[] = {"ADD", "DEL", "MOD"};
           auto r = static_cast<size_t>(m.reason);
           return fmt::format(" {}:", r < 3 ? kReasons[r] : "?") + PortDescText(m.desc);
+        } else if constexpr (std::is_same_v<T, EchoRequest> || std::is_same_v<T, EchoReply>) {
+          // (ovs-ofctl monitor and snoop print at a verbosity that adds the payload.)
+          return fmt::format(" {} bytes of payload\n", m.data.size()) + HexDump(m.data);
         } else if constexpr (std::is_same_v<T, RoleRequest> || std::is_same_v<T, RoleReply>) {
           static constexpr std::string_view kRoles[] = {"nochange", "equal", "master", "slave"};
           auto r = static_cast<size_t>(m.role);

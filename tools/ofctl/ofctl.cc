@@ -30,6 +30,7 @@ using sluice::ofctl::Vconn;
 
 struct Options {
   uint8_t version = kOfp13;
+  bool version_given = false;  // -O
   std::string rundir;
   int timeout = 0;
   bool strict = false;
@@ -686,6 +687,30 @@ int CmdMonitor(const Args& a) {
   }
 }
 
+// ovs-ofctl snoop: <rundir>/<bridge>.snoop, where the switch copies one controller
+// connection's traffic, both directions; printed until the switch closes it. Without -O the
+// snooper offers OpenFlow 1.0 and 1.3 (the switch offers the controller connection's version).
+int CmdSnoop(const Args& a) {
+  std::string target = a[0];
+  if (!target.starts_with("unix:") && !target.starts_with("tcp:") &&
+      target.find('/') == std::string::npos) {
+    target = "unix:" + g_opts.rundir + "/" + target + ".snoop";
+  } else if (!target.starts_with("unix:") && !target.starts_with("tcp:")) {
+    target = "unix:" + target;
+  }
+  VersionSet also = g_opts.version_given ? 0 : kSupportedVersions;
+  auto vc = Check(Vconn::Open(target, g_opts.version, g_opts.timeout, also));
+  while (true) {
+    Result<Bytes> raw = vc->RecvRaw();
+    if (!raw) {
+      if (raw.error().message.find("closed") != std::string::npos) return 0;
+      Fatal(raw.error().message);
+    }
+    std::fputs(text::FormatRawMessage(*raw).c_str(), stdout);
+    std::fflush(stdout);
+  }
+}
+
 // Offline: parse, encode, decode and print, as ovs-ofctl parse-flow(s) does (without its
 // "usable protocols" lines: OpenFlow 1.3 is the only protocol).
 void PrintParsedFlow(const std::string& flow, const std::string& where) {
@@ -740,7 +765,8 @@ void Usage() {
       "  meter-features SWITCH           meter features\n"
       "  packet-out SWITCH \"in_port=P packet=HEX actions=A\"  (or IN_PORT ACTIONS PACKET...)\n"
       "  monitor SWITCH [MISS_LEN]       print asynchronous messages\n"
-      "  snoop SWITCH                    same as monitor\n"
+      "  snoop SWITCH                    print the OpenFlow traffic between the bridge and\n"
+      "                                  its controller (RUNDIR/BRIDGE.snoop)\n"
       "  parse-flow FLOW                 print FLOW's flow-mod (no switch needed)\n"
       "  parse-flows FILE                the same for each flow in FILE\n"
       "\nOptions:\n"
@@ -797,6 +823,7 @@ int main(int argc, char** argv) {
     } else if (is("-O") || is("--protocols")) {
       g_opts.version =
           Check(text::ParseVersionName(value(arg.starts_with("--") ? "--protocols" : "-O")));
+      g_opts.version_given = true;
     } else if (is("--rundir")) {
       g_opts.rundir = value("--rundir");
     } else if (is("-t") || is("--timeout")) {
@@ -868,7 +895,7 @@ int main(int argc, char** argv) {
       {"meter-features", 1, 1, v(CmdMeterFeatures)},
       {"packet-out", 2, 64, v(CmdPacketOut)},
       {"monitor", 1, 3, CmdMonitor},
-      {"snoop", 1, 1, CmdMonitor},
+      {"snoop", 1, 1, CmdSnoop},
       {"parse-flow", 1, 1, v(CmdParseFlow)},
       {"parse-flows", 1, 1, v(CmdParseFlows)},
   };
