@@ -17,7 +17,7 @@ std::map<std::string, std::vector<std::string>> ReplicatedColumns() {
         "admin_state", "link_state", "mac_in_use", "mtu", "ifindex", "statistics"}},
       {"Controller",
        {"target", "max_backoff", "inactivity_probe", "is_connected", "role", "status"}},
-      {"Manager", {"target"}},
+      {"Manager", {"target", "is_connected", "status"}},
   };
 }
 
