@@ -120,7 +120,7 @@ std::string FormatDatapathId(uint64_t dpid) {
   return buf;
 }
 
-ofp::PortVlan VlanFromPortRow(const db::IdlRow& port, std::string* warning) {
+ofp::PortVlan VlanFromPortRow(const db::IdlRow& port, std::string* warning, std::string* error) {
   using Mode = ofp::PortVlan::Mode;
   ofp::PortVlan v;
   const db::Datum* tag = port.Get("tag");
@@ -145,11 +145,18 @@ ofp::PortVlan VlanFromPortRow(const db::IdlRow& port, std::string* warning) {
     v.mode = mode == "native-tagged" ? Mode::kNativeTagged : Mode::kNativeUntagged;
     v.tag = has_tag ? tag_value : 0;
   } else {
-    // dot1q-tunnel (802.1ad) is not implemented: the port carries its tag as an access port.
+    // dot1q-tunnel (802.1ad outer tags) is not implemented: the port is refused (its
+    // interfaces get the error) rather than forwarding with other semantics.
     v.mode = Mode::kAccess;
     v.tag = has_tag ? tag_value : 0;
     v.trunks.clear();
-    if (warning) *warning = "vlan_mode " + mode + " is not supported; the port acts as access";
+    std::string why = "vlan_mode " + mode + " is not supported";
+    if (mode == "dot1q-tunnel") why += " (no 802.1ad QinQ in this datapath)";
+    if (error) {
+      *error = why;
+    } else if (warning) {
+      *warning = why;
+    }
   }
   return v;
 }
@@ -274,8 +281,8 @@ DesiredConfig BuildDesiredConfig(const TableRows& rows) {
       pc.uuid = pu;
       pc.name = p->GetString("name");
       if (pc.name.empty() || br.ports.count(pc.name)) continue;
-      std::string warning;
-      pc.vlan = VlanFromPortRow(*p, &warning);
+      std::string warning, vlan_error;
+      pc.vlan = VlanFromPortRow(*p, &warning, &vlan_error);
       if (!warning.empty()) out.warnings.push_back(br.name + "/" + pc.name + ": " + warning);
       auto iface_uuids = p->GetUuids("interfaces");
       for (const auto& iu : iface_uuids) {
@@ -304,6 +311,8 @@ DesiredConfig BuildDesiredConfig(const TableRows& rows) {
         if (iface_uuids.size() > 1) {
           ic.config_error = "port " + pc.name + " has " + std::to_string(iface_uuids.size()) +
                             " interfaces: bonds are not supported";
+        } else if (!vlan_error.empty()) {
+          ic.config_error = "port " + pc.name + ": " + vlan_error;
         }
         pc.ifaces.push_back(std::move(ic));
       }

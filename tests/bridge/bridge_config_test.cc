@@ -169,9 +169,10 @@ TEST(BridgeConfig, Vlan) {
   q.columns["tag"] = Int(7);
   q.columns["vlan_mode"] = Str("dot1q-tunnel");
   w.clear();
-  v = VlanFromPortRow(q, &w);
-  EXPECT_EQ(v.mode, Mode::kAccess);
-  EXPECT_FALSE(w.empty());
+  std::string err;
+  v = VlanFromPortRow(q, &w, &err);
+  EXPECT_TRUE(w.empty());
+  EXPECT_EQ(err, "vlan_mode dot1q-tunnel is not supported (no 802.1ad QinQ in this datapath)");
 }
 
 TEST(BridgeConfig, BuildDesired) {
@@ -184,11 +185,13 @@ TEST(BridgeConfig, BuildDesired) {
   Uuid p1 = db.Port("veth1", {v1}, {{"tag", Int(3)}});
   Uuid pb = db.Port("bond0", {b1, b2});
   Uuid pd = db.Port("dup", {dup});
+  Uuid vq = db.Iface("qinq1");
+  Uuid pq = db.Port("qinq1", {vq}, {{"tag", Int(9)}, {"vlan_mode", Str("dot1q-tunnel")}});
   Uuid ctl = db.Add("Controller", {{"target", Str("tcp:127.0.0.1:6653")},
                                    {"max_backoff", Int(2000)},
                                    {"inactivity_probe", Int(0)}});
   Uuid br0 = db.Add("Bridge", {{"name", Str("br0")},
-                               {"ports", Uuids({pl, p1, pb})},
+                               {"ports", Uuids({pl, p1, pb, pq})},
                                {"controller", Uuids({ctl})},
                                {"fail_mode", Str("secure")},
                                {"other_config", Map({{"hwaddr", "02:00:00:00:00:aa"}})}});
@@ -215,6 +218,10 @@ TEST(BridgeConfig, BuildDesired) {
   const auto& bond = b0.ports.at("bond0");
   ASSERT_EQ(bond.ifaces.size(), 2u);
   EXPECT_NE(bond.ifaces[0].config_error.find("bonds are not supported"), std::string::npos);
+  // dot1q-tunnel is refused, not run as access.
+  EXPECT_EQ(b0.ports.at("qinq1").ifaces.at(0).config_error,
+            "port qinq1: vlan_mode dot1q-tunnel is not supported (no 802.1ad QinQ in this "
+            "datapath)");
   const BridgeConfig& b1c = d.bridges.at("br1");
   EXPECT_FALSE(b1c.secure);
   EXPECT_EQ(b1c.dpid, 0xffULL);
