@@ -240,7 +240,11 @@ void OvsdbServer::Dial(const std::shared_ptr<Active>& a) {
   };
   if (a->remote.starts_with("unix:")) {
     auto s = ConnectStream(io_, a->remote);
-    if (!s) return Redial(a, s.error().message);
+    if (!s) {
+      std::string why = s.error().message;
+      if (why.starts_with(a->remote + ": ")) why.erase(0, a->remote.size() + 2);
+      return Redial(a, why);
+    }
     return connected(std::move(*s));
   }
   // tcp:IP:PORT, connected without blocking the loop.
