@@ -3,17 +3,20 @@
 // table), actions, set-field and match capabilities, and runs of tables identical to the one
 // before them folded into "tables A...B: ditto".
 //
-// Names and order follow Open vSwitch's (its field and action identifiers), since scripts
-// compare this text: ip_src not ipv4_src, nw_proto not ip_proto, strip_vlan not pop_vlan.
-// Like ovs-ofctl, fields and actions Open vSwitch has no name for (in_phy_port, pbb_isid,
-// ipv6_exthdr; copy_ttl_in/out, push/pop_pbb) are not listed.
+// Names and order follow Open vSwitch's (its field and action identifiers, NXM and experimenter
+// fields included, so that a real Open vSwitch's reply prints as ovs-ofctl prints it), since
+// scripts compare this text: ip_src not ipv4_src, nw_proto not ip_proto, strip_vlan not
+// pop_vlan. Like ovs-ofctl, fields and actions Open vSwitch has no name for (in_phy_port,
+// pbb_isid, ipv6_exthdr; copy_ttl_in/out, push/pop_pbb) are not listed.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <bitset>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "ofproto/codec/actions.h"
@@ -25,42 +28,45 @@ namespace {
 
 using P = TableFeaturePropType;
 
-// Open vSwitch's name and position (its field order) for each OpenFlow basic OXM field.
-struct FieldName {
-  OxmField field;
+// Open vSwitch's fields: every code point (OXM, NXM, experimenter OXM) it knows a field by.
+struct OvsFieldCode {
   std::string_view name;
+  uint16_t oxm_class;
+  uint8_t field;
+  uint32_t experimenter;
 };
-constexpr FieldName kFields[] = {
-    {OxmField::kTunnelId, "tun_id"},        {OxmField::kMetadata, "metadata"},
-    {OxmField::kInPort, "in_port_oxm"},     {OxmField::kEthSrc, "eth_src"},
-    {OxmField::kEthDst, "eth_dst"},         {OxmField::kEthType, "eth_type"},
-    {OxmField::kVlanVid, "vlan_vid"},       {OxmField::kVlanPcp, "vlan_pcp"},
-    {OxmField::kMplsLabel, "mpls_label"},   {OxmField::kMplsTc, "mpls_tc"},
-    {OxmField::kMplsBos, "mpls_bos"},       {OxmField::kIpv4Src, "ip_src"},
-    {OxmField::kIpv4Dst, "ip_dst"},         {OxmField::kIpv6Src, "ipv6_src"},
-    {OxmField::kIpv6Dst, "ipv6_dst"},       {OxmField::kIpv6Flabel, "ipv6_label"},
-    {OxmField::kIpProto, "nw_proto"},       {OxmField::kIpDscp, "ip_dscp"},
-    {OxmField::kIpEcn, "nw_ecn"},           {OxmField::kArpOp, "arp_op"},
-    {OxmField::kArpSpa, "arp_spa"},         {OxmField::kArpTpa, "arp_tpa"},
-    {OxmField::kArpSha, "arp_sha"},         {OxmField::kArpTha, "arp_tha"},
-    {OxmField::kTcpSrc, "tcp_src"},         {OxmField::kTcpDst, "tcp_dst"},
-    {OxmField::kUdpSrc, "udp_src"},         {OxmField::kUdpDst, "udp_dst"},
-    {OxmField::kSctpSrc, "sctp_src"},       {OxmField::kSctpDst, "sctp_dst"},
-    {OxmField::kIcmpv4Type, "icmp_type"},   {OxmField::kIcmpv4Code, "icmp_code"},
-    {OxmField::kIcmpv6Type, "icmpv6_type"}, {OxmField::kIcmpv6Code, "icmpv6_code"},
-    {OxmField::kIpv6NdTarget, "nd_target"}, {OxmField::kIpv6NdSll, "nd_sll"},
-    {OxmField::kIpv6NdTll, "nd_tll"},
+constexpr OvsFieldCode kOvsFieldCodes[] = {
+#include "ofproto/text/ovs_fields.inc"
 };
-constexpr size_t kNumNamed = std::size(kFields);
-using FieldSet = std::bitset<kNumNamed>;
 
-std::optional<size_t> FieldIndex(const OxmId& id) {
-  if (id.header >> 16 != kOxmClassBasic) return std::nullopt;
-  auto f = static_cast<OxmField>((id.header >> 9) & 0x7f);
-  for (size_t i = 0; i < kNumNamed; ++i) {
-    if (kFields[i].field == f) return i;
+constexpr size_t kMaxFields = 256;
+using FieldSet = std::bitset<kMaxFields>;
+
+// Field names in Open vSwitch's order, and code point -> position in it.
+struct FieldTable {
+  std::vector<std::string_view> names;
+  std::map<std::tuple<uint16_t, uint8_t, uint32_t>, size_t> index;
+  FieldTable() {
+    for (const OvsFieldCode& c : kOvsFieldCodes) {
+      if (names.empty() || names.back() != c.name) names.push_back(c.name);
+      index[{c.oxm_class, c.field, c.experimenter}] = names.size() - 1;
+    }
   }
-  return std::nullopt;
+};
+const FieldTable& Fields() {
+  static const FieldTable t;
+  return t;
+}
+
+// Fields Open vSwitch has no name for are not listed, as ovs-ofctl does not list them.
+std::optional<size_t> FieldIndex(const OxmId& id) {
+  auto cls = static_cast<uint16_t>(id.header >> 16);
+  auto field = static_cast<uint8_t>((id.header >> 9) & 0x7f);
+  uint32_t exp = cls == 0xffff ? id.experimenter : 0;
+  const auto& idx = Fields().index;
+  auto it = idx.find({cls, field, exp});
+  if (it == idx.end() || it->second >= kMaxFields) return std::nullopt;
+  return it->second;
 }
 
 // Open vSwitch's action names, in its order, for the OpenFlow 1.3 action types.
@@ -248,27 +254,50 @@ size_t CommonPrefix(std::string_view a, std::string_view b) {
   return len;
 }
 
+// "reg3" then "reg4": the same but for a number one larger at the end.
+bool Sequential(std::string_view a, std::string_view b) {
+  size_t i = 0;
+  while (i < a.size() && i < b.size() && a[i] == b[i]) ++i;
+  std::string_view x = a.substr(i), y = b.substr(i);
+  auto digits = [](std::string_view d) {
+    return !d.empty() && d.size() < 10 &&
+           d.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  if (!digits(x) || !digits(y)) return false;
+  return std::stoul(std::string(x)) + 1 == std::stoul(std::string(y));
+}
+
 // Names (past `skip` bytes they all share) as Open vSwitch abbreviates them: a run of
-// neighbours with a common prefix ending in '_' folded, recursively, into "eth_{src,dst}".
-// (Its other abbreviation, "reg0...reg3", needs numbered names; OpenFlow basic fields have none.)
+// neighbours with a common prefix ending in '_' folded, recursively, into "eth_{src,dst}", and
+// numbered runs of three or more into "reg0...reg15" (a numbered run wins a tie).
 void PrintNames(std::string& s, std::span<const std::string_view> ids, size_t skip) {
   bool first = true;
   while (!ids.empty()) {
     if (!first) s += skip ? ',' : ' ';
     first = false;
-    size_t run = 1, extra = 0;
+    size_t prefix_run = 1, extra = 0;
     if (ids.size() >= 2) extra = CommonPrefix(ids[0].substr(skip), ids[1].substr(skip));
     if (extra) {
-      run = 2;
-      while (run < ids.size()) {
-        size_t next = CommonPrefix(ids[0].substr(skip), ids[run].substr(skip));
+      prefix_run = 2;
+      while (prefix_run < ids.size()) {
+        size_t next = CommonPrefix(ids[0].substr(skip), ids[prefix_run].substr(skip));
         if (!next) break;
         extra = std::min(extra, next);
-        ++run;
+        ++prefix_run;
       }
     }
-    if (run == 1) {
+    size_t suffix_run = 1;
+    while (suffix_run < ids.size() && Sequential(ids[suffix_run - 1], ids[suffix_run])) {
+      ++suffix_run;
+    }
+    if (suffix_run == 2) suffix_run = 1;  // "x0...x1" is worse than "x0 x1"
+    size_t run = std::max(prefix_run, suffix_run);
+    if (suffix_run >= prefix_run) {
       s += ids[0].substr(skip);
+      if (run > 1) {
+        s += "...";
+        s += ids[run - 1].substr(skip);
+      }
     } else {
       s += ids[0].substr(skip, extra);
       s += '{';
@@ -281,8 +310,9 @@ void PrintNames(std::string& s, std::span<const std::string_view> ids, size_t sk
 
 std::string FieldList(const FieldSet& set) {
   std::vector<std::string_view> names;
-  for (size_t i = 0; i < kNumNamed; ++i) {
-    if (set.test(i)) names.push_back(kFields[i].name);
+  const auto& all = Fields().names;
+  for (size_t i = 0; i < all.size() && i < kMaxFields; ++i) {
+    if (set.test(i)) names.push_back(all[i]);
   }
   std::string out;
   PrintNames(out, names, 0);

@@ -124,5 +124,26 @@ TEST(TableFeaturesText, SluiceTables) {
   EXPECT_TRUE(s.ends_with("      (same actions)\n    (same matching)\n")) << s;
 }
 
+// NXM and experimenter fields by Open vSwitch's names (as a real Open vSwitch advertises them),
+// numbered runs of three or more folded, pairs not; fields it has no name for left out.
+TEST(TableFeaturesText, NxmAndExperimenterFields) {
+  auto nxm = [](uint16_t cls, uint8_t field, uint32_t exp = 0) {
+    return OxmId{(uint32_t{cls} << 16) | (uint32_t{field} << 9) | 4u, exp};
+  };
+  TableFeatures tf;
+  tf.table_id = 0;
+  TableFeatureProp match;
+  match.type = P::kMatch;
+  match.oxms = {nxm(0xffff, 0, 0x2320),                                                  // dp_hash
+                nxm(0x0001, 0),         nxm(0x0001, 1), nxm(0x0001, 2), nxm(0x0001, 3),  // reg0..3
+                nxm(0x8001, 0),         nxm(0x8001, 1),  // xreg0, xreg1
+                nxm(0x8000, 1),                          // in_phy_port: no name
+                nxm(0x8000, 4)};                         // eth_src
+  tf.properties = {match};
+  EXPECT_EQ(FormatTableFeatures({tf}),
+            "\n  table 0:\n    matching:\n      must exact match: dp_hash reg0...reg3 xreg0 xreg1 "
+            "eth_src\n");
+}
+
 }  // namespace
 }  // namespace sluice::ofp::text
