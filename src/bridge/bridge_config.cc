@@ -11,7 +11,7 @@ std::map<std::string, std::vector<std::string>> ReplicatedColumns() {
        {"bridges", "manager_options", "next_cfg", "cur_cfg", "ovs_version", "db_version",
         "datapath_types", "iface_types", "dpdk_initialized", "dpdk_version"}},
       {"Bridge", {"name", "ports", "controller", "fail_mode", "other_config", "datapath_id"}},
-      {"Port", {"name", "interfaces", "tag", "trunks", "vlan_mode"}},
+      {"Port", {"name", "interfaces", "tag", "trunks", "vlan_mode", "cvlans", "other_config"}},
       {"Interface",
        {"name", "type", "options", "ofport", "ofport_request", "mac", "mtu_request", "error",
         "admin_state", "link_state", "mac_in_use", "mtu", "ifindex", "statistics"}},
@@ -144,14 +144,30 @@ ofp::PortVlan VlanFromPortRow(const db::IdlRow& port, std::string* warning, std:
   } else if (mode == "native-tagged" || mode == "native-untagged") {
     v.mode = mode == "native-tagged" ? Mode::kNativeTagged : Mode::kNativeUntagged;
     v.tag = has_tag ? tag_value : 0;
+  } else if (mode == "dot1q-tunnel") {
+    // 802.1ad: an outer tag (other_config:qinq-ethtype, 802.1ad by default) with the port's
+    // tag on every frame entering; removed on the way out. cvlans limits the inner VLANs.
+    v.mode = Mode::kDot1qTunnel;
+    v.tag = has_tag ? tag_value : 0;
+    v.trunks.clear();
+    if (const db::Datum* c = port.Get("cvlans")) {
+      for (const auto& a : c->keys) {
+        if (auto* n = std::get_if<int64_t>(&a)) v.cvlans.push_back(static_cast<uint16_t>(*n));
+      }
+    }
+    auto oc = port.GetStringMap("other_config");
+    if (auto it = oc.find("qinq-ethtype"); it != oc.end()) {
+      if (it->second == "802.1q") {
+        v.qinq_tpid = 0x8100;
+      } else if (it->second != "802.1ad" && warning) {
+        *warning = "ignoring bad other_config:qinq-ethtype " + it->second;
+      }
+    }
   } else {
-    // dot1q-tunnel (802.1ad outer tags) is not implemented: the port is refused (its
-    // interfaces get the error) rather than forwarding with other semantics.
+    std::string why = "vlan_mode " + mode + " is not supported";
     v.mode = Mode::kAccess;
     v.tag = has_tag ? tag_value : 0;
     v.trunks.clear();
-    std::string why = "vlan_mode " + mode + " is not supported";
-    if (mode == "dot1q-tunnel") why += " (no 802.1ad QinQ in this datapath)";
     if (error) {
       *error = why;
     } else if (warning) {

@@ -168,11 +168,19 @@ TEST(BridgeConfig, Vlan) {
   IdlRow q;
   q.columns["tag"] = Int(7);
   q.columns["vlan_mode"] = Str("dot1q-tunnel");
+  q.columns["cvlans"] = Ints({100, 200});
   w.clear();
   std::string err;
   v = VlanFromPortRow(q, &w, &err);
   EXPECT_TRUE(w.empty());
-  EXPECT_EQ(err, "vlan_mode dot1q-tunnel is not supported (no 802.1ad QinQ in this datapath)");
+  EXPECT_TRUE(err.empty());
+  EXPECT_EQ(v.mode, Mode::kDot1qTunnel);
+  EXPECT_EQ(v.tag, 7);
+  EXPECT_EQ(v.cvlans, (std::vector<uint16_t>{100, 200}));
+  EXPECT_EQ(v.qinq_tpid, 0x88a8);
+  q.columns["other_config"] = Map({{"qinq-ethtype", "802.1q"}});
+  v = VlanFromPortRow(q, &w, &err);
+  EXPECT_EQ(v.qinq_tpid, 0x8100);
 }
 
 TEST(BridgeConfig, BuildDesired) {
@@ -218,10 +226,10 @@ TEST(BridgeConfig, BuildDesired) {
   const auto& bond = b0.ports.at("bond0");
   ASSERT_EQ(bond.ifaces.size(), 2u);
   EXPECT_NE(bond.ifaces[0].config_error.find("bonds are not supported"), std::string::npos);
-  // dot1q-tunnel is refused, not run as access.
-  EXPECT_EQ(b0.ports.at("qinq1").ifaces.at(0).config_error,
-            "port qinq1: vlan_mode dot1q-tunnel is not supported (no 802.1ad QinQ in this "
-            "datapath)");
+  // dot1q-tunnel is a port like the others, with its outer tag.
+  EXPECT_TRUE(b0.ports.at("qinq1").ifaces.at(0).config_error.empty());
+  EXPECT_EQ(b0.ports.at("qinq1").vlan.mode, ofp::PortVlan::Mode::kDot1qTunnel);
+  EXPECT_EQ(b0.ports.at("qinq1").vlan.tag, 9);
   const BridgeConfig& b1c = d.bridges.at("br1");
   EXPECT_FALSE(b1c.secure);
   EXPECT_EQ(b1c.dpid, 0xffULL);
