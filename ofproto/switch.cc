@@ -167,6 +167,10 @@ Result<Ofproto*> Switch::AddBridge(const std::string& name, uint64_t datapath_id
   if (auto r = br->ofp->connmgr().AddListener("punix:" + rundir_ + "/" + name + ".mgmt"); !r) {
     return std::unexpected(r.error());
   }
+  if (auto r = br->ofp->connmgr().AddSnoopListener("punix:" + rundir_ + "/" + name + ".snoop");
+      !r) {
+    return std::unexpected(r.error());
+  }
   br->hooks = std::make_unique<Backend>(*this, *br);
   br->ofp->SetHooks(br->hooks.get());
   br->x.name = name;

@@ -1,5 +1,7 @@
 #include "ofproto/connmgr/connmgr.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "sluice/log.h"
@@ -78,6 +80,41 @@ Result<void> ConnectionManager::AddListener(const std::string& remote) {
   });
   if (!l) return std::unexpected(l.error());
   listeners_.push_back(std::move(*l));
+  return {};
+}
+
+Result<void> ConnectionManager::AddSnoopListener(const std::string& remote) {
+  auto l = JsonRpcListener::Listen(io_, remote, [this](StreamSocket s, std::string peer) {
+    auto preference = [](const OfConnection& c) {
+      switch (c.role) {
+        case ControllerRole::kMaster:
+          return 3;
+        case ControllerRole::kEqual:
+          return 2;
+        case ControllerRole::kSlave:
+          return 1;
+        default:
+          return 0;
+      }
+    };
+    std::shared_ptr<OfConnection> best;
+    for (const auto& [p, c] : conns_) {
+      if (!c->is_controller() || c->closed() || !c->negotiated()) continue;
+      if (!best || preference(*c) > preference(*best)) best = c;
+    }
+    auto monitor = OfMonitor::Create(std::move(s), peer);
+    if (!best) {
+      Log()->info("{}: no controller connection to snoop", peer);
+      monitor->Close("no controller connection to snoop");
+    } else if (!best->AddMonitor(monitor)) {
+      monitor->Close(
+          fmt::format("{} has {} snoopers already", best->peer(), OfConnection::kMaxMonitors));
+    } else {
+      Log()->info("{}: snooping on {}", peer, best->peer());
+    }
+  });
+  if (!l) return std::unexpected(l.error());
+  snoop_listener_ = std::move(*l);
   return {};
 }
 

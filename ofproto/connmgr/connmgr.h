@@ -28,6 +28,10 @@ class ConnectionManager {
   ~ConnectionManager();
 
   Result<void> AddListener(const std::string& remote);  // punix:PATH | ptcp:PORT[:IP]
+  // A snoop listener (punix:<rundir>/<br>.snoop): each connection gets a copy of the traffic
+  // of one controller connection (the master's, else an equal's, else a slave's), or is closed
+  // at once when no controller is connected, as Open vSwitch does.
+  Result<void> AddSnoopListener(const std::string& remote);
   // Replaces the set of controllers (targets not listed are disconnected).
   void SetControllers(const std::vector<std::string>& targets, int max_backoff_ms = 8000,
                       int probe_interval_ms = 5000);
@@ -45,6 +49,7 @@ class ConnectionManager {
   asio::io_context& io_;
   OfHandler* handler_;
   std::vector<std::unique_ptr<JsonRpcListener>> listeners_;  // generic stream listeners
+  std::unique_ptr<JsonRpcListener> snoop_listener_;
   std::map<OfConnection*, std::shared_ptr<OfConnection>> conns_;
   std::map<std::string, std::unique_ptr<Active>> controllers_;
 };

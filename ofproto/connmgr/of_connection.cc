@@ -12,6 +12,56 @@ auto Log() {
 
 }  // namespace
 
+std::shared_ptr<OfMonitor> OfMonitor::Create(StreamSocket sock, std::string peer) {
+  return std::shared_ptr<OfMonitor>(new OfMonitor(std::move(sock), std::move(peer)));
+}
+
+OfMonitor::OfMonitor(StreamSocket sock, std::string peer)
+    : sock_(std::move(sock)),
+      peer_(std::move(peer)),
+      writer_(sock_, [this](std::error_code ec) { Close(ec.message()); }) {}
+
+void OfMonitor::Start(uint8_t version) {
+  auto hello = EncodeMessages(Message{version, 0, Hello{VersionBit(version)}});
+  if (hello) {
+    for (const Bytes& b : *hello)
+      writer_.Write(std::string(b.begin(), b.end()), shared_from_this());
+  }
+  Read();
+}
+
+void OfMonitor::Read() {
+  auto self = shared_from_this();
+  sock_.async_read_some(asio::buffer(buf_), [this, self](std::error_code ec, size_t) {
+    if (closed_) return;
+    if (ec) {
+      Close(ec == asio::error::eof ? "connection closed by peer" : ec.message());
+      return;
+    }
+    Read();  // the snooper's HELLO and anything else it sends: ignored
+  });
+}
+
+void OfMonitor::Copy(ByteSpan msg) {
+  if (closed_) return;
+  if (writer_.backlog() > (1u << 20)) {
+    ++dropped;
+    return;
+  }
+  writer_.Write(std::string(msg.begin(), msg.end()), shared_from_this());
+}
+
+void OfMonitor::Close(const std::string& reason) {
+  if (closed_) return;
+  closed_ = true;
+  writer_.FlushAndClear();
+  std::error_code ec;
+  sock_.shutdown(asio::socket_base::shutdown_both, ec);
+  sock_.close(ec);
+  Log()->info("{}: snooper disconnected ({}{})", peer_, reason,
+              dropped ? fmt::format(", {} copies dropped", dropped) : "");
+}
+
 AsyncConfig DefaultAsyncConfig() {
   AsyncConfig a;
   // [0] master/equal, [1] slave. Packet-in: no-match and action; port status: all reasons;
@@ -111,6 +161,7 @@ void OfConnection::Handle(ByteSpan raw) {
     handler_->OnConnected(*this);
     return;
   }
+  CopyToMonitors(raw);
   if (raw[0] != version_) {
     // Every message after the HELLOs must be in the negotiated version (OpenFlow 1.3 §6.3.1).
     SendError(OfpError{OfpErr::kBadRequestBadVersion, "version " + std::to_string(raw[0]) +
@@ -171,8 +222,21 @@ void OfConnection::Write(const Message& msg) {
   }
   for (const Bytes& b : *parts) {
     ++tx_messages;
+    if (version_ && !std::holds_alternative<Hello>(msg.body)) CopyToMonitors(b);
     writer_.Write(std::string(b.begin(), b.end()), shared_from_this());
   }
+}
+
+bool OfConnection::AddMonitor(std::shared_ptr<OfMonitor> m) {
+  std::erase_if(monitors_, [](const auto& x) { return x->closed(); });
+  if (closed_ || !version_ || monitors_.size() >= kMaxMonitors) return false;
+  m->Start(version_);
+  monitors_.push_back(std::move(m));
+  return true;
+}
+
+void OfConnection::CopyToMonitors(ByteSpan msg) {
+  for (const auto& m : monitors_) m->Copy(msg);
 }
 
 void OfConnection::SendError(const OfpError& err, ByteSpan offending) {
@@ -212,6 +276,8 @@ void OfConnection::Close(const std::string& reason) {
   sock_.shutdown(asio::socket_base::shutdown_both, ec);
   sock_.close(ec);
   Log()->info("{}: disconnected ({})", peer_, reason);
+  for (const auto& m : monitors_) m->Close("snooped connection closed");
+  monitors_.clear();
   if (version_) handler_->OnDisconnected(*this);
   auto fn = std::move(on_closed_);
   on_closed_ = nullptr;

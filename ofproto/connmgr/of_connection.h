@@ -28,6 +28,32 @@ namespace sluice::ofp {
 
 class OfConnection;
 
+// A snooper (ovs-ofctl snoop on punix:<rundir>/<bridge>.snoop): after a HELLO offering only the
+// version of the connection it watches, it gets a copy of every OpenFlow message that connection
+// receives or sends (HELLOs excepted), as Open vSwitch's connection monitors do. What the
+// snooper sends is read and ignored. Copies a slow snooper cannot take (more than 1 MiB queued)
+// are dropped, never delaying the watched connection.
+class OfMonitor : public std::enable_shared_from_this<OfMonitor> {
+ public:
+  static std::shared_ptr<OfMonitor> Create(StreamSocket sock, std::string peer);
+  void Start(uint8_t version);
+  void Copy(ByteSpan msg);
+  void Close(const std::string& reason);
+  bool closed() const { return closed_; }
+  const std::string& peer() const { return peer_; }
+  uint64_t dropped = 0;
+
+ private:
+  OfMonitor(StreamSocket sock, std::string peer);
+  void Read();
+
+  StreamSocket sock_;
+  std::string peer_;
+  StreamWriter writer_;
+  std::array<uint8_t, 4096> buf_;
+  bool closed_ = false;
+};
+
 class OfHandler {
  public:
   virtual ~OfHandler() = default;
@@ -56,6 +82,10 @@ class OfConnection : public std::enable_shared_from_this<OfConnection> {
   void SendError(const OfpError& err, ByteSpan offending);
   void Close(const std::string& reason);
   void OnClosed(std::function<void(OfConnection&)> fn) { on_closed_ = std::move(fn); }
+  // Starts copying this connection's traffic to `m` (at most kMaxMonitors at a time); false
+  // when there is no room. Monitors are closed with the connection.
+  bool AddMonitor(std::shared_ptr<OfMonitor> m);
+  static constexpr size_t kMaxMonitors = 8;
 
   bool negotiated() const { return version_ != 0; }
   uint8_t version() const { return version_; }
@@ -76,6 +106,7 @@ class OfConnection : public std::enable_shared_from_this<OfConnection> {
   void Handle(ByteSpan raw);
   void ArmProbe();
   void Write(const Message& msg);
+  void CopyToMonitors(ByteSpan msg);
 
   asio::io_context& io_;
   StreamSocket sock_;
@@ -98,6 +129,7 @@ class OfConnection : public std::enable_shared_from_this<OfConnection> {
     std::vector<PortDesc> ports;
   };
   std::optional<FeaturesCapture> features_capture_;
+  std::vector<std::shared_ptr<OfMonitor>> monitors_;
 };
 
 // The default OFPC_* async masks of OpenFlow 1.3 §7.3.10 for a master/equal connection.

@@ -1,6 +1,10 @@
 // Matches, actions, flows and groups printed the way ovs-ofctl prints them.
 #include <fmt/format.h>
 
+#include <cctype>
+#include <map>
+#include <set>
+
 #include "ofproto/text/parse_internal.h"
 
 namespace sluice::ofp::text {
@@ -80,7 +84,7 @@ std::string FormatAction(const Action& a) {
         using T = std::decay_t<decltype(act)>;
         if constexpr (std::is_same_v<T, ActOutput>) {
           if (act.port == kPortController) return fmt::format("CONTROLLER:{}", act.max_len);
-          if (act.port < kPortMax) return fmt::format("output:{}", act.port);
+          if (act.port < kPortMax) return "output:" + FormatPort(act.port);
           return FormatPort(act.port);
         } else if constexpr (std::is_same_v<T, ActCopyTtlOut>) {
           return "copy_ttl_out";
@@ -133,7 +137,89 @@ std::string FlowFlags(uint16_t flags) {
 
 }  // namespace
 
+namespace {
+thread_local const PortNameMap* t_port_names = nullptr;
+
+// As Open vSwitch prints a port or table name: bare when it is a letter followed by letters
+// and digits, otherwise as a JSON string.
+std::string QuoteName(std::string_view name) {
+  bool bare = !name.empty() && std::isalpha(static_cast<unsigned char>(name[0]));
+  for (char c : name) bare = bare && std::isalnum(static_cast<unsigned char>(c));
+  if (bare) return std::string(name);
+  std::string s = "\"";
+  for (char c : name) {
+    switch (c) {
+      case '"':
+        s += "\\\"";
+        break;
+      case '\\':
+        s += "\\\\";
+        break;
+      case '\b':
+        s += "\\b";
+        break;
+      case '\f':
+        s += "\\f";
+        break;
+      case '\n':
+        s += "\\n";
+        break;
+      case '\r':
+        s += "\\r";
+        break;
+      case '\t':
+        s += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          s += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+        } else {
+          s += c;
+        }
+    }
+  }
+  return s + "\"";
+}
+}  // namespace
+
+PortNameScope::PortNameScope(const PortNameMap* names) : saved_(t_port_names) {
+  t_port_names = names;
+}
+PortNameScope::~PortNameScope() { t_port_names = saved_; }
+
+PortNameMap MakePortNameMap(const std::vector<std::pair<uint32_t, std::string>>& ports) {
+  // A name used by two ports, or a port with two names, is printed as a number.
+  std::map<std::string, uint32_t, std::less<>> by_name;
+  std::map<uint32_t, std::string> by_number;
+  std::set<uint32_t> ambiguous;
+  for (const auto& [no, name] : ports) {
+    auto n = by_name.find(name);
+    if (n != by_name.end()) {
+      if (n->second != no) ambiguous.insert(n->second);
+      continue;
+    }
+    if (by_number.contains(no)) {
+      ambiguous.insert(no);
+      continue;
+    }
+    by_name.emplace(name, no);
+    by_number.emplace(no, name);
+  }
+  for (uint32_t no : ambiguous) by_number.erase(no);
+  return by_number;
+}
+
 std::string FormatPort(uint32_t port) {
+  std::string r = ReservedPortName(port);
+  if (!r.empty()) return r;
+  if (t_port_names) {
+    auto it = t_port_names->find(port);
+    if (it != t_port_names->end()) return QuoteName(it->second);
+  }
+  return std::to_string(port);
+}
+
+std::string FormatPortNumber(uint32_t port) {
   std::string r = ReservedPortName(port);
   return r.empty() ? std::to_string(port) : r;
 }

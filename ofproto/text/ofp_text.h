@@ -12,9 +12,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ofproto/codec/messages.h"
 #include "sluice/result.h"
@@ -79,8 +81,30 @@ Result<Bytes> ParseHexBytes(std::string_view text);
 
 // ---- Formatting --------------------------------------------------------------------------
 
-// A port as ovs-ofctl prints it: "1", "LOCAL", "CONTROLLER", ...
+// A port as ovs-ofctl prints it: "1", "LOCAL", "CONTROLLER", ... or, inside a PortNameScope
+// that knows it, its name ("p1"; quoted as a JSON string unless it is a letter followed by
+// letters and digits, "\"br-int\"").
 std::string FormatPort(uint32_t port);
+// Always the number (or reserved name), as port descriptions print it before "(name)".
+std::string FormatPortNumber(uint32_t port);
+
+// Port number -> name, for printing names instead of numbers (ovs-ofctl --names).
+using PortNameMap = std::map<uint32_t, std::string>;
+// From (number, name) pairs of a PORT_DESC reply; a name two ports share, or a port listed
+// under two names, is left out (printed as a number), as ovs-ofctl does.
+PortNameMap MakePortNameMap(const std::vector<std::pair<uint32_t, std::string>>& ports);
+// While alive, FormatPort() and everything printing ports on this thread use `names`
+// (nullptr: numbers); scopes nest.
+class PortNameScope {
+ public:
+  explicit PortNameScope(const PortNameMap* names);
+  ~PortNameScope();
+  PortNameScope(const PortNameScope&) = delete;
+  PortNameScope& operator=(const PortNameScope&) = delete;
+
+ private:
+  const PortNameMap* saved_;
+};
 
 // The match as ovs-ofctl prints it (shorthands such as "tcp" for eth_type+ip_proto, "dl_vlan",
 // CIDR masks), preceded by "priority=N," unless priority is 0x8000 (OFP_DEFAULT_PRIORITY).
@@ -103,11 +127,17 @@ std::string FormatFlowForFile(const FlowStats& fs);
 std::string FormatGroupDesc(const GroupDesc& g);
 std::string FormatBucket(const Bucket& b, GroupType type);
 
+// The tables of OFPMP_TABLE_FEATURES replies as ovs-ofctl dump-table-features prints them
+// (Open vSwitch field and action names, "(same ...)" against the previous table, runs of
+// identical tables as "tables A...B: ditto"); pass every table of one reply sequence at once.
+// As Open vSwitch builds it, each table starts with a newline (a table identical to the one
+// before but named ends at "ditto" without one); dump-table-features drops the first newline
+// and adds one at the end.
+std::string FormatTableFeatures(const std::vector<TableFeatures>& tables);
+
 // Whole messages as ovs-ofctl prints them: the first line is
 // "<NAME> (OF1.3) (xid=0x2):" followed by the body; ends with a newline.
 std::string FormatMessage(const Message& msg);
-// False for a message FormatMessage() has no text form for (its body is then not printed).
-bool HasTextForm(const Message& msg);
 // Decodes and formats; a message the codec cannot decode, or one cut short (as an OFPT_ERROR
 // carries it), is printed as "(***truncated to N bytes from M***)" and a hex dump.
 std::string FormatRawMessage(ByteSpan data);

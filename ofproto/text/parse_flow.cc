@@ -223,7 +223,18 @@ Result<uint32_t> ParsePort(std::string_view s, const ParseOptions& opts) {
     return static_cast<uint32_t>(*v);
   }
   if (opts.resolve_port) {
-    if (auto p = opts.resolve_port(s)) return *p;
+    // A quoted name ("br-int", as --names prints names with other characters), with
+    // backslash escapes inside.
+    std::string unquoted;
+    std::string_view name = s;
+    if (s.size() >= 2 && s.front() == '"' && s.back() == '"') {
+      for (size_t i = 1; i + 1 < s.size(); ++i) {
+        if (s[i] == '\\' && i + 2 < s.size()) ++i;
+        unquoted += s[i];
+      }
+      name = unquoted;
+    }
+    if (auto p = opts.resolve_port(name)) return *p;
   }
   return MakeError(Errc::kInvalid, fmt::format("{}: invalid or unknown port", s));
 }

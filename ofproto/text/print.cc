@@ -100,8 +100,8 @@ std::string_view PortFeatureName(uint32_t bit) {
 }
 
 std::string PortDescText(const PortDesc& p) {
-  std::string s =
-      fmt::format(" {}({}): addr:{}\n", FormatPort(p.port_no), p.name, FormatMac(p.hw_addr.data()));
+  std::string s = fmt::format(" {}({}): addr:{}\n", FormatPortNumber(p.port_no), p.name,
+                              FormatMac(p.hw_addr.data()));
   s += "     config:     " + BitNames(p.config, PortConfigName) + "\n";
   s += "     state:      " + BitNames(p.state, PortStateName) + "\n";
   auto features = [&](std::string_view label, uint32_t v) {
@@ -298,6 +298,10 @@ std::string MultipartReplyText(const MultipartReply& mr) {
           return s;
         } else if constexpr (std::is_same_v<T, PortDescReply>) {
           return "\n" + PortDescs(r.entries);
+        } else if constexpr (std::is_same_v<T, TableFeaturesReply>) {
+          std::string s = FormatTableFeatures(r.entries);
+          if (s.empty() || s.back() != '\n') s += '\n';
+          return s;
         } else if constexpr (std::is_same_v<T, QueueStatsReply>) {
           std::string s = fmt::format(" {} queues\n", r.entries.size());
           for (const QueueStats& q : r.entries) {
@@ -602,6 +606,9 @@ std::string BodyText(const Message& msg) {
           static constexpr std::string_view kReasons[] = {"ADD", "DEL", "MOD"};
           auto r = static_cast<size_t>(m.reason);
           return fmt::format(" {}:", r < 3 ? kReasons[r] : "?") + PortDescText(m.desc);
+        } else if constexpr (std::is_same_v<T, EchoRequest> || std::is_same_v<T, EchoReply>) {
+          // (ovs-ofctl monitor and snoop print at a verbosity that adds the payload.)
+          return fmt::format(" {} bytes of payload\n", m.data.size()) + HexDump(m.data);
         } else if constexpr (std::is_same_v<T, RoleRequest> || std::is_same_v<T, RoleReply>) {
           static constexpr std::string_view kRoles[] = {"nochange", "equal", "master", "slave"};
           auto r = static_cast<size_t>(m.role);
@@ -649,13 +656,6 @@ std::string_view TypeName(size_t t) {
 }
 
 }  // namespace
-
-bool HasTextForm(const Message& msg) {
-  if (const auto* mr = std::get_if<MultipartReply>(&msg.body)) {
-    return MultipartName(mr->body) != "OFPST_TABLE_FEATURES";
-  }
-  return true;
-}
 
 std::string HexDump(ByteSpan data) {
   std::string s;

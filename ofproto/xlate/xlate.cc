@@ -781,7 +781,26 @@ class Ctx {
     bool tagged = vid_field & kVlanPresent;
     uint16_t vid = static_cast<uint16_t>(vid_field & 0xfff);
     int vlan = 0;
+    bool qinq_in = false;
     switch (in->vlan.mode) {
+      case PortVlan::Mode::kDot1qTunnel: {
+        uint16_t cvlan = tagged ? vid : 0;
+        if (HasTag(cur_.vlans[1])) {
+          Trace(fmt::format("NORMAL: doubly tagged frame on dot1q-tunnel port {}, dropped",
+                            in->name));
+          return;
+        }
+        if (!in->vlan.cvlans.empty() && std::find(in->vlan.cvlans.begin(), in->vlan.cvlans.end(),
+                                                  cvlan) == in->vlan.cvlans.end()) {
+          Trace(fmt::format("NORMAL: customer vlan {} not allowed on port {}, dropped", cvlan,
+                            in->name));
+          return;
+        }
+        UnwildcardVlans();
+        vlan = std::max(in->vlan.tag, 0);
+        qinq_in = true;
+        break;
+      }
       case PortVlan::Mode::kAccess:
         if (tagged && vid != 0) {
           Trace(fmt::format("NORMAL: tagged frame (vlan {}) on access port {}, dropped", vid,
@@ -822,7 +841,7 @@ class Ctx {
       const XPort* p = br_->Port(*out);
       if (p && p->vlan.Includes(static_cast<uint16_t>(vlan))) {
         Trace(fmt::format("NORMAL: learned destination on port {}", p->name));
-        NormalOutput(*p, static_cast<uint16_t>(vlan));
+        NormalOutput(*p, static_cast<uint16_t>(vlan), qinq_in ? in : nullptr);
         return;
       }
     }
@@ -831,14 +850,43 @@ class Ctx {
     for (const auto& [no, p] : br_->ports) {
       if (no == in_ofport_ || !p.vlan.Includes(static_cast<uint16_t>(vlan))) continue;
       if (!p.link_up) continue;
-      NormalOutput(p, static_cast<uint16_t>(vlan));
+      NormalOutput(p, static_cast<uint16_t>(vlan), qinq_in ? in : nullptr);
     }
   }
 
-  void NormalOutput(const XPort& p, uint16_t vlan) {
+  // `tunnel_in`: the dot1q-tunnel port the frame came in on (its outer tag is pushed here).
+  void NormalOutput(const XPort& p, uint16_t vlan, const XPort* tunnel_in) {
+    if (tunnel_in) {
+      dp::FlowKey saved_cur = cur_;
+      FieldValues saved_flow = flow_;
+      UnwildcardVlans();
+      bool outer;
+      switch (p.vlan.mode) {
+        case PortVlan::Mode::kAccess:
+        case PortVlan::Mode::kDot1qTunnel:
+          outer = false;
+          break;
+        case PortVlan::Mode::kNativeUntagged:
+          outer = static_cast<int>(vlan) != p.vlan.tag;
+          break;
+        default:
+          outer = vlan != 0;
+          break;
+      }
+      if (outer) {
+        cur_.vlans[1] = cur_.vlans[0];
+        cur_.vlans[0] = dp::VlanHdr{B16(tunnel_in->vlan.qinq_tpid), B16(kVlanPresent | vlan)};
+      }
+      SyncVlanFields();
+      OutputTo(p, false);
+      cur_ = saved_cur;
+      flow_ = saved_flow;
+      return;
+    }
     bool tag;
     switch (p.vlan.mode) {
       case PortVlan::Mode::kAccess:
+      case PortVlan::Mode::kDot1qTunnel:  // the outer tag leaves; inner ones stay
         tag = false;
         break;
       case PortVlan::Mode::kNativeUntagged:
@@ -887,6 +935,7 @@ class Ctx {
 bool PortVlan::Includes(uint16_t vlan) const {
   switch (mode) {
     case Mode::kAccess:
+    case Mode::kDot1qTunnel:
       return static_cast<int>(vlan) == std::max(tag, 0);
     case Mode::kTrunk:
       return trunks.empty() || std::find(trunks.begin(), trunks.end(), vlan) != trunks.end();

@@ -32,11 +32,17 @@ class Ofproto;
 class Group;
 
 // Port VLAN configuration for NORMAL (the Port table's tag, trunks and vlan_mode).
+// kDot1qTunnel (802.1ad QinQ, as Open vSwitch): every frame entering the port, tagged or not,
+// gets an outer tag (TPID qinq_tpid, VID tag) and belongs to VLAN `tag`; leaving through such a
+// port the outer tag is removed. `cvlans` limits the inner (customer) VLANs accepted (0 =
+// untagged; empty = all).
 struct PortVlan {
-  enum class Mode : uint8_t { kTrunk, kAccess, kNativeTagged, kNativeUntagged };
+  enum class Mode : uint8_t { kTrunk, kAccess, kNativeTagged, kNativeUntagged, kDot1qTunnel };
   Mode mode = Mode::kTrunk;
-  int tag = -1;                  // access / native VLAN, -1 = none
+  int tag = -1;                  // access / native / tunnel VLAN, -1 = none
   std::vector<uint16_t> trunks;  // empty = all VLANs (trunk modes)
+  std::vector<uint16_t> cvlans;  // dot1q-tunnel: customer VLANs accepted, empty = all
+  uint16_t qinq_tpid = 0x88a8;   // dot1q-tunnel: the outer tag's TPID (or 0x8100)
   // Whether frames of `vlan` (0 = untagged/native) may use this port.
   bool Includes(uint16_t vlan) const;
   bool operator==(const PortVlan&) const = default;

@@ -31,6 +31,17 @@ struct ServerOptions {
   bool compact = true;  // online compaction when the log policy says so
 };
 
+// One remote of the server, for the Manager table's status columns.
+struct RemoteStatus {
+  std::string remote;
+  bool active = false;      // tcp:/unix: (the server connects out) vs ptcp:/punix: (listens)
+  bool connected = false;   // active: its session is up; passive: at least one session
+  std::string state;        // active: ACTIVE, BACKOFF or CONNECTING
+  std::string last_error;   // active: why the last attempt or session ended
+  uint16_t bound_port = 0;  // ptcp:
+  size_t n_connections = 0;
+};
+
 class OvsdbServer {
  public:
   explicit OvsdbServer(asio::io_context& io, ServerOptions opts = {});
@@ -46,9 +57,15 @@ class OvsdbServer {
   // Serves an in-memory database (no log), e.g. for tests.
   Result<void> AddDatabase(std::unique_ptr<Database> db);
 
-  Result<void> AddRemote(const std::string& remote);   // punix:PATH, ptcp:PORT[:IP]
-  // Stops listening on a remote added with AddRemote (its sessions stay open).
+  // Passive remotes (punix:PATH, ptcp:PORT[:IP]) listen; active ones (tcp:IP:PORT,
+  // unix:PATH) connect out and serve the OVSDB protocol on that connection, reconnecting with
+  // back-off (1 s doubling to 8 s) whenever it fails or closes, as ovsdb-server does. ssl: and
+  // pssl: are refused (kUnsupported: no TLS in this build).
+  Result<void> AddRemote(const std::string& remote);
+  // Stops listening on a passive remote (its sessions stay open), or disconnects an active one
+  // and stops reconnecting.
   Result<void> RemoveRemote(const std::string& remote);
+  std::vector<RemoteStatus> RemoteStatuses() const;
   uint16_t tcp_port(const std::string& remote) const;  // bound port of a ptcp remote
 
   Database* FindDatabase(const std::string& name);
@@ -66,9 +83,12 @@ class OvsdbServer {
   struct DbEntry;
   struct Session;
   struct PendingTxn;
+  struct Active;
 
   Result<void> Serve(std::unique_ptr<Database> db, std::optional<Log> log, std::string path);
-  void Accept(StreamSocket sock, std::string peer);
+  Session* Accept(StreamSocket sock, std::string peer, std::string remote);
+  void Dial(const std::shared_ptr<Active>& a);
+  void Redial(const std::shared_ptr<Active>& a, const std::string& error);
   void HandleMessage(Session& s, nlohmann::json msg);
   void HandleRequest(Session& s, const std::string& method, const nlohmann::json& params,
                      const nlohmann::json& id);
@@ -98,6 +118,7 @@ class OvsdbServer {
   std::map<std::string, std::unique_ptr<DbEntry>> dbs_;
   std::vector<std::unique_ptr<JsonRpcListener>> listeners_;
   std::map<JsonRpcConnection*, std::unique_ptr<Session>> sessions_;
+  std::map<std::string, std::shared_ptr<Active>> actives_;
   std::map<std::string, std::deque<Session*>> locks_;  // front = owner
   std::deque<std::unique_ptr<PendingTxn>> pending_;
   asio::steady_timer pending_timer_;

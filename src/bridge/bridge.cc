@@ -46,6 +46,7 @@ bool IsStatusColumn(const std::string& table, const std::string& col) {
        {"ofport", "error", "admin_state", "link_state", "mac_in_use", "mtu", "ifindex",
         "statistics"}},
       {"Controller", {"is_connected", "role", "status"}},
+      {"Manager", {"is_connected", "status"}},
   };
   auto it = kStatus.find(table);
   return it != kStatus.end() && it->second.count(col);
@@ -501,18 +502,18 @@ void BridgeLayer::ReconcileManagers(const std::set<std::string>& targets) {
     Log()->info("manager {} removed", *it);
     it = managers_.erase(it);
   }
+  std::erase_if(manager_errors_, [&](const auto& e) { return !targets.count(e.first); });
   for (const auto& t : targets) {
     if (managers_.count(t)) continue;
-    if (!t.starts_with("ptcp:") && !t.starts_with("punix:")) {
-      std::string msg = "manager " + t + ": only passive (ptcp:, punix:) managers are supported";
-      if (warned_.insert(msg).second) Log()->warn("{}", msg);
-      continue;
-    }
+    // Passive (ptcp:, punix:) managers listen; active ones (tcp:, unix:) are dialled by the
+    // embedded server, which serves OVSDB on the connection and reconnects with back-off.
     if (auto r = opts_.embedded->AddRemote(t); !r) {
       std::string msg = "manager " + t + ": " + r.error().message;
       if (warned_.insert(msg).second) Log()->warn("{}", msg);
+      manager_errors_[t] = r.error().message;  // written to the Manager row's status
       continue;
     }
+    manager_errors_.erase(t);
     managers_.insert(t);
   }
 }
@@ -591,6 +592,8 @@ void BridgeLayer::ArmPollTimer() {
     if (!bridges_.empty()) {
       PollDatapath(false);
       ScheduleWriteBack();  // controller status, link state of non-kernel ports
+    } else if (!managers_.empty()) {
+      ScheduleWriteBack();  // manager status
     }
     ArmPollTimer();
   });
@@ -704,6 +707,32 @@ void BridgeLayer::WriteBack() {
       set("Controller", *c,
           {{"is_connected", st->connected}, {"role", Opt(role)}, {"status", StringMap(status)}});
     }
+  }
+
+  // Manager rows: is_connected and status as ovsdb-server reports them for its remotes.
+  std::vector<db::RemoteStatus> remotes;
+  if (opts_.embedded) remotes = opts_.embedded->RemoteStatuses();
+  for (const auto& [uuid, row] : idl_.Rows("Manager")) {
+    std::string target = row.GetString("target");
+    std::map<std::string, std::string> status;
+    bool connected = false;
+    auto rs = std::find_if(remotes.begin(), remotes.end(),
+                           [&](const db::RemoteStatus& r) { return r.remote == target; });
+    if (auto err = manager_errors_.find(target); err != manager_errors_.end()) {
+      status["last_error"] = err->second;
+    } else if (rs != remotes.end()) {
+      connected = rs->connected;
+      if (rs->active) {
+        status["state"] = rs->state;
+        if (!rs->last_error.empty()) status["last_error"] = rs->last_error;
+      } else {
+        if (rs->bound_port) status["bound_port"] = std::to_string(rs->bound_port);
+        if (rs->n_connections > 1) status["n_connections"] = std::to_string(rs->n_connections);
+      }
+    } else {
+      continue;  // not applied yet
+    }
+    set("Manager", row, {{"is_connected", connected}, {"status", StringMap(status)}});
   }
 
   for (const auto& [uuid, row] : idl_.Rows("Open_vSwitch")) {

@@ -11,13 +11,13 @@ std::map<std::string, std::vector<std::string>> ReplicatedColumns() {
        {"bridges", "manager_options", "next_cfg", "cur_cfg", "ovs_version", "db_version",
         "datapath_types", "iface_types", "dpdk_initialized", "dpdk_version"}},
       {"Bridge", {"name", "ports", "controller", "fail_mode", "other_config", "datapath_id"}},
-      {"Port", {"name", "interfaces", "tag", "trunks", "vlan_mode"}},
+      {"Port", {"name", "interfaces", "tag", "trunks", "vlan_mode", "cvlans", "other_config"}},
       {"Interface",
        {"name", "type", "options", "ofport", "ofport_request", "mac", "mtu_request", "error",
         "admin_state", "link_state", "mac_in_use", "mtu", "ifindex", "statistics"}},
       {"Controller",
        {"target", "max_backoff", "inactivity_probe", "is_connected", "role", "status"}},
-      {"Manager", {"target"}},
+      {"Manager", {"target", "is_connected", "status"}},
   };
 }
 
@@ -120,7 +120,7 @@ std::string FormatDatapathId(uint64_t dpid) {
   return buf;
 }
 
-ofp::PortVlan VlanFromPortRow(const db::IdlRow& port, std::string* warning) {
+ofp::PortVlan VlanFromPortRow(const db::IdlRow& port, std::string* warning, std::string* error) {
   using Mode = ofp::PortVlan::Mode;
   ofp::PortVlan v;
   const db::Datum* tag = port.Get("tag");
@@ -144,12 +144,35 @@ ofp::PortVlan VlanFromPortRow(const db::IdlRow& port, std::string* warning) {
   } else if (mode == "native-tagged" || mode == "native-untagged") {
     v.mode = mode == "native-tagged" ? Mode::kNativeTagged : Mode::kNativeUntagged;
     v.tag = has_tag ? tag_value : 0;
+  } else if (mode == "dot1q-tunnel") {
+    // 802.1ad: an outer tag (other_config:qinq-ethtype, 802.1ad by default) with the port's
+    // tag on every frame entering; removed on the way out. cvlans limits the inner VLANs.
+    v.mode = Mode::kDot1qTunnel;
+    v.tag = has_tag ? tag_value : 0;
+    v.trunks.clear();
+    if (const db::Datum* c = port.Get("cvlans")) {
+      for (const auto& a : c->keys) {
+        if (auto* n = std::get_if<int64_t>(&a)) v.cvlans.push_back(static_cast<uint16_t>(*n));
+      }
+    }
+    auto oc = port.GetStringMap("other_config");
+    if (auto it = oc.find("qinq-ethtype"); it != oc.end()) {
+      if (it->second == "802.1q") {
+        v.qinq_tpid = 0x8100;
+      } else if (it->second != "802.1ad" && warning) {
+        *warning = "ignoring bad other_config:qinq-ethtype " + it->second;
+      }
+    }
   } else {
-    // dot1q-tunnel (802.1ad) is not implemented: the port carries its tag as an access port.
+    std::string why = "vlan_mode " + mode + " is not supported";
     v.mode = Mode::kAccess;
     v.tag = has_tag ? tag_value : 0;
     v.trunks.clear();
-    if (warning) *warning = "vlan_mode " + mode + " is not supported; the port acts as access";
+    if (error) {
+      *error = why;
+    } else if (warning) {
+      *warning = why;
+    }
   }
   return v;
 }
@@ -274,8 +297,8 @@ DesiredConfig BuildDesiredConfig(const TableRows& rows) {
       pc.uuid = pu;
       pc.name = p->GetString("name");
       if (pc.name.empty() || br.ports.count(pc.name)) continue;
-      std::string warning;
-      pc.vlan = VlanFromPortRow(*p, &warning);
+      std::string warning, vlan_error;
+      pc.vlan = VlanFromPortRow(*p, &warning, &vlan_error);
       if (!warning.empty()) out.warnings.push_back(br.name + "/" + pc.name + ": " + warning);
       auto iface_uuids = p->GetUuids("interfaces");
       for (const auto& iu : iface_uuids) {
@@ -304,6 +327,8 @@ DesiredConfig BuildDesiredConfig(const TableRows& rows) {
         if (iface_uuids.size() > 1) {
           ic.config_error = "port " + pc.name + " has " + std::to_string(iface_uuids.size()) +
                             " interfaces: bonds are not supported";
+        } else if (!vlan_error.empty()) {
+          ic.config_error = "port " + pc.name + ": " + vlan_error;
         }
         pc.ifaces.push_back(std::move(ic));
       }

@@ -106,7 +106,11 @@ uint64_t DatapathIdFromMac(const ofp::Mac& mac);
 std::string FormatDatapathId(uint64_t dpid);  // 16 lowercase hex digits
 
 // The Port table's tag / trunks / vlan_mode as NORMAL uses them; problems go to *warning.
-ofp::PortVlan VlanFromPortRow(const db::IdlRow& port, std::string* warning);
+// dot1q-tunnel takes cvlans and other_config:qinq-ethtype. A vlan_mode this datapath cannot
+// honour goes to *error when given (the port's interfaces are then refused with it), else to
+// *warning.
+ofp::PortVlan VlanFromPortRow(const db::IdlRow& port, std::string* warning,
+                              std::string* error = nullptr);
 
 // The datapath port for an interface (not for patch ports).
 Result<dp::PortSpec> DatapathPortSpec(const IfaceConfig& iface, IfaceKind kind);

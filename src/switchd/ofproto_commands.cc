@@ -29,7 +29,7 @@ Result<ofp::Mac> ParseMac(const std::string& s) {
   return m;
 }
 
-// ofproto/add-port options: tag=N trunks=A,B vlan_mode=access|trunk|native-tagged|
+// ofproto/add-port options: tag=N trunks=A,B vlan_mode=access|trunk|native-tagged|dot1q-tunnel|
 // native-untagged peer=NAME (patch port, no datapath port).
 Result<void> ApplyPortOption(const std::string& opt, ofp::BridgePortSpec* spec) {
   size_t eq = opt.find('=');
@@ -62,6 +62,8 @@ Result<void> ApplyPortOption(const std::string& opt, ofp::BridgePortSpec* spec) 
       spec->vlan.mode = M::kNativeTagged;
     else if (v == "native-untagged")
       spec->vlan.mode = M::kNativeUntagged;
+    else if (v == "dot1q-tunnel")
+      spec->vlan.mode = M::kDot1qTunnel;
     else
       return MakeError(Errc::kInvalid, "bad vlan_mode '" + v + "'");
   } else if (k == "peer") {

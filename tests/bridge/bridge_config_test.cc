@@ -168,10 +168,19 @@ TEST(BridgeConfig, Vlan) {
   IdlRow q;
   q.columns["tag"] = Int(7);
   q.columns["vlan_mode"] = Str("dot1q-tunnel");
+  q.columns["cvlans"] = Ints({100, 200});
   w.clear();
-  v = VlanFromPortRow(q, &w);
-  EXPECT_EQ(v.mode, Mode::kAccess);
-  EXPECT_FALSE(w.empty());
+  std::string err;
+  v = VlanFromPortRow(q, &w, &err);
+  EXPECT_TRUE(w.empty());
+  EXPECT_TRUE(err.empty());
+  EXPECT_EQ(v.mode, Mode::kDot1qTunnel);
+  EXPECT_EQ(v.tag, 7);
+  EXPECT_EQ(v.cvlans, (std::vector<uint16_t>{100, 200}));
+  EXPECT_EQ(v.qinq_tpid, 0x88a8);
+  q.columns["other_config"] = Map({{"qinq-ethtype", "802.1q"}});
+  v = VlanFromPortRow(q, &w, &err);
+  EXPECT_EQ(v.qinq_tpid, 0x8100);
 }
 
 TEST(BridgeConfig, BuildDesired) {
@@ -184,11 +193,13 @@ TEST(BridgeConfig, BuildDesired) {
   Uuid p1 = db.Port("veth1", {v1}, {{"tag", Int(3)}});
   Uuid pb = db.Port("bond0", {b1, b2});
   Uuid pd = db.Port("dup", {dup});
+  Uuid vq = db.Iface("qinq1");
+  Uuid pq = db.Port("qinq1", {vq}, {{"tag", Int(9)}, {"vlan_mode", Str("dot1q-tunnel")}});
   Uuid ctl = db.Add("Controller", {{"target", Str("tcp:127.0.0.1:6653")},
                                    {"max_backoff", Int(2000)},
                                    {"inactivity_probe", Int(0)}});
   Uuid br0 = db.Add("Bridge", {{"name", Str("br0")},
-                               {"ports", Uuids({pl, p1, pb})},
+                               {"ports", Uuids({pl, p1, pb, pq})},
                                {"controller", Uuids({ctl})},
                                {"fail_mode", Str("secure")},
                                {"other_config", Map({{"hwaddr", "02:00:00:00:00:aa"}})}});
@@ -215,6 +226,10 @@ TEST(BridgeConfig, BuildDesired) {
   const auto& bond = b0.ports.at("bond0");
   ASSERT_EQ(bond.ifaces.size(), 2u);
   EXPECT_NE(bond.ifaces[0].config_error.find("bonds are not supported"), std::string::npos);
+  // dot1q-tunnel is a port like the others, with its outer tag.
+  EXPECT_TRUE(b0.ports.at("qinq1").ifaces.at(0).config_error.empty());
+  EXPECT_EQ(b0.ports.at("qinq1").vlan.mode, ofp::PortVlan::Mode::kDot1qTunnel);
+  EXPECT_EQ(b0.ports.at("qinq1").vlan.tag, 9);
   const BridgeConfig& b1c = d.bridges.at("br1");
   EXPECT_FALSE(b1c.secure);
   EXPECT_EQ(b1c.dpid, 0xffULL);

@@ -28,6 +28,13 @@ $V add-port "$BR" "$P1" -- set Interface "$P1" type=internal ofport_request=5 ||
 [ "$($V get Interface "$P1" ofport)" = 5 ] || fail "ofport not reported: $($V get Interface $P1 ofport)"
 [ "$($V get Interface "$BR" ofport)" = 65534 ] || fail "bridge port ofport"
 [ "$($V get Open_vSwitch . cur_cfg)" = "$($V get Open_vSwitch . next_cfg)" ] || fail "cur_cfg"
+# sluice-ofctl against the real Open vSwitch prints what Debian's ovs-ofctl prints (its table
+# features advertise NXM and experimenter fields, reg0...reg15 and friends).
+M=unix:$SL_TMP/$BR.mgmt
+diff <(ovs-ofctl -O OpenFlow13 dump-table-features "$M") <("$BIN/sluice-ofctl" dump-table-features "$M") ||
+  fail "dump-table-features against ovs-vswitchd"
+diff <(ovs-ofctl -O OpenFlow13 --names --no-stats dump-flows "$M") \
+  <("$BIN/sluice-ofctl" --names --no-stats dump-flows "$M") || fail "dump-flows --names against ovs-vswitchd"
 $V del-port "$BR" "$P1" || fail "del-port"
 $V del-br "$BR" || fail "del-br"
 grep -q "added interface $P1 on port 5" "$SL_TMP/vswitchd.log" || fail "vswitchd log"

@@ -642,3 +642,42 @@ TEST(OfctlTextMisc, VersionsAndHex) {
 
 }  // namespace
 }  // namespace sluice::ofp::text
+
+namespace sluice::ofp::text {
+namespace {
+
+TEST(OfctlTextNames, PortNamesPrintedInScope) {
+  PortNameMap names = MakePortNameMap({{1, "p1"}, {2, "br-int"}, {3, "dup"}, {4, "dup"}});
+  EXPECT_EQ(FormatPort(1), "1");
+  {
+    PortNameScope scope(&names);
+    EXPECT_EQ(FormatPort(1), "p1");
+    EXPECT_EQ(FormatPort(2), "\"br-int\"");  // quoted: not letters and digits only
+    EXPECT_EQ(FormatPort(3), "3");           // a name two ports share stays a number
+    EXPECT_EQ(FormatPort(4), "4");
+    EXPECT_EQ(FormatPort(kPortLocal), "LOCAL");
+    EXPECT_EQ(FormatPortNumber(1), "1");
+    ActionList acts = {ActOutput{1, 0}, ActOutput{kPortLocal, 0}};
+    EXPECT_EQ(FormatActions(acts), "output:p1,LOCAL");
+    {
+      PortNameScope numbers(nullptr);
+      EXPECT_EQ(FormatPort(1), "1");
+    }
+    EXPECT_EQ(FormatPort(1), "p1");
+  }
+  EXPECT_EQ(FormatPort(1), "1");
+}
+
+TEST(OfctlTextNames, QuotedNamesParsed) {
+  ParseOptions o;
+  o.resolve_port = [](std::string_view n) -> std::optional<uint32_t> {
+    if (n == "br-int") return 2;
+    return std::nullopt;
+  };
+  EXPECT_EQ(ParsePort("\"br-int\"", o).value_or(0), 2u);
+  EXPECT_EQ(ParsePort("br-int", o).value_or(0), 2u);
+  EXPECT_FALSE(ParsePort("\"br-x\"", o).has_value());
+}
+
+}  // namespace
+}  // namespace sluice::ofp::text

@@ -461,10 +461,10 @@ TEST_F(XlateTest, NormalLearnsFloodsAndUnicasts) {
 TEST_F(XlateTest, NormalVlanAccessAndTrunk) {
   Flow(*a_, 0, 0, {}, Apply({Out(kPortNormal)}));
   using M = PortVlan::Mode;
-  a_->x.ports[1].vlan = PortVlan{M::kAccess, 10, {}};
-  a_->x.ports[2].vlan = PortVlan{M::kAccess, 10, {}};
-  a_->x.ports[3].vlan = PortVlan{M::kAccess, 20, {}};
-  a_->x.ports[4].vlan = PortVlan{M::kTrunk, -1, {10, 20}};
+  a_->x.ports[1].vlan = PortVlan{M::kAccess, 10, {}, {}, 0x88a8};
+  a_->x.ports[2].vlan = PortVlan{M::kAccess, 10, {}, {}, 0x88a8};
+  a_->x.ports[3].vlan = PortVlan{M::kAccess, 20, {}, {}, 0x88a8};
+  a_->x.ports[4].vlan = PortVlan{M::kTrunk, -1, {10, 20}, {}, 0x88a8};
   auto k = Udp(11, "00:00:00:00:00:01", "ff:ff:ff:ff:ff:ff", "10.0.0.1", "10.0.0.2", 1, 2);
   // Access port in VLAN 10 floods untagged to the other VLAN 10 access port and tagged to the
   // trunk; the VLAN 20 port sees nothing.
@@ -483,6 +483,40 @@ TEST_F(XlateTest, NormalVlanAccessAndTrunk) {
   // Learning is per VLAN: 00:..:01 learned in VLAN 10 does not answer for VLAN 20.
   auto to1 = Udp(13, "00:00:00:00:00:03", "00:00:00:00:00:01", "10.0.0.3", "10.0.0.1", 1, 2);
   EXPECT_EQ(Acts(Run(*a_, to1, 3)), "push_vlan(vid=20,pcp=0),14");
+}
+
+// dot1q-tunnel (802.1ad): frames entering the tunnel port get an outer 0x88a8 tag with its VLAN
+// over whatever tag they carry; the outer tag leaves again towards tunnel and access ports;
+// cvlans limits the customer VLANs; a frame already carrying two tags is dropped.
+TEST_F(XlateTest, NormalDot1qTunnel) {
+  Flow(*a_, 0, 0, {}, Apply({Out(kPortNormal)}));
+  using M = PortVlan::Mode;
+  a_->x.ports[1].vlan = PortVlan{M::kDot1qTunnel, 100, {}, {}, 0x88a8};
+  a_->x.ports[2].vlan = PortVlan{M::kDot1qTunnel, 100, {}, {5, 0}, 0x88a8};
+  a_->x.ports[3].vlan = PortVlan{M::kAccess, 100, {}, {}, 0x88a8};
+  a_->x.ports[4].vlan = PortVlan{M::kTrunk, -1, {}, {}, 0x88a8};
+  auto k = Udp(11, "00:00:00:00:00:01", "ff:ff:ff:ff:ff:ff", "10.0.0.1", "10.0.0.2", 1, 2);
+  // Customer VLAN 5 enters port 1: the other tunnel port and the access port get it as it came
+  // (only the service tag is removed, as in Open vSwitch), the trunk with the service tag
+  // outside the customer tag.
+  k.vlans[0] = dp::VlanHdr{htons(0x8100), htons(0x1000 | 5)};
+  EXPECT_EQ(Acts(Run(*a_, k, 1)),
+            "12,13,pop_vlan,push_vlan(vid=5,pcp=0),push_vlan(tpid=0x88a8,vid=100,pcp=0),14");
+  // Untagged into the tunnel: only the service tag towards the trunk.
+  auto u = Udp(11, "00:00:00:00:00:02", "ff:ff:ff:ff:ff:ff", "10.0.0.1", "10.0.0.2", 1, 2);
+  EXPECT_EQ(Acts(Run(*a_, u, 1)), "12,13,push_vlan(tpid=0x88a8,vid=100,pcp=0),14");
+  // From the trunk, service VLAN 100 over customer VLAN 5: to the tunnel ports with the outer
+  // tag removed (port 2 accepts customer VLAN 5).
+  auto t = Udp(14, "00:00:00:00:00:04", "ff:ff:ff:ff:ff:ff", "10.0.0.4", "10.0.0.2", 1, 2);
+  t.vlans[0] = dp::VlanHdr{htons(0x88a8), htons(0x1000 | 100)};
+  t.vlans[1] = dp::VlanHdr{htons(0x8100), htons(0x1000 | 5)};
+  EXPECT_EQ(Acts(Run(*a_, t, 4)), "pop_vlan,pop_vlan,push_vlan(vid=5,pcp=0),11,12,13");
+  // Port 2 accepts customer VLANs 5 and untagged only; two tags in: dropped.
+  auto c7 = k;
+  c7.in_port = 12;
+  c7.vlans[0].tci = htons(0x1000 | 7);
+  EXPECT_EQ(Acts(Run(*a_, c7, 2)), "drop");
+  EXPECT_EQ(Acts(Run(*a_, t, 1)), "drop");
 }
 
 // Property: for random rule sets, every packet that falls inside the megaflow of another

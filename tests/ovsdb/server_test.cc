@@ -349,3 +349,74 @@ TEST(ServerCongestion, SlowMonitorIsCoalescedNotBuffered) {
 
 }  // namespace
 }  // namespace sluice::db
+
+namespace sluice::db {
+namespace {
+
+// An active remote (unix:PATH): the server connects out, serves OVSDB on the connection it
+// made, reports its state, reconnects with back-off after the peer goes, and stops when removed.
+TEST_F(ServerTest, ActiveRemoteConnectsOutAndReconnects) {
+  std::string path = "/tmp/sluice-ovsdb-active-" + std::to_string(getpid()) + ".sock";
+  std::string remote = "unix:" + path;
+  ::unlink(path.c_str());
+  auto status = [&] {
+    for (const RemoteStatus& st : server_->RemoteStatuses()) {
+      if (st.remote == remote) return st;
+    }
+    return RemoteStatus{};
+  };
+  ASSERT_TRUE(server_->AddRemote(remote));
+  EXPECT_FALSE(server_->AddRemote(remote).has_value());  // once
+  io_.run_for(std::chrono::milliseconds(20));
+  EXPECT_TRUE(status().active);
+  EXPECT_FALSE(status().connected);
+  EXPECT_EQ(status().state, "BACKOFF");
+  EXPECT_FALSE(status().last_error.empty());
+
+  // A listener appears: within the first back-off (1 s) the server is connected to it.
+  std::vector<std::shared_ptr<JsonRpcConnection>> accepted;
+  std::vector<Json> notes;
+  auto listener = JsonRpcListener::Listen(io_, "punix:" + path, [&](StreamSocket s, std::string) {
+    auto c = JsonRpcConnection::Create(std::move(s), {}, "manager");
+    c->OnMessage([&notes](JsonRpcConnection&, Json m) { notes.push_back(m); });
+    c->Start();
+    accepted.push_back(c);
+  });
+  ASSERT_TRUE(listener.has_value());
+  RunUntil([&] { return !accepted.empty(); }, 3000);
+  ASSERT_EQ(accepted.size(), 1u);
+  Json dbs = Call(*accepted[0], "list_dbs", Json::array());
+  EXPECT_NE(dbs.dump().find("\"Test\""), std::string::npos) << dbs.dump();
+  EXPECT_TRUE(status().connected);
+  EXPECT_EQ(status().state, "ACTIVE");
+
+  // The peer hangs up: back-off, then a new connection.
+  accepted[0]->Close();
+  RunUntil([&] { return !status().connected; }, 1000);
+  EXPECT_EQ(status().state, "BACKOFF");
+  RunUntil([&] { return accepted.size() == 2; }, 3000);
+  ASSERT_EQ(accepted.size(), 2u);
+  RunUntil([&] { return status().connected; }, 1000);
+  EXPECT_TRUE(status().connected);
+
+  // Removed: the session closes, no more attempts.
+  ASSERT_TRUE(server_->RemoveRemote(remote));
+  EXPECT_TRUE(status().remote.empty());
+  RunUntil([&] { return accepted[1]->closed(); }, 1000);
+  EXPECT_TRUE(accepted[1]->closed());
+  io_.run_for(std::chrono::milliseconds(2500));
+  EXPECT_EQ(accepted.size(), 2u);
+  listener->reset();
+  ::unlink(path.c_str());
+}
+
+TEST_F(ServerTest, SslRemotesRefused) {
+  auto r = server_->AddRemote("ssl:127.0.0.1:6640");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, Errc::kUnsupported);
+  EXPECT_FALSE(server_->AddRemote("pssl:6640").has_value());
+  EXPECT_FALSE(server_->AddRemote("tcp:127.0.0.1").has_value());  // no port
+}
+
+}  // namespace
+}  // namespace sluice::db

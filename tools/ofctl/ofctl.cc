@@ -30,14 +30,23 @@ using sluice::ofctl::Vconn;
 
 struct Options {
   uint8_t version = kOfp13;
+  bool version_given = false;  // -O
   std::string rundir;
   int timeout = 0;
   bool strict = false;
   bool show_stats = true;
-  std::optional<std::string> sort_field;
-  bool rsort = false;
+  // --sort[=FIELD] / --rsort[=FIELD], in order: FIELD is "priority" or a match field.
+  struct SortCriterion {
+    std::optional<OxmField> field;  // nullopt: priority
+    bool descending = false;
+  };
+  std::vector<SortCriterion> sort;
   bool readd = false;
-  bool accept_names = true;  // --no-names: port numbers only
+  // --names 1, --no-names 0, neither -1: names accepted, and printed when stdout is a terminal
+  // (as ovs-ofctl).
+  int names = -1;
+  bool accept_names() const { return names != 0; }
+  bool show_names() const { return names == 1 || (names == -1 && isatty(STDOUT_FILENO)); }
 };
 Options g_opts;
 
@@ -58,8 +67,26 @@ T Check(Result<T> r, const std::string& ctx = "") {
   std::exit(1);
 }
 
+// Port names printed in place of numbers (--names); filled by Open().
+text::PortNameMap g_port_names;
+std::optional<text::PortNameScope> g_port_name_scope;
+
 std::unique_ptr<Vconn> Open(const std::string& target) {
   std::string name = ofctl::ResolveTarget(target, g_opts.rundir);
+  if (g_opts.show_names() && !g_port_name_scope) {
+    // As ovs-ofctl, over a connection of its own (the command's xids stay as without names).
+    auto vc = Check(Vconn::Open(name, g_opts.version, g_opts.timeout));
+    std::vector<std::pair<uint32_t, std::string>> ports;
+    for (const Message& m : Check(vc->Transact(MultipartRequest{0, PortDescRequest{}}))) {
+      const auto* mr = std::get_if<MultipartReply>(&m.body);
+      if (!mr) continue;
+      if (const auto* pd = std::get_if<PortDescReply>(&mr->body)) {
+        for (const PortDesc& p : pd->entries) ports.emplace_back(p.port_no, p.name);
+      }
+    }
+    g_port_names = text::MakePortNameMap(ports);
+    g_port_name_scope.emplace(&g_port_names);
+  }
   return Check(Vconn::Open(name, g_opts.version, g_opts.timeout));
 }
 
@@ -90,7 +117,7 @@ struct PortNames {
 text::ParseOptions ParseOpts(PortNames* ports) {
   text::ParseOptions o;
   o.version = g_opts.version;
-  if (ports && g_opts.accept_names) {
+  if (ports && g_opts.accept_names()) {
     o.resolve_port = [ports](std::string_view n) { return ports->Resolve(n); };
   }
   return o;
@@ -179,35 +206,18 @@ void CmdDumpTables(const Args& a) {
 
 void CmdDumpTableFeatures(const Args& a) {
   auto vc = Open(a[0]);
-  // OFPMP_TABLE_FEATURES request with an empty body (the codec has no typed form for it yet).
-  uint32_t xid = vc->NextXid();
-  Bytes req = {vc->version(),
-               static_cast<uint8_t>(MsgType::kMultipartRequest),
-               0,
-               16,
-               static_cast<uint8_t>(xid >> 24),
-               static_cast<uint8_t>(xid >> 16),
-               static_cast<uint8_t>(xid >> 8),
-               static_cast<uint8_t>(xid),
-               0,
-               static_cast<uint8_t>(MultipartType::kTableFeatures),
-               0,
-               0,
-               0,
-               0,
-               0,
-               0};
-  Check(vc->SendRaw(req));
-  while (true) {
-    Bytes raw;
-    Message m = Check(vc->Recv(&raw));
-    if (m.xid != xid) continue;
+  // As ovs-ofctl: no message header, the tables of all replies compared in sequence.
+  std::vector<TableFeatures> tables;
+  for (const Message& m : Check(vc->Transact(MultipartRequest{0, TableFeaturesRequest{}}))) {
     if (std::holds_alternative<ErrorMsg>(m.body)) PrintErrorAndExit(m);
-    std::fputs(text::FormatMessage(m).c_str(), stdout);
-    if (!text::HasTextForm(m)) std::fputs(text::HexDump(raw).c_str(), stdout);
     const auto* mr = std::get_if<MultipartReply>(&m.body);
-    if (!mr || !(mr->flags & kMultipartMore)) break;
+    if (!mr) continue;
+    if (const auto* tf = std::get_if<TableFeaturesReply>(&mr->body)) {
+      tables.insert(tables.end(), tf->entries.begin(), tf->entries.end());
+    }
   }
+  std::string s = text::FormatTableFeatures(tables);
+  std::puts(s.c_str() + (s.starts_with('\n') ? 1 : 0));
 }
 
 void CmdDumpPorts(const Args& a) {
@@ -283,31 +293,77 @@ void CmdModPort(const Args& a) {
   TransactNoReply(*vc, {pm});
 }
 
+// ovs-ofctl's order: criterion by criterion, a flow without the field after one with it (in
+// either direction), field values compared as bytes; ties keep the switch's order.
 void SortFlows(std::vector<FlowStats>* flows) {
-  std::string field = g_opts.sort_field.value_or("priority");
-  auto key = [&](const FlowStats& f) -> std::tuple<uint64_t, std::string> {
-    if (field == "priority") return {f.priority, ""};
-    if (field == "table") return {f.table_id, ""};
-    if (field == "cookie") return {f.cookie, ""};
-    if (field == "n_packets") return {f.packet_count, ""};
-    if (field == "n_bytes") return {f.byte_count, ""};
-    return {0, text::FormatMatch(f.match)};
+  auto compare = [](const FlowStats& x, const FlowStats& y) {
+    for (const Options::SortCriterion& c : g_opts.sort) {
+      int r = 0;
+      if (!c.field) {
+        r = x.priority < y.priority ? -1 : x.priority > y.priority;
+      } else {
+        const OxmEntry* a = x.match.Find(*c.field);
+        const OxmEntry* b = y.match.Find(*c.field);
+        if (!a != !b) return a != nullptr;
+        if (a) r = std::memcmp(a->value.data(), b->value.data(), FieldInfo(*c.field).len);
+      }
+      if (r) return c.descending ? r > 0 : r < 0;
+    }
+    return false;
   };
-  std::stable_sort(flows->begin(), flows->end(), [&](const FlowStats& x, const FlowStats& y) {
-    return g_opts.rsort ? key(y) < key(x) : key(x) < key(y);
-  });
+  std::stable_sort(flows->begin(), flows->end(), compare);
+}
+
+// A --sort field: "priority" or a match field under its ovs-ofctl name.
+std::optional<OxmField> SortField(const std::string& name) {
+  using F = OxmField;
+  static const std::map<std::string, F, std::less<>> kFields = {
+      {"in_port", F::kInPort},         {"in_port_oxm", F::kInPort},
+      {"metadata", F::kMetadata},      {"tun_id", F::kTunnelId},
+      {"tunnel_id", F::kTunnelId},     {"eth_src", F::kEthSrc},
+      {"dl_src", F::kEthSrc},          {"eth_dst", F::kEthDst},
+      {"dl_dst", F::kEthDst},          {"eth_type", F::kEthType},
+      {"dl_type", F::kEthType},        {"vlan_vid", F::kVlanVid},
+      {"dl_vlan", F::kVlanVid},        {"vlan_pcp", F::kVlanPcp},
+      {"dl_vlan_pcp", F::kVlanPcp},    {"mpls_label", F::kMplsLabel},
+      {"mpls_tc", F::kMplsTc},         {"mpls_bos", F::kMplsBos},
+      {"ip_src", F::kIpv4Src},         {"nw_src", F::kIpv4Src},
+      {"ip_dst", F::kIpv4Dst},         {"nw_dst", F::kIpv4Dst},
+      {"ipv6_src", F::kIpv6Src},       {"ipv6_dst", F::kIpv6Dst},
+      {"ipv6_label", F::kIpv6Flabel},  {"nw_proto", F::kIpProto},
+      {"ip_proto", F::kIpProto},       {"ip_dscp", F::kIpDscp},
+      {"nw_tos", F::kIpDscp},          {"nw_ecn", F::kIpEcn},
+      {"ip_ecn", F::kIpEcn},           {"arp_op", F::kArpOp},
+      {"arp_spa", F::kArpSpa},         {"arp_tpa", F::kArpTpa},
+      {"arp_sha", F::kArpSha},         {"arp_tha", F::kArpTha},
+      {"tcp_src", F::kTcpSrc},         {"tp_src", F::kTcpSrc},
+      {"tcp_dst", F::kTcpDst},         {"tp_dst", F::kTcpDst},
+      {"udp_src", F::kUdpSrc},         {"udp_dst", F::kUdpDst},
+      {"sctp_src", F::kSctpSrc},       {"sctp_dst", F::kSctpDst},
+      {"icmp_type", F::kIcmpv4Type},   {"icmp_code", F::kIcmpv4Code},
+      {"icmpv6_type", F::kIcmpv6Type}, {"icmpv6_code", F::kIcmpv6Code},
+      {"nd_target", F::kIpv6NdTarget}, {"nd_sll", F::kIpv6NdSll},
+      {"nd_tll", F::kIpv6NdTll},
+  };
+  std::string lower = name;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "priority") return std::nullopt;
+  auto it = kFields.find(lower);
+  if (it == kFields.end()) Fatal(fmt::format("{}: unknown field name", name));
+  return it->second;
 }
 
 void CmdDumpFlows(const Args& a) {
   auto vc = Open(a[0]);
   PortNames names{vc.get(), std::nullopt};
   auto filter = Check(text::ParseFlowFilter(a.size() > 1 ? a[1] : "", ParseOpts(&names)));
-  if (g_opts.show_stats && !g_opts.sort_field) {
+  if (g_opts.show_stats && g_opts.sort.empty() && !g_opts.show_names()) {
     DumpTransaction(*vc, MultipartRequest{0, FlowStatsRequest{filter}});
     return;
   }
+  // As ovs-ofctl: sorted, without counters or with names, the flows without a header.
   std::vector<FlowStats> flows = DumpFlowStats(*vc, filter);
-  if (g_opts.sort_field) SortFlows(&flows);
+  if (!g_opts.sort.empty()) SortFlows(&flows);
   for (const FlowStats& f : flows) {
     std::puts(text::FormatFlowStats(f, g_opts.show_stats).c_str());
   }
@@ -365,7 +421,11 @@ void CmdAddFlows(const Args& a) {
 
 // A flow's identity for replace-flows / diff-flows: table, priority, match.
 using FlowKey = std::tuple<uint8_t, uint16_t, std::string>;
-FlowKey KeyOf(const FlowStats& f) { return {f.table_id, f.priority, text::FormatMatch(f.match)}; }
+// (Compared with port numbers, whatever --names prints.)
+FlowKey KeyOf(const FlowStats& f) {
+  text::PortNameScope numbers(nullptr);
+  return {f.table_id, f.priority, text::FormatMatch(f.match)};
+}
 
 FlowStats FromFlowMod(const FlowMod& fm) {
   FlowStats f;
@@ -382,6 +442,10 @@ FlowStats FromFlowMod(const FlowMod& fm) {
 
 // What replace-flows and diff-flows compare besides the key (counters never).
 std::string VersionText(const FlowStats& f) { return text::FormatFlowForFile(f); }
+bool SameVersion(const FlowStats& a, const FlowStats& b) {
+  text::PortNameScope numbers(nullptr);
+  return VersionText(a) == VersionText(b);
+}
 
 std::map<FlowKey, FlowStats> ReadFlowSource(const std::string& src) {
   std::map<FlowKey, FlowStats> out;
@@ -429,7 +493,7 @@ void CmdReplaceFlows(const Args& a) {
     auto it = have.find(key);
     FlowStats cmp = f;
     cmp.flags &= ~kFlowCheckOverlap;
-    if (it != have.end() && !g_opts.readd && VersionText(it->second) == VersionText(cmp)) continue;
+    if (it != have.end() && !g_opts.readd && SameVersion(it->second, cmp)) continue;
     FlowMod add;
     add.command = FlowModCommand::kAdd;
     add.table_id = f.table_id;
@@ -454,7 +518,7 @@ int CmdDiffFlows(const Args& a) {
     if (it == y.end()) {
       std::printf("-%s\n", VersionText(f).c_str());
       differ = true;
-    } else if (VersionText(f) != VersionText(it->second)) {
+    } else if (!SameVersion(f, it->second)) {
       std::printf("-%s\n+%s\n", VersionText(f).c_str(), VersionText(it->second).c_str());
       differ = true;
     }
@@ -623,6 +687,30 @@ int CmdMonitor(const Args& a) {
   }
 }
 
+// ovs-ofctl snoop: <rundir>/<bridge>.snoop, where the switch copies one controller
+// connection's traffic, both directions; printed until the switch closes it. Without -O the
+// snooper offers OpenFlow 1.0 and 1.3 (the switch offers the controller connection's version).
+int CmdSnoop(const Args& a) {
+  std::string target = a[0];
+  if (!target.starts_with("unix:") && !target.starts_with("tcp:") &&
+      target.find('/') == std::string::npos) {
+    target = "unix:" + g_opts.rundir + "/" + target + ".snoop";
+  } else if (!target.starts_with("unix:") && !target.starts_with("tcp:")) {
+    target = "unix:" + target;
+  }
+  VersionSet also = g_opts.version_given ? 0 : kSupportedVersions;
+  auto vc = Check(Vconn::Open(target, g_opts.version, g_opts.timeout, also));
+  while (true) {
+    Result<Bytes> raw = vc->RecvRaw();
+    if (!raw) {
+      if (raw.error().message.find("closed") != std::string::npos) return 0;
+      Fatal(raw.error().message);
+    }
+    std::fputs(text::FormatRawMessage(*raw).c_str(), stdout);
+    std::fflush(stdout);
+  }
+}
+
 // Offline: parse, encode, decode and print, as ovs-ofctl parse-flow(s) does (without its
 // "usable protocols" lines: OpenFlow 1.3 is the only protocol).
 void PrintParsedFlow(const std::string& flow, const std::string& where) {
@@ -677,7 +765,8 @@ void Usage() {
       "  meter-features SWITCH           meter features\n"
       "  packet-out SWITCH \"in_port=P packet=HEX actions=A\"  (or IN_PORT ACTIONS PACKET...)\n"
       "  monitor SWITCH [MISS_LEN]       print asynchronous messages\n"
-      "  snoop SWITCH                    same as monitor\n"
+      "  snoop SWITCH                    print the OpenFlow traffic between the bridge and\n"
+      "                                  its controller (RUNDIR/BRIDGE.snoop)\n"
       "  parse-flow FLOW                 print FLOW's flow-mod (no switch needed)\n"
       "  parse-flows FILE                the same for each flow in FILE\n"
       "\nOptions:\n"
@@ -686,9 +775,12 @@ void Usage() {
       "                                  default /var/run/sluice)\n"
       "  --strict                        mod-flows/del-flows: match priority and wildcards\n"
       "  --no-stats                      dump-flows: omit counters\n"
-      "  --sort[=FIELD], --rsort[=FIELD] dump-flows: sort (priority, table, cookie, ...)\n"
+      "  --sort[=FIELD], --rsort[=FIELD] dump-flows: sort by priority (the default) or a\n"
+      "                                  match field; repeat for more criteria\n"
       "  --readd                         replace-flows: re-add unchanged flows too\n"
-      "  --no-names                      accept only port numbers, not names\n"
+      "  --names                         print port names instead of numbers (the default\n"
+      "                                  when stdout is a terminal)\n"
+      "  --no-names                      neither accept nor print port names\n"
       "  -t, --timeout=SECS              give up after SECS seconds\n"
       "  -h, --help                      this help\n"
       "  -V, --version                   version\n");
@@ -731,6 +823,7 @@ int main(int argc, char** argv) {
     } else if (is("-O") || is("--protocols")) {
       g_opts.version =
           Check(text::ParseVersionName(value(arg.starts_with("--") ? "--protocols" : "-O")));
+      g_opts.version_given = true;
     } else if (is("--rundir")) {
       g_opts.rundir = value("--rundir");
     } else if (is("-t") || is("--timeout")) {
@@ -744,18 +837,16 @@ int main(int argc, char** argv) {
     } else if (arg == "--stats") {
       g_opts.show_stats = true;
     } else if (arg == "--no-names") {
-      g_opts.accept_names = false;
+      g_opts.names = 0;
     } else if (arg == "--names") {
-      Fatal(
-          "--names: printing port names is not supported yet (names are accepted in input "
-          "by default; output uses numbers)");
+      g_opts.names = 1;
     } else if (arg == "--readd") {
       g_opts.readd = true;
     } else if (arg == "--sort" || arg.starts_with("--sort=") || arg == "--rsort" ||
                arg.starts_with("--rsort=")) {
-      g_opts.rsort = arg.starts_with("--rsort");
       size_t eq = arg.find('=');
-      g_opts.sort_field = eq == std::string::npos ? "priority" : arg.substr(eq + 1);
+      g_opts.sort.push_back({SortField(eq == std::string::npos ? "priority" : arg.substr(eq + 1)),
+                             arg.starts_with("--rsort")});
     } else if (arg == "-h" || arg == "--help") {
       Usage();
       return 0;
@@ -804,7 +895,7 @@ int main(int argc, char** argv) {
       {"meter-features", 1, 1, v(CmdMeterFeatures)},
       {"packet-out", 2, 64, v(CmdPacketOut)},
       {"monitor", 1, 3, CmdMonitor},
-      {"snoop", 1, 1, CmdMonitor},
+      {"snoop", 1, 1, CmdSnoop},
       {"parse-flow", 1, 1, v(CmdParseFlow)},
       {"parse-flows", 1, 1, v(CmdParseFlows)},
   };

@@ -83,8 +83,8 @@ Result<int> ConnectTcp(const std::string& hostport) {
 
 }  // namespace
 
-Result<std::unique_ptr<Vconn>> Vconn::Open(const std::string& name, uint8_t version,
-                                           int timeout_s) {
+Result<std::unique_ptr<Vconn>> Vconn::Open(const std::string& name, uint8_t version, int timeout_s,
+                                           VersionSet also) {
   Result<int> fd = name.starts_with("unix:") ? ConnectUnix(name.substr(5))
                    : name.starts_with("tcp:")
                        ? ConnectTcp(name.substr(4))
@@ -99,7 +99,14 @@ Result<std::unique_ptr<Vconn>> Vconn::Open(const std::string& name, uint8_t vers
   }
   std::unique_ptr<Vconn> vc(new Vconn(*fd, name));
   vc->version_ = version;
-  Message hello{version, vc->NextXid(), Hello{VersionBit(version)}};
+  VersionSet ours = VersionBit(version) | also;
+  for (uint8_t v = 31; v > 0; --v) {
+    if (ours & VersionBit(v)) {
+      version = v;  // the header carries the highest
+      break;
+    }
+  }
+  Message hello{version, vc->NextXid(), Hello{ours}};
   if (auto ok = vc->Send(hello); !ok) return std::unexpected(ok.error());
   // The first message must be the peer's HELLO.
   uint8_t hdr[kHeaderLen];
@@ -119,12 +126,14 @@ Result<std::unique_ptr<Vconn>> Vconn::Open(const std::string& name, uint8_t vers
     return MakeError(Errc::kProtocol, name + ": peer did not start with HELLO");
   }
   VersionSet theirs = PeerVersions(hdr[0], std::get<Hello>(m->body).versions);
-  if (!HighestCommonVersion(VersionBit(version), theirs)) {
+  auto common = HighestCommonVersion(ours, theirs);
+  if (!common) {
     return MakeError(Errc::kProtocol,
                      fmt::format("{}: version negotiation failed (we support version {:#04x}, "
                                  "peer supports versions {:#x})",
                                  name, version, theirs));
   }
+  vc->version_ = *common;
   return vc;
 }
 
@@ -164,30 +173,36 @@ Result<void> Vconn::ReadExact(uint8_t* buf, size_t n) {
   return {};
 }
 
+Result<Bytes> Vconn::RecvRaw() {
+  uint8_t hdr[kHeaderLen];
+  if (auto ok = ReadExact(hdr, kHeaderLen); !ok) return std::unexpected(ok.error());
+  size_t len = size_t{hdr[2]} << 8 | hdr[3];
+  if (len < kHeaderLen) return MakeError(Errc::kProtocol, name_ + ": bad message length");
+  Bytes msg(hdr, hdr + kHeaderLen);
+  msg.resize(len);
+  if (auto ok = ReadExact(msg.data() + kHeaderLen, len - kHeaderLen); !ok) {
+    return std::unexpected(ok.error());
+  }
+  return msg;
+}
+
 Result<Message> Vconn::Recv(Bytes* raw) {
   while (true) {
-    uint8_t hdr[kHeaderLen];
-    if (auto ok = ReadExact(hdr, kHeaderLen); !ok) return std::unexpected(ok.error());
-    size_t len = size_t{hdr[2]} << 8 | hdr[3];
-    if (len < kHeaderLen) return MakeError(Errc::kProtocol, name_ + ": bad message length");
-    Bytes msg(hdr, hdr + kHeaderLen);
-    msg.resize(len);
-    if (auto ok = ReadExact(msg.data() + kHeaderLen, len - kHeaderLen); !ok) {
-      return std::unexpected(ok.error());
-    }
-    OfpResult<Message> m = DecodeMessage(msg);
+    Result<Bytes> msg = RecvRaw();
+    if (!msg) return std::unexpected(msg.error());
+    OfpResult<Message> m = DecodeMessage(*msg);
     if (!m) {
       return MakeError(Errc::kProtocol,
                        fmt::format("received a message that does not decode "
                                    "({}):\n{}",
-                                   OfpErrName(m.error().err), text::FormatRawMessage(msg)));
+                                   OfpErrName(m.error().err), text::FormatRawMessage(*msg)));
     }
     if (auto* echo = std::get_if<EchoRequest>(&m->body)) {
       Message reply{m->version, m->xid, EchoReply{echo->data}};
       if (auto ok = Send(reply); !ok) return std::unexpected(ok.error());
       continue;
     }
-    if (raw) *raw = std::move(msg);
+    if (raw) *raw = std::move(*msg);
     return *m;
   }
 }

@@ -23,9 +23,10 @@ class Vconn {
   Vconn(const Vconn&) = delete;
   Vconn& operator=(const Vconn&) = delete;
 
-  // Connects and negotiates `version` (the only one offered). timeout_s 0: no timeout.
+  // Connects and negotiates `version` (the only one offered, unless `also` adds others: then
+  // the highest common one). timeout_s 0: no timeout.
   static Result<std::unique_ptr<Vconn>> Open(const std::string& name, uint8_t version,
-                                             int timeout_s);
+                                             int timeout_s, ofp::VersionSet also = 0);
 
   const std::string& name() const { return name_; }
   uint8_t version() const { return version_; }
@@ -37,6 +38,8 @@ class Vconn {
   // given, receives its bytes. A message that does not decode is returned as an error whose
   // text is the formatted raw message.
   Result<ofp::Message> Recv(ofp::Bytes* raw = nullptr);
+  // The next message as received, echo requests included (nothing is answered).
+  Result<ofp::Bytes> RecvRaw();
 
   // Sends `request` (its xid is assigned) and returns the replies carrying its xid: one, or
   // every part of a multipart reply. An OFPT_ERROR reply is returned as the only element.
