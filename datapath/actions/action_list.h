@@ -19,6 +19,8 @@ enum class ActionType : uint16_t {
   kSetMasked,   // ActSetMasked: header fields, value and mask
   kRecirc,      // ActRecirc: re-run lookup with recirc_id (hook for tunnels)
   kDrop,        // explicit drop (no payload); ends processing
+  kPushMpls,    // ActPushMpls: insert a label stack entry after the VLAN tags
+  kPopMpls,     // ActPopMpls: remove the outermost label stack entry
 };
 
 struct ActionHeader {
@@ -44,13 +46,25 @@ struct ActPushVlan {
   uint32_t pad;
 };
 
+struct ActPushMpls {
+  uint32_t lse;        // network order, written as is (label, tc, bos, ttl computed above)
+  uint16_t ethertype;  // network order: 0x8847 or 0x8848
+  uint16_t pad;
+};
+
+struct ActPopMpls {
+  uint16_t ethertype;  // network order: the ethertype of what the popped entry carried
+  uint16_t pad0;
+  uint32_t pad1;
+};
+
 struct ActRecirc {
   uint32_t recirc_id;
   uint32_t pad;
 };
 
 // Which header a masked set rewrites. Values and masks use the OdpKey* structs below.
-enum class SetHeader : uint16_t { kEthernet = 1, kIpv4, kIpv6, kTcp, kUdp, kSctp };
+enum class SetHeader : uint16_t { kEthernet = 1, kIpv4, kIpv6, kTcp, kUdp, kSctp, kMpls };
 
 struct OdpKeyEthernet {
   MacAddr src;
@@ -73,6 +87,9 @@ struct OdpKeyIpv6 {
   uint8_t hlimit;
   uint8_t frag;
 };
+struct OdpKeyMpls {
+  uint32_t lse;  // network order; the mask selects label/tc/bos/ttl bits
+};
 struct OdpKeyPorts {  // tcp, udp, sctp
   uint16_t src;       // network order
   uint16_t dst;       // network order
@@ -87,6 +104,7 @@ struct ActSetMasked {
     OdpKeyIpv4 ipv4;
     OdpKeyIpv6 ipv6;
     OdpKeyPorts ports;
+    OdpKeyMpls mpls;
     uint8_t raw[48];
   } value, mask;
 };
@@ -141,6 +159,10 @@ class ActionBuilder {
   }
   void PopVlan() { PutEmpty(ActionType::kPopVlan); }
   void Recirc(uint32_t id) { Put(ActionType::kRecirc, ActRecirc{id, 0}); }
+  void PushMpls(uint32_t lse_be, uint16_t ethertype_be) {
+    Put(ActionType::kPushMpls, ActPushMpls{lse_be, ethertype_be, 0});
+  }
+  void PopMpls(uint16_t ethertype_be) { Put(ActionType::kPopMpls, ActPopMpls{ethertype_be, 0, 0}); }
   void Drop() { PutEmpty(ActionType::kDrop); }
   void SetMasked(const ActSetMasked& s) { Put(ActionType::kSetMasked, s); }
 
