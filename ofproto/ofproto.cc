@@ -92,14 +92,15 @@ std::optional<OfpError> Ofproto::ValidateActions(const ActionList& actions) cons
         return OfpError{OfpErr::kBadActionBadSetType,
                         "the datapath cannot rewrite this field (yet)"};
       }
+    } else if (auto* pm = std::get_if<ActPushMpls>(&a)) {
+      if (pm->ethertype != 0x8847 && pm->ethertype != 0x8848) {
+        return OfpError{OfpErr::kBadActionBadArgument, "push_mpls needs ethertype 0x8847/0x8848"};
+      }
     } else if (std::holds_alternative<ActCopyTtlOut>(a) ||
-               std::holds_alternative<ActCopyTtlIn>(a) ||
-               std::holds_alternative<ActSetMplsTtl>(a) ||
-               std::holds_alternative<ActDecMplsTtl>(a) || std::holds_alternative<ActPushMpls>(a) ||
-               std::holds_alternative<ActPopMpls>(a) || std::holds_alternative<ActPushPbb>(a) ||
+               std::holds_alternative<ActCopyTtlIn>(a) || std::holds_alternative<ActPushPbb>(a) ||
                std::holds_alternative<ActPopPbb>(a) || std::holds_alternative<ActExperimenter>(a)) {
-      // An explicit refusal rather than a flow that silently drops: the datapath has no MPLS,
-      // PBB or experimenter actions.
+      // An explicit refusal rather than a flow that silently drops: as in Open vSwitch, there
+      // are no copy-TTL or PBB actions, and no experimenter actions are known.
       return OfpError{OfpErr::kBadActionBadType, "action not supported by the datapath"};
     }
   }

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "common/clock.h"
+#include "datapath/dpif_netdev/pmd.h"
 #include "datapath/flow/odp_text.h"
 #include "datapath/packet/parse.h"
 #include "ofproto/text/ofp_text.h"
@@ -395,6 +396,7 @@ void Switch::RebuildLocked() {
 XlateEnv Switch::EnvLocked() {
   XlateEnv env;
   env.registry = &pin_registry_;
+  env.recirc = &recirc_registry_;
   env.bridges = &xbridges_;
   return env;
 }
@@ -414,39 +416,95 @@ void Switch::HandleUpcall(dp::Upcall& u) {
     return;
   }
   ++ctr_.upcalls;
-  auto it = by_dp_port_.find(u.key.in_port);
-  if (it == by_dp_port_.end()) {
+  std::vector<PendingPacketIn> pins;
+  std::vector<Recirculated> recircs;
+  MissLocked(u.packet, u.key, &pins, &recircs);
+  RecirculateLocked(std::move(recircs), &pins);
+  lk.unlock();
+  DeliverPacketIns(std::move(pins));
+}
+
+bool Switch::ResolveInputLocked(const dp::FlowKey& key, XBridge** br, uint32_t* ofport) const {
+  if (key.recirc_id != 0) {
+    // A recirculated packet continues where the frozen translation was.
+    const FrozenState* f = recirc_registry_.Find(key.recirc_id);
+    Bridge* b = f ? BridgeOf(f->bridge) : nullptr;
+    if (!b) return false;
+    *br = &b->x;
+    *ofport = f->in_ofport;
+    return true;
+  }
+  auto it = by_dp_port_.find(key.in_port);
+  if (it == by_dp_port_.end()) return false;
+  *br = &it->second.first->x;
+  *ofport = it->second.second;
+  return true;
+}
+
+void Switch::MissLocked(rte_mbuf* m, const dp::FlowKey& key, std::vector<PendingPacketIn>* pins,
+                        std::vector<Recirculated>* recircs) {
+  XBridge* xbr = nullptr;
+  uint32_t ofport = 0;
+  if (!ResolveInputLocked(key, &xbr, &ofport)) {
     ++ctr_.upcall_no_bridge;
-    rte_pktmbuf_free(u.packet);
+    rte_pktmbuf_free(m);
     return;
   }
-  Bridge* br = it->second.first;
   XlateInput in;
-  in.bridge = &br->x;
-  in.key = u.key;
-  in.in_ofport = it->second.second;
+  in.bridge = xbr;
+  in.key = key;
+  in.in_ofport = ofport;
   in.learn = true;
   in.now_ms = clock::NowMs();
   XlateResult r = Translate(EnvLocked(), in);
   ++ctr_.xlates;
   if (r.error) {
     ++ctr_.xlate_errors;
-    Log()->debug("{}: translation: {}", br->x.name, r.error_text);
+    Log()->debug("{}: translation: {}", xbr->name, r.error_text);
   }
   if (r.mac_moved) MarkDirtyLocked();
   if (!r.learned.empty()) ForgetFloodsLocked(r.learned);
-  if (!r.no_install) InstallLocked(u.key, r);
-  Credit(r.rules, r.groups, 1, rte_pktmbuf_pkt_len(u.packet), in.now_ms);
-  std::vector<PendingPacketIn> pins;
-  dp_.Execute(u.packet, r.actions.view(), [&](const dp::ActUserspace& a, rte_mbuf* m) {
-    if (a.pid == kUserspacePidController) {
-      CollectPacketIn(static_cast<uint32_t>(a.cookie), m, &pins);
-    } else {
-      rte_pktmbuf_free(m);
+  if (!r.no_install) InstallLocked(key, r);
+  Credit(r.rules, r.groups, 1, rte_pktmbuf_pkt_len(m), in.now_ms);
+  ExecuteLocked(m, r.actions, pins, recircs);
+}
+
+void Switch::ExecuteLocked(rte_mbuf* m, const dp::ActionBuilder& actions,
+                           std::vector<PendingPacketIn>* pins, std::vector<Recirculated>* recircs) {
+  dp_.Execute(
+      m, actions.view(),
+      [&](const dp::ActUserspace& a, rte_mbuf* c) {
+        if (a.pid == kUserspacePidController) {
+          CollectPacketIn(static_cast<uint32_t>(a.cookie), c, pins);
+        } else {
+          rte_pktmbuf_free(c);
+        }
+      },
+      [&](uint32_t id, rte_mbuf* c) {
+        recircs->push_back({id, c});
+      });
+}
+
+// Packets that the control side's execution recirculated run through the pipeline again as
+// misses with their recirc_id (as the PMDs do with their own), to the same depth limit.
+void Switch::RecirculateLocked(std::vector<Recirculated> recircs,
+                               std::vector<PendingPacketIn>* pins) {
+  for (unsigned depth = 0; !recircs.empty(); ++depth) {
+    std::vector<Recirculated> next;
+    for (const Recirculated& rc : recircs) {
+      if (depth >= dp::Pmd::kMaxRecircDepth) {
+        rte_pktmbuf_free(rc.m);
+        continue;
+      }
+      dp::FlowKey key;
+      key.Clear();
+      key.in_port = rc.m->port;
+      key.recirc_id = rc.id;
+      dp::ParsePacket(rte_pktmbuf_mtod(rc.m, const uint8_t*), rte_pktmbuf_data_len(rc.m), &key);
+      MissLocked(rc.m, key, pins, &next);
     }
-  });
-  lk.unlock();
-  DeliverPacketIns(std::move(pins));
+    recircs = std::move(next);
+  }
 }
 
 void Switch::CollectPacketIn(uint32_t ctx_id, rte_mbuf* m, std::vector<PendingPacketIn>* out) {
@@ -564,14 +622,15 @@ void Switch::MarkDirtyLocked() {
 
 Switch::RevalOutcome Switch::RevalidateOneLocked(const MfKey& mk, Tracked& t) {
   ++ctr_.revalidated_flows;
-  auto it = by_dp_port_.find(t.orig.in_port);
-  bool del = it == by_dp_port_.end();
+  XBridge* xbr = nullptr;
+  uint32_t ofport = 0;
+  bool del = !ResolveInputLocked(t.orig, &xbr, &ofport);
   XlateResult r;
   if (!del) {
     XlateInput in;
-    in.bridge = &it->second.first->x;
+    in.bridge = xbr;
     in.key = t.orig;
-    in.in_ofport = it->second.second;
+    in.in_ofport = ofport;
     in.learn = false;
     in.count = false;
     in.now_ms = clock::NowMs();
@@ -627,15 +686,16 @@ std::vector<std::string> Switch::VerifyMegaflows() {
   std::vector<std::string> problems;
   for (auto& [mk, t] : tracked_->map) {
     std::string flow = dp::FormatOdpFlow(mk.key, mk.mask);
-    auto it = by_dp_port_.find(t.orig.in_port);
-    if (it == by_dp_port_.end()) {
+    XBridge* xbr = nullptr;
+    uint32_t ofport = 0;
+    if (!ResolveInputLocked(t.orig, &xbr, &ofport)) {
       problems.push_back("megaflow on a port no bridge has: " + flow);
       continue;
     }
     XlateInput in;
-    in.bridge = &it->second.first->x;
+    in.bridge = xbr;
     in.key = t.orig;
-    in.in_ofport = it->second.second;
+    in.in_ofport = ofport;
     in.learn = false;
     in.count = false;
     in.now_ms = clock::NowMs();
@@ -841,13 +901,9 @@ std::optional<OfpError> Switch::PacketOutLocked(Bridge& br, const PacketOut& po)
   if (r.error) Log()->info("{}: packet-out: {}", br.x.name, r.error_text);
   Credit(r.rules, r.groups, 1, rte_pktmbuf_pkt_len(m), in.now_ms);
   std::vector<PendingPacketIn> pins;
-  dp_.Execute(m, r.actions.view(), [&](const dp::ActUserspace& a, rte_mbuf* c) {
-    if (a.pid == kUserspacePidController) {
-      CollectPacketIn(static_cast<uint32_t>(a.cookie), c, &pins);
-    } else {
-      rte_pktmbuf_free(c);
-    }
-  });
+  std::vector<Recirculated> recircs;
+  ExecuteLocked(m, r.actions, &pins, &recircs);
+  RecirculateLocked(std::move(recircs), &pins);
   // Control thread already: deliver directly (we hold the lock, Ofproto does not take it).
   for (const auto& pin : pins) {
     if (Bridge* b = BridgeOf(pin.bridge)) b->ofp->SendPacketIn(pin.pi);

@@ -144,6 +144,10 @@ class Switch : public dp::UpcallHandler {
     std::string bridge;
     PacketIn pi;
   };
+  struct Recirculated {
+    uint32_t id;
+    rte_mbuf* m;
+  };
   enum class RevalOutcome { kKeep, kDelete };
 
   // All *Locked helpers require mu_.
@@ -162,6 +166,15 @@ class Switch : public dp::UpcallHandler {
   void ForgetFloodsLocked(const std::vector<MacRef>& learned);
   static uint64_t FloodKey(const XBridge* br, uint16_t vlan, const Mac& mac);
   void CollectPacketIn(uint32_t ctx_id, rte_mbuf* m, std::vector<PendingPacketIn>* out);
+  // The bridge and OpenFlow input port a datapath key enters (a recirculated key: those of its
+  // frozen translation).
+  bool ResolveInputLocked(const dp::FlowKey& key, XBridge** br, uint32_t* ofport) const;
+  // Translates a miss, installs the megaflow and executes the packet (ownership taken).
+  void MissLocked(rte_mbuf* m, const dp::FlowKey& key, std::vector<PendingPacketIn>* pins,
+                  std::vector<Recirculated>* recircs);
+  void ExecuteLocked(rte_mbuf* m, const dp::ActionBuilder& actions,
+                     std::vector<PendingPacketIn>* pins, std::vector<Recirculated>* recircs);
+  void RecirculateLocked(std::vector<Recirculated> recircs, std::vector<PendingPacketIn>* pins);
   void DeliverPacketIns(std::vector<PendingPacketIn> pins);
   std::optional<OfpError> PacketOutLocked(Bridge& br, const PacketOut& po);
   std::optional<OfpError> MeterSetLocked(Bridge& br, const Meter& m);
@@ -188,6 +201,7 @@ class Switch : public dp::UpcallHandler {
   bool dirty_ = false;
   bool reval_posted_ = false;
   PacketInRegistry pin_registry_;
+  RecircRegistry recirc_registry_;
   SwitchCounters ctr_;
   asio::steady_timer stats_timer_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -20,6 +20,8 @@ enum class ActionType : uint16_t {
   kRecirc,      // ActRecirc: re-run lookup with recirc_id (hook for tunnels)
   kDrop,        // explicit drop (no payload); ends processing
   kMeter,       // ActMeter: meter the packet (datapath/actions/meter.h); may drop or remark it
+  kPushMpls,    // ActPushMpls: insert a label stack entry after the VLAN tags
+  kPopMpls,     // ActPopMpls: remove the outermost label stack entry
 };
 
 struct ActionHeader {
@@ -45,6 +47,18 @@ struct ActPushVlan {
   uint32_t pad;
 };
 
+struct ActPushMpls {
+  uint32_t lse;        // network order, written as is (label, tc, bos, ttl computed above)
+  uint16_t ethertype;  // network order: 0x8847 or 0x8848
+  uint16_t pad;
+};
+
+struct ActPopMpls {
+  uint16_t ethertype;  // network order: the ethertype of what the popped entry carried
+  uint16_t pad0;
+  uint32_t pad1;
+};
+
 struct ActRecirc {
   uint32_t recirc_id;
   uint32_t pad;
@@ -63,6 +77,7 @@ enum class SetHeader : uint16_t {
   kTcp,
   kUdp,
   kSctp,
+  kMpls,      // OdpKeyMpls: the outermost label stack entry
   kArp = 16,  // OdpKeyArp
   kIcmp,      // OdpKeyIcmp, ICMP over IPv4
   kIcmpv6,    // OdpKeyIcmp, ICMPv6
@@ -89,6 +104,9 @@ struct OdpKeyIpv6 {
   uint8_t tclass;
   uint8_t hlimit;
   uint8_t frag;
+};
+struct OdpKeyMpls {
+  uint32_t lse;  // network order; the mask selects label/tc/bos/ttl bits
 };
 struct OdpKeyPorts {  // tcp, udp, sctp
   uint16_t src;       // network order
@@ -125,6 +143,7 @@ struct ActSetMasked {
     OdpKeyArp arp;
     OdpKeyIcmp icmp;
     OdpKeyNd nd;
+    OdpKeyMpls mpls;
     uint8_t raw[48];
   } value, mask;
 };
@@ -179,6 +198,10 @@ class ActionBuilder {
   }
   void PopVlan() { PutEmpty(ActionType::kPopVlan); }
   void Recirc(uint32_t id) { Put(ActionType::kRecirc, ActRecirc{id, 0}); }
+  void PushMpls(uint32_t lse_be, uint16_t ethertype_be) {
+    Put(ActionType::kPushMpls, ActPushMpls{lse_be, ethertype_be, 0});
+  }
+  void PopMpls(uint16_t ethertype_be) { Put(ActionType::kPopMpls, ActPopMpls{ethertype_be, 0, 0}); }
   void Drop() { PutEmpty(ActionType::kDrop); }
   void Meter(uint32_t id) { Put(ActionType::kMeter, ActMeter{id, 0}); }
   void SetMasked(const ActSetMasked& s) { Put(ActionType::kSetMasked, s); }

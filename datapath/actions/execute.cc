@@ -162,6 +162,10 @@ bool SetMasked(rte_mbuf* m, const ActSetMasked& a) noexcept {
     MaskedCopy(d + 6, a.value.eth.src.data(), a.mask.eth.src.data(), 6);
     return true;
   }
+  if (header == SetHeader::kMpls) {  // mpls.cc: needs no parse
+    SetMplsLse(m, a.value.mpls.lse, a.mask.mpls.lse);
+    return true;
+  }
   FlowKey key;
   PacketLayout lay;
   ParsePacket(d, len, &key, &lay);

@@ -20,6 +20,7 @@
 #include <rte_mbuf.h>
 
 #include "datapath/actions/action_list.h"
+#include "datapath/actions/mpls.h"
 
 namespace sluice::dp {
 
@@ -135,6 +136,16 @@ void ExecuteActions(ActionView actions, rte_mbuf* m, Sink& sink) noexcept {
             !SetMasked(m, *reinterpret_cast<const ActSetMasked*>(payload))) {
           return exec_internal::Fail(m, sink);
         }
+        break;
+      case ActionType::kPushMpls:
+        if (payload_len < sizeof(ActPushMpls) ||
+            !PushMpls(m, *reinterpret_cast<const ActPushMpls*>(payload))) {
+          return exec_internal::Fail(m, sink);
+        }
+        break;
+      case ActionType::kPopMpls:
+        if (payload_len < sizeof(ActPopMpls)) return exec_internal::Fail(m, sink);
+        PopMpls(m, *reinterpret_cast<const ActPopMpls*>(payload));
         break;
       case ActionType::kDrop:
         rte_pktmbuf_free(m);

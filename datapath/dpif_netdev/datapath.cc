@@ -28,8 +28,13 @@ auto Log() {
 class ControlSink {
  public:
   ControlSink(Datapath& dp, const Datapath::PortTable* table, uint16_t txq, uint64_t* drops,
-              const Datapath::UserspaceFn& on_userspace)
-      : dp_(dp), table_(table), txq_(txq), drops_(drops), on_userspace_(on_userspace) {}
+              const Datapath::UserspaceFn& on_userspace, const Datapath::RecircFn& on_recirc)
+      : dp_(dp),
+        table_(table),
+        txq_(txq),
+        drops_(drops),
+        on_userspace_(on_userspace),
+        on_recirc_(on_recirc) {}
   void Output(uint32_t port, rte_mbuf* m) noexcept {
     Port* p = port < kMaxPorts && table_ ? table_->by_no[port] : nullptr;
     if (!p) {
@@ -47,7 +52,11 @@ class ControlSink {
     rte_pktmbuf_free(m);
     ++*drops_;
   }
-  void Recirc(uint32_t, rte_mbuf* m) noexcept {
+  void Recirc(uint32_t id, rte_mbuf* m) noexcept {
+    if (on_recirc_) {
+      on_recirc_(id, m);
+      return;
+    }
     rte_pktmbuf_free(m);
     ++*drops_;
   }
@@ -61,6 +70,7 @@ class ControlSink {
   uint16_t txq_;
   uint64_t* drops_;
   const Datapath::UserspaceFn& on_userspace_;
+  const Datapath::RecircFn& on_recirc_;
 };
 
 }  // namespace
@@ -325,13 +335,14 @@ size_t Datapath::FlowCount() const {
   return n;
 }
 
-void Datapath::Execute(rte_mbuf* packet, ActionView actions, const UserspaceFn& on_userspace) {
+void Datapath::Execute(rte_mbuf* packet, ActionView actions, const UserspaceFn& on_userspace,
+                       const RecircFn& on_recirc) {
   // Holding the writer lock keeps the port table current (and so unreclaimed) while we use it,
   // and serialises callers on the shared tx queue.
   std::lock_guard wl(mu_);
   uint64_t drops = 0;
   ControlSink sink(*this, ports_pub_.load(std::memory_order_acquire),
-                   static_cast<uint16_t>(pmds_.size()), &drops, on_userspace);
+                   static_cast<uint16_t>(pmds_.size()), &drops, on_userspace, on_recirc);
   ExecuteActions(actions, packet, sink);
   counters_.executes.fetch_add(1, std::memory_order_relaxed);
 }

@@ -155,8 +155,13 @@ class Datapath {
   // Runs `actions` on `packet` (ownership taken) from a non-PMD thread. A userspace() action
   // hands a copy of the packet, as modified so far, to `on_userspace` (which then owns it);
   // without one such copies are dropped.
+  // A recirc() action hands the packet (ownership) to `on_recirc` with its recirculation id;
+  // the caller runs it through the pipeline again, after Execute returns (without one it is
+  // dropped).
   using UserspaceFn = std::function<void(const ActUserspace&, rte_mbuf*)>;
-  void Execute(rte_mbuf* packet, ActionView actions, const UserspaceFn& on_userspace = {});
+  using RecircFn = std::function<void(uint32_t recirc_id, rte_mbuf*)>;
+  void Execute(rte_mbuf* packet, ActionView actions, const UserspaceFn& on_userspace = {},
+               const RecircFn& on_recirc = {});
   void SetUpcallHandler(UpcallHandler* h) { handler_.store(h, std::memory_order_release); }
 
   // ---- meters (the meter(N) action; see datapath/actions/meter.h) ----

@@ -26,6 +26,20 @@ inline constexpr uint8_t kFragLater = 1 << 1;  // not the first fragment
 // all-zero tci still means "no VLAN" and vid 0 with priority tags stays distinguishable.
 inline constexpr uint16_t kVlanCfi = 0x1000;
 
+// MPLS label stack entry layout (host order of FlowKey::mpls_lse).
+inline constexpr uint32_t kMplsLabelMask = 0xfffff000;
+inline constexpr int kMplsLabelShift = 12;
+inline constexpr uint32_t kMplsTcMask = 0x00000e00;
+inline constexpr int kMplsTcShift = 9;
+inline constexpr uint32_t kMplsBosMask = 0x00000100;
+inline constexpr int kMplsBosShift = 8;
+inline constexpr uint32_t kMplsTtlMask = 0x000000ff;
+inline constexpr uint16_t kEthTypeMpls = 0x8847;
+inline constexpr uint16_t kEthTypeMplsMcast = 0x8848;
+constexpr bool IsMplsEthType(uint16_t host_order) {
+  return host_order == kEthTypeMpls || host_order == kEthTypeMplsMcast;
+}
+
 struct VlanHdr {
   uint16_t tpid;  // network order, 0 when absent
   uint16_t tci;   // network order, includes kVlanCfi when present
@@ -60,7 +74,10 @@ struct alignas(8) FlowKey {
   uint8_t nw_proto;     // IP protocol, or low 8 bits of ARP opcode
   MacAddr arp_sha;      // ARP sha or ND source link-layer address
   MacAddr arp_tha;      // ARP tha or ND target link-layer address
-  uint32_t pad1;
+  // MPLS (eth_type 0x8847/0x8848): the outermost label stack entry as on the wire, network
+  // order (label 20 bits, tc 3, bos 1, ttl 8). 0 for other packets. As in OVS, nothing after an
+  // MPLS header is parsed: the L3/L4 fields of an MPLS packet stay zero.
+  uint32_t mpls_lse;
   In6Addr nd_target;
   // --- L4 ---
   uint16_t tp_src;     // network order; ICMP/ICMPv6 type in low byte

@@ -109,6 +109,7 @@ enum class Attr : uint8_t {
   kIcmpv6,
   kNd,
   kTcpFlags,
+  kMpls,
   kNone,
 };
 
@@ -132,6 +133,7 @@ constexpr std::pair<std::string_view, Attr> kAttrNames[] = {
     {"icmpv6", Attr::kIcmpv6},
     {"nd", Attr::kNd},
     {"tcp_flags", Attr::kTcpFlags},
+    {"mpls", Attr::kMpls},
 };
 
 std::string_view AttrName(Attr a) {
@@ -212,7 +214,8 @@ class FlowParser {
           if (seen_ & bit) return Fail("", "duplicate attribute " + Quoted(name));
           seen_ |= bit;
         }
-        if (IsL3(attr) || IsL4(attr) || attr == Attr::kNd || attr == Attr::kTcpFlags) {
+        if (IsL3(attr) || IsL4(attr) || attr == Attr::kNd || attr == Attr::kTcpFlags ||
+            attr == Attr::kMpls) {
           if (l34 == Attr::kNone) l34 = attr;
         }
 
@@ -275,6 +278,12 @@ class FlowParser {
             break;
           case Attr::kTcpFlags:
             r = ParseTcpFlags(s);
+            break;
+          case Attr::kMpls:
+            if (l3_ != Attr::kNone) return Fail("mpls", "conflicts with " + Quoted(AttrName(l3_)));
+            l3_ = Attr::kMpls;
+            r = odp_text::ParseMplsFields(s, "mpls", &key_->mpls_lse, &mask_->bits.mpls_lse,
+                                          nullptr);
             break;
           case Attr::kNone:
             break;
@@ -433,6 +442,7 @@ class FlowParser {
       if (l3_ == Attr::kArp) {
         r = require(l3_, et == kEthTypeArp || et == kEthTypeRarp, "eth_type(0x0806 or 0x8035)");
       }
+      if (l3_ == Attr::kMpls) r = require(l3_, IsMplsEthType(et), "eth_type(0x8847 or 0x8848)");
       if (!r) return r;
       if (seen_ & (1u << static_cast<unsigned>(Attr::kNd))) {
         r = require(Attr::kNd, et == kEthTypeIpv6, "eth_type(0x86dd)");
@@ -447,6 +457,7 @@ class FlowParser {
     }
     if (l4_ != Attr::kNone) {
       if (l3_ == Attr::kArp) return Fail(AttrName(l4_), "not allowed with 'arp'");
+      if (l3_ == Attr::kMpls) return Fail(AttrName(l4_), "not allowed with 'mpls'");
       if (l3_ == Attr::kIpv6 && l4_ == Attr::kIcmp) {
         return Fail("icmp", "not allowed with 'ipv6' (use icmpv6)");
       }
@@ -592,6 +603,17 @@ void FormatInner(std::string* out, const FlowKey& k, const FlowMask& mask) {
   const FlowKey& m = mask.bits;
   const uint8_t* mb = reinterpret_cast<const uint8_t*>(&m);
   FormatEthType(out, k.eth_type, m.eth_type);
+  if (m.mpls_lse != 0 || (m.eth_type == 0xffff && IsMplsEthType(ntohs(k.eth_type)))) {
+    // Nothing after an MPLS header is in the key.
+    if (m.mpls_lse != 0) {
+      Sep(out);
+      out->append("mpls(");
+      odp_text::FormatMplsFields(k.mpls_lse, m.mpls_lse, out);
+      out->push_back(')');
+    }
+    FormatTcpFlags(out, k.tcp_flags, m.tcp_flags);
+    return;
+  }
 
   Attr l3 = Attr::kNone;
   if (m.eth_type == 0xffff) {

@@ -9,7 +9,7 @@
 //   eth(src=,dst=) eth_type(0x0800) vlan(vid=,pcp=,cfi=) encap(...)
 //   ipv4(src=,dst=,proto=,tos=,ttl=,frag=) ipv6(src=,dst=,label=,proto=,tclass=,hlimit=,frag=)
 //   tcp(src=,dst=) udp(...) sctp(...) icmp(type=,code=) icmpv6(...) tcp_flags(...)
-//   arp(sip=,tip=,op=,sha=,tha=) nd(target=,sll=,tll=)
+//   arp(sip=,tip=,op=,sha=,tha=) nd(target=,sll=,tll=) mpls(label=,tc=,ttl=,bos=)
 //
 // VLANs nest as OVS prints 802.1Q: "eth_type(0x8100),vlan(vid=10,pcp=0),encap(eth_type(0x0800),
 // ipv4(...))". The eth_type before a vlan() is that tag's TPID (0x8100 or 0x88a8; 0x0000 names
@@ -30,9 +30,10 @@
 //
 // Action syntax: "N" or "output:N", "drop", "userspace(pid=N[,userdata(hex)])",
 // "push_vlan([tpid=0x88a8,]vid=N,pcp=N[,cfi=0])", "pop_vlan", "recirc(N)",
-// "set(eth|ipv4|ipv6|tcp|udp|sctp|arp|icmp|icmpv6|nd(field=value[/mask],...))" (always a
+// "set(eth|ipv4|ipv6|tcp|udp|sctp|mpls|arp|icmp|icmpv6|nd(field=value[/mask],...))" (always a
 // masked set; arp(sip=,tip=,op=,sha=,tha=) takes the full 16-bit opcode, icmp/icmpv6(type=,
-// code=), nd(target=,sll=,tll=)).
+// code=), nd(target=,sll=,tll=)), "push_mpls(label=N,tc=N,ttl=N,bos=N,eth_type=0x8847)",
+// "pop_mpls(eth_type=0x800)".
 // "drop" on its own is the empty list, and an empty list prints as "drop".
 #pragma once
 

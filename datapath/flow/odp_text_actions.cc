@@ -171,6 +171,18 @@ Result<void> ParsePushVlan(Scanner* s, ActionBuilder* b) {
 Result<void> ParseSet(Scanner* s, ActionBuilder* b) {
   if (auto r = s->Expect('(', "set"); !r) return r;
   std::string_view name = s->ReadName();
+  if (name == "mpls") {  // not byte fields: odp_text_mpls.cc
+    ActSetMasked act;
+    std::memset(&act, 0, sizeof(act));
+    act.header = static_cast<uint16_t>(SetHeader::kMpls);
+    if (auto r = s->Expect('(', "set(mpls)"); !r) return r;
+    auto r =
+        odp_text::ParseMplsFields(s, "set(mpls)", &act.value.mpls.lse, &act.mask.mpls.lse, nullptr);
+    if (!r) return r;
+    if (r = s->Expect(')', "set"); !r) return r;
+    b->SetMasked(act);
+    return {};
+  }
   const SetHeaderDesc* desc = nullptr;
   for (const SetHeaderDesc& d : kSetHeaders) {
     if (d.name == name) desc = &d;
@@ -240,6 +252,12 @@ void FormatOne(const ActionHeader& h, const uint8_t* payload, std::string* out) 
       if (!HasPayload<ActSetMasked>(h)) return malformed();
       ActSetMasked a;
       std::memcpy(&a, payload, sizeof(a));
+      if (a.header == static_cast<uint16_t>(SetHeader::kMpls)) {
+        out->append("set(mpls(");
+        odp_text::FormatMplsFields(a.value.mpls.lse, a.mask.mpls.lse, out);
+        out->append("))");
+        return;
+      }
       for (const SetHeaderDesc& d : kSetHeaders) {
         if (static_cast<uint16_t>(d.header) != a.header) continue;
         out->append("set(");
@@ -271,6 +289,10 @@ void FormatOne(const ActionHeader& h, const uint8_t* payload, std::string* out) 
       Appendf(out, "meter(%u)", a.meter_id);  // decimal, as OVS's dpctl prints it
       return;
     }
+    case ActionType::kPushMpls:
+    case ActionType::kPopMpls:
+      if (!odp_text::FormatMplsAction(h, payload, out)) malformed();
+      return;
   }
   Appendf(out, "<unknown action type %u len %u>", h.type, h.len);
 }
@@ -323,6 +345,8 @@ Result<ActionBuilder> ParseOdpActions(std::string_view text) {
         }
       } else if (name == "set") {
         r = ParseSet(&s, &b);
+      } else if (name == "push_mpls" || name == "pop_mpls") {
+        r = odp_text::ParseMplsAction(name, &s, &b);
       } else if (name.empty()) {
         return Fail("", "expected an action at " + Quoted(s.Context()));
       } else {

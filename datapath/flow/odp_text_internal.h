@@ -80,3 +80,26 @@ void FormatFieldList(std::span<const FieldDesc> fields, const uint8_t* key, cons
 bool AnyFieldMasked(std::span<const FieldDesc> fields, const uint8_t* mask);
 
 }  // namespace sluice::dp::odp_text
+
+// ---- MPLS (odp_text_mpls.cc) -------------------------------------------------------------------
+namespace sluice::dp {
+class ActionBuilder;
+struct ActionHeader;
+}  // namespace sluice::dp
+
+namespace sluice::dp::odp_text {
+
+// Parses "label=N,tc=N,ttl=N,bos=N)" (the '(' already consumed, any subset, any order, each
+// with an optional "/mask") into a network-order label stack entry and its mask. With
+// `eth_type` non-null an "eth_type=0xNNNN" field is accepted too (push_mpls) and required.
+Result<void> ParseMplsFields(Scanner* s, std::string_view ctx, uint32_t* lse_be, uint32_t* mask_be,
+                             uint16_t* eth_type);
+// Appends "label=N,tc=N,ttl=N,bos=N" for the subfields the mask covers ("/0x.." when partly).
+void FormatMplsFields(uint32_t lse_be, uint32_t mask_be, std::string* out);
+
+// push_mpls(label=,tc=,ttl=,bos=,eth_type=) and pop_mpls(eth_type=): `name` already read.
+Result<void> ParseMplsAction(std::string_view name, Scanner* s, ActionBuilder* b);
+// Formats a kPushMpls/kPopMpls action; false for other types.
+bool FormatMplsAction(const ActionHeader& h, const uint8_t* payload, std::string* out);
+
+}  // namespace sluice::dp::odp_text

@@ -270,6 +270,14 @@ void ParsePacket(const uint8_t* data, uint32_t len, FlowKey* key, PacketLayout* 
       case kEthTypeRarp:
         if (ParseArp(data + l3, len - l3, key)) lay.l3_ofs = l3;
         break;
+      case kEthTypeMpls:
+      case kEthTypeMplsMcast:
+        // Only the outermost label stack entry; what it carries is not parsed (as OVS).
+        if (len - l3 >= 4) {
+          std::memcpy(&key->mpls_lse, data + l3, 4);
+          lay.l3_ofs = l3;
+        }
+        break;
       default:
         break;
     }

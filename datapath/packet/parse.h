@@ -12,7 +12,8 @@ namespace sluice::dp {
 // Where ParsePacket found the headers, for code that rewrites them in place (set actions).
 // An offset of 0 means "absent" (no header can legitimately start at offset 0 except L2).
 struct PacketLayout {
-  uint32_t l3_ofs = 0;    // start of a valid IPv4/IPv6 or Ethernet/IPv4 ARP header
+  uint32_t l3_ofs = 0;    // start of a valid IPv4/IPv6 or Ethernet/IPv4 ARP header, or of the
+                          // MPLS label stack
   uint32_t l4_ofs = 0;    // start of a complete TCP/UDP/SCTP/ICMP/ICMPv6 header
   uint32_t l4_end = 0;    // end of the IP payload (IP padding and trailers excluded)
   uint16_t eth_type = 0;  // network order, same as FlowKey::eth_type
@@ -28,6 +29,8 @@ struct PacketLayout {
 // Deliberate OVS-compatible details:
 //  - 802.2 frames get eth_type 0x05ff unless they carry SNAP with OUI 0 and a real ethertype.
 //  - At most two VLAN tags are parsed; a third leaves eth_type 0x8100/0x88a8 and no L3.
+//  - MPLS (0x8847/0x8848): the outermost label stack entry goes to mpls_lse (if all 4 bytes are
+//    there); nothing beyond it is parsed, so L3/L4 fields stay zero.
 //  - ARP/RARP: fields only for Ethernet/IPv4 ARP; an opcode above 0xff gives nw_proto 0.
 //  - An IPv4 header with a bad version, IHL or total length parses as L2 only.
 //  - IPv6 later fragments get nw_proto 44 (fragment header) and no L4; a malformed extension

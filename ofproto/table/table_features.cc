@@ -10,8 +10,9 @@ using P = TableFeaturePropType;
 // What the translation can carry out in the datapath; flow mods with other actions are refused
 // with OFPBAC_BAD_TYPE, and set-fields outside SettableByDatapath with OFPBAC_BAD_SET_TYPE.
 constexpr ActionType kActions[] = {
-    ActionType::kOutput, ActionType::kPushVlan, ActionType::kPopVlan,  ActionType::kSetQueue,
-    ActionType::kGroup,  ActionType::kSetNwTtl, ActionType::kDecNwTtl, ActionType::kSetField,
+    ActionType::kOutput,   ActionType::kPushVlan, ActionType::kPopVlan,    ActionType::kSetQueue,
+    ActionType::kGroup,    ActionType::kSetNwTtl, ActionType::kDecNwTtl,   ActionType::kSetField,
+    ActionType::kPushMpls, ActionType::kPopMpls,  ActionType::kSetMplsTtl, ActionType::kDecMplsTtl,
 };
 
 TableFeatureProp Ids(P type, std::vector<FeatureId> ids) {
@@ -61,6 +62,9 @@ bool SettableByDatapath(OxmField f) {
     case OxmField::kIpv6NdTarget:
     case OxmField::kIpv6NdSll:
     case OxmField::kIpv6NdTll:
+    case OxmField::kMplsLabel:
+    case OxmField::kMplsTc:
+    case OxmField::kMplsBos:
       return true;
     default:
       return false;

@@ -34,19 +34,24 @@ uint16_t N16(uint16_t be) { return ntohs(be); }
 uint16_t B16(uint16_t h) { return htons(h); }
 
 bool IsIpType(uint16_t et) { return et == kEthIp || et == kEthIpv6; }
+bool IsMpls(uint16_t et) { return dp::IsMplsEthType(et); }
 bool HasTag(const dp::VlanHdr& v) { return v.tpid != 0; }
 
 // The action set of OpenFlow 1.3 §5.10: at most one action of each type, run in a fixed order.
 struct ActionSet {
   bool pop_vlan = false;
+  std::optional<ActPopMpls> pop_mpls;
+  std::optional<ActPushMpls> push_mpls;
   std::optional<ActPushVlan> push_vlan;
+  bool dec_mpls_ttl = false;
   bool dec_ttl = false;
+  std::optional<ActSetMplsTtl> set_mpls_ttl;
   std::optional<ActSetNwTtl> set_ttl;
   std::map<OxmField, ActSetField> set_fields;
   std::optional<ActSetQueue> queue;
   std::optional<ActGroup> group;
   std::optional<ActOutput> output;
-  std::vector<Action> unsupported;  // MPLS, PBB, copy-TTL, experimenter
+  std::vector<Action> unsupported;  // PBB, copy-TTL, experimenter (refused at flow-mod time)
 
   void Clear() { *this = ActionSet{}; }
   void Write(const ActionList& list) {
@@ -55,6 +60,14 @@ struct ActionSet {
         pop_vlan = true;
       } else if (auto* p = std::get_if<ActPushVlan>(&a)) {
         push_vlan = *p;
+      } else if (auto* pm = std::get_if<ActPopMpls>(&a)) {
+        pop_mpls = *pm;
+      } else if (auto* pu = std::get_if<ActPushMpls>(&a)) {
+        push_mpls = *pu;
+      } else if (std::holds_alternative<ActDecMplsTtl>(a)) {
+        dec_mpls_ttl = true;
+      } else if (auto* mt = std::get_if<ActSetMplsTtl>(&a)) {
+        set_mpls_ttl = *mt;
       } else if (std::holds_alternative<ActDecNwTtl>(a)) {
         dec_ttl = true;
       } else if (auto* t = std::get_if<ActSetNwTtl>(&a)) {
@@ -77,8 +90,12 @@ struct ActionSet {
   ActionList ToList() const {
     ActionList out(unsupported.begin(), unsupported.end());
     if (pop_vlan) out.push_back(ActPopVlan{});
+    if (pop_mpls) out.push_back(*pop_mpls);
+    if (push_mpls) out.push_back(*push_mpls);
     if (push_vlan) out.push_back(*push_vlan);
+    if (dec_mpls_ttl) out.push_back(ActDecMplsTtl{});
     if (dec_ttl) out.push_back(ActDecNwTtl{});
+    if (set_mpls_ttl) out.push_back(*set_mpls_ttl);
     if (set_ttl) out.push_back(*set_ttl);
     for (const auto& [f, sf] : set_fields) out.push_back(sf);
     if (queue) out.push_back(*queue);
@@ -104,8 +121,11 @@ class Ctx {
   }
 
   void Run() {
-    if (in_.actions) {
+    if (in_.key.recirc_id != 0) {
+      Resume(in_.key.recirc_id);
+    } else if (in_.actions) {
       Trace("packet-out actions");
+      ListScope scope(this, ListKind::kPacketOut, nullptr, in_.actions);
       ExecuteList(*in_.actions);
     } else {
       RunPipeline(0);
@@ -126,34 +146,49 @@ class Ctx {
   // ---- the pipeline ----
   void RunPipeline(uint8_t table_id) {
     ActionSet aset;
+    PipelineLoop(table_id, nullptr, aset);
+  }
+
+  // Table lookups from `table_id` on. With `resumed` (a rule whose apply-actions already ran,
+  // before a recirculation) the loop starts with that rule's remaining instructions.
+  void PipelineLoop(uint8_t table_id, const Rule* resumed, ActionSet& aset) {
     Pipeline& pl = br_->ofproto->mutable_pipeline();
     Version v = in_.version == kVersionNever ? pl.version() : in_.version;
     while (!stopped_) {
-      FlowTable* t = pl.table(table_id);
-      if (!t) break;
-      const Rule* rule = t->classifier().Lookup(flow_, v, &wc_);
-      if (in_.count) t->CountLookups(1, rule ? 1 : 0);
-      r_.tables.emplace_back(t, rule != nullptr);
-      if (!rule) {
-        Trace(fmt::format("{}: table {}: no match, packet dropped", br_->name, table_id));
-        break;
+      const Rule* rule = resumed;
+      if (resumed) {
+        resumed = nullptr;
+        table_id = table_id_;
+      } else {
+        FlowTable* t = pl.table(table_id);
+        if (!t) break;
+        rule = t->classifier().Lookup(flow_, v, &wc_);
+        if (in_.count) t->CountLookups(1, rule ? 1 : 0);
+        r_.tables.emplace_back(t, rule != nullptr);
+        if (!rule) {
+          Trace(fmt::format("{}: table {}: no match, packet dropped", br_->name, table_id));
+          break;
+        }
+        r_.rules.push_back(rule->shared_from_this());
+        Trace(fmt::format("{}: table {}: rule priority={} cookie={:#x}", br_->name, table_id,
+                          rule->priority, rule->cookie));
+        table_id_ = table_id;
+        rule_ = rule;
+        // Instructions run in the spec's order whatever their order in the flow mod: the meter
+        // first (OpenFlow 1.3 §5.9), so it sees the packet before this rule's actions.
+        for (const auto& inst : rule->instructions) {
+          if (auto* m = std::get_if<InstMeter>(&inst)) Meter(m->meter_id);
+        }
+        if (stopped_) break;
+        for (const auto& inst : rule->instructions) {
+          if (auto* a = std::get_if<InstApplyActions>(&inst)) {
+            ListScope scope(this, ListKind::kApply, &aset, &a->actions);
+            ExecuteList(a->actions);
+          }
+        }
+        if (stopped_) break;
       }
-      r_.rules.push_back(rule->shared_from_this());
-      Trace(fmt::format("{}: table {}: rule priority={} cookie={:#x}", br_->name, table_id,
-                        rule->priority, rule->cookie));
-      table_id_ = table_id;
-      rule_ = rule;
       std::optional<uint8_t> next;
-      // Instructions run in the spec's order whatever their order in the flow mod: the meter
-      // first (OpenFlow 1.3 §5.9), so it sees the packet before this rule's actions.
-      for (const auto& inst : rule->instructions) {
-        if (auto* m = std::get_if<InstMeter>(&inst)) Meter(m->meter_id);
-      }
-      if (stopped_) break;
-      for (const auto& inst : rule->instructions) {
-        if (auto* a = std::get_if<InstApplyActions>(&inst)) ExecuteList(a->actions);
-      }
-      if (stopped_) break;
       for (const auto& inst : rule->instructions) {
         if (std::holds_alternative<InstClearActions>(inst)) aset.Clear();
       }
@@ -170,11 +205,16 @@ class Ctx {
       }
       if (!next || *next <= table_id) break;
       table_id = *next;
+      if (l3_unknown_) {  // the lookup may match on the headers after the popped MPLS entry
+        FreezeAtTable(table_id, aset);
+        return;
+      }
     }
     if (stopped_) return;
     ActionList set = aset.ToList();
     if (!set.empty()) {
       Trace("action set:");
+      ListScope scope(this, ListKind::kActionSet, nullptr, &set);
       ExecuteList(set);
     }
   }
@@ -193,15 +233,179 @@ class Ctx {
   }
 
   void ExecuteList(const ActionList& list) {
-    for (const auto& a : list) {
+    for (size_t i = 0; i < list.size(); ++i) {
       if (stopped_) return;
-      std::visit([this](const auto& act) { Do(act); }, a);
+      if (list_.actions == &list) list_.index = i;
+      std::visit([this](const auto& act) { Do(act); }, list[i]);
     }
   }
 
-  void Do(const ActOutput& a) { Output(a.port, a.max_len); }
-  void Do(const ActGroup& a) { RunGroup(a.group_id); }
-  void Do(const ActSetField& a) { SetField(a.field); }
+  // ---- recirculation (freezing) ----
+  // Which top-level action list is running, so that a freeze knows what is left to do.
+  enum class ListKind : uint8_t { kNone, kApply, kActionSet, kPacketOut };
+  struct ListPos {
+    ListKind kind = ListKind::kNone;
+    ActionSet* aset = nullptr;
+    const ActionList* actions = nullptr;
+    size_t index = 0;
+  };
+  class ListScope {
+   public:
+    ListScope(Ctx* c, ListKind kind, ActionSet* aset, const ActionList* actions)
+        : c_(c), saved_(c->list_) {
+      c->list_ = ListPos{kind, aset, actions, 0};
+    }
+    ~ListScope() { c_->list_ = saved_; }
+    ListScope(const ListScope&) = delete;
+    ListScope& operator=(const ListScope&) = delete;
+
+   private:
+    Ctx* c_;
+    ListPos saved_;
+  };
+
+  // True if the headers beyond L2 are known; otherwise the translation is frozen here (the
+  // action that needs them runs after the recirculation) and false is returned.
+  bool Known(const char* what) {
+    if (!l3_unknown_) return true;
+    FrozenState f = BaseFrozen();
+    const ListPos& lp = list_;
+    if (depth_ != 0 || lp.kind == ListKind::kNone || !lp.actions) {
+      Fail(
+          fmt::format("{} after pop_mpls needs a recirculation, which is not supported inside a "
+                      "group, patch port or output:TABLE",
+                      what));
+      stopped_ = true;
+      return false;
+    }
+    f.actions.assign(lp.actions->begin() + static_cast<std::ptrdiff_t>(lp.index),
+                     lp.actions->end());
+    switch (lp.kind) {
+      case ListKind::kApply:
+        f.stage = FrozenState::Stage::kApply;
+        f.rule = rule_ ? rule_->shared_from_this() : nullptr;
+        if (lp.aset) f.action_set = lp.aset->ToList();
+        break;
+      case ListKind::kActionSet:
+        f.stage = FrozenState::Stage::kActionSet;
+        break;
+      default:
+        f.stage = FrozenState::Stage::kPacketOut;
+        break;
+    }
+    Trace(fmt::format("{} needs the headers after the popped MPLS entry", what));
+    Recirculate(f);
+    return false;
+  }
+
+  void FreezeAtTable(uint8_t table_id, const ActionSet& aset) {
+    if (depth_ != 0) {
+      Fail(
+          "goto_table after pop_mpls needs a recirculation, which is not supported inside a "
+          "patch port or output:TABLE");
+      stopped_ = true;
+      return;
+    }
+    FrozenState f = BaseFrozen();
+    f.stage = FrozenState::Stage::kTable;
+    f.table_id = table_id;
+    f.action_set = aset.ToList();
+    Trace(fmt::format("goto_table:{} needs the headers after the popped MPLS entry", table_id));
+    Recirculate(f);
+  }
+
+  FrozenState BaseFrozen() const {
+    FrozenState f;
+    f.bridge = br_->name;
+    f.in_ofport = in_ofport_;
+    f.metadata = flow_.Get(OxmField::kMetadata);
+    f.table_id = table_id_;
+    return f;
+  }
+
+  void Recirculate(const FrozenState& f) {
+    stopped_ = true;
+    uint32_t id = env_.recirc ? env_.recirc->Intern(f) : 0;
+    if (!id) {
+      Fail("cannot recirculate (no recirculation registry, or it is full)");
+      r_.no_install = true;
+      return;
+    }
+    Commit();
+    r_.actions.Recirc(id);
+    Trace(fmt::format("recirc({:#x})", id));
+  }
+
+  void Resume(uint32_t id) {
+    const FrozenState* f = env_.recirc ? env_.recirc->Find(id) : nullptr;
+    XBridge* br = nullptr;
+    if (f && env_.bridges) {
+      auto it = env_.bridges->find(f->bridge);
+      if (it != env_.bridges->end()) br = it->second;
+    }
+    if (!f || !br) {
+      Fail(fmt::format("unknown recirculation id {:#x}, packet dropped", id));
+      return;
+    }
+    br_ = br;
+    in_ofport_ = f->in_ofport;
+    flow_ = FieldsFromKey(in_.key, in_ofport_);
+    flow_.Set(OxmField::kMetadata, f->metadata);
+    table_id_ = f->table_id;
+    rule_ = f->rule.get();
+    Trace(fmt::format("resume recirc({:#x}) in bridge {}", id, br_->name));
+    ActionSet aset;
+    aset.Write(f->action_set);
+    switch (f->stage) {
+      case FrozenState::Stage::kApply: {
+        {
+          ListScope scope(this, ListKind::kApply, &aset, &f->actions);
+          ExecuteList(f->actions);
+        }
+        if (stopped_) return;
+        if (f->rule) {
+          PipelineLoop(f->table_id, f->rule.get(), aset);
+        }
+        return;
+      }
+      case FrozenState::Stage::kTable:
+        PipelineLoop(f->table_id, nullptr, aset);
+        return;
+      case FrozenState::Stage::kActionSet: {
+        ListScope scope(this, ListKind::kActionSet, nullptr, &f->actions);
+        ExecuteList(f->actions);
+        return;
+      }
+      case FrozenState::Stage::kPacketOut: {
+        ListScope scope(this, ListKind::kPacketOut, nullptr, &f->actions);
+        ExecuteList(f->actions);
+        return;
+      }
+    }
+  }
+
+  // Rebuilds the OpenFlow view of the packet from the current key (after push/pop MPLS moved
+  // which fields exist), keeping the pipeline metadata.
+  void SyncFlowFromKey() {
+    uint64_t md = flow_.Get(OxmField::kMetadata);
+    flow_ = FieldsFromKey(cur_, in_ofport_);
+    flow_.Set(OxmField::kMetadata, md);
+  }
+
+  void Do(const ActOutput& a) {
+    if (l3_unknown_ && OutputNeedsInner(a.port) && !Known("output")) return;
+    Output(a.port, a.max_len);
+  }
+  void Do(const ActGroup& a) {
+    if (!Known("group")) return;
+    RunGroup(a.group_id);
+  }
+  void Do(const ActSetField& a) {
+    bool l2 = a.field.field == OxmField::kEthDst || a.field.field == OxmField::kEthSrc ||
+              a.field.field == OxmField::kVlanVid || a.field.field == OxmField::kVlanPcp;
+    if (!l2 && !Known("set_field")) return;
+    SetField(a.field);
+  }
   void Do(const ActPushVlan& a) {
     UnwildcardVlans();
     if (HasTag(cur_.vlans[1])) {
@@ -223,6 +427,7 @@ class Ctx {
     Trace("pop_vlan");
   }
   void Do(const ActDecNwTtl&) {
+    if (!Known("dec_ttl")) return;
     uint16_t et = N16(cur_.eth_type);
     r_.mask.bits.eth_type = UINT16_MAX;
     if (!IsIpType(et)) return;
@@ -238,6 +443,7 @@ class Ctx {
     --cur_.nw_ttl;
   }
   void Do(const ActSetNwTtl& a) {
+    if (!Known("set_nw_ttl")) return;
     r_.mask.bits.eth_type = UINT16_MAX;
     r_.mask.bits.nw_ttl = 0xff;
     if (IsIpType(N16(cur_.eth_type))) cur_.nw_ttl = a.ttl;
@@ -246,9 +452,136 @@ class Ctx {
     // No QoS queues exist on Sluice ports; the packet goes out on the port's only queue.
     Trace(fmt::format("set_queue:{} (no queues: ignored)", a.queue_id));
   }
+  // ---- MPLS ----
+  void Do(const ActPushMpls& a) {
+    if (!Known("push_mpls")) return;
+    r_.mask.bits.eth_type = UINT16_MAX;
+    if (!IsMpls(a.ethertype)) {
+      Fail(fmt::format("push_mpls:{:#06x} is not an MPLS ethertype", a.ethertype));
+      stopped_ = true;
+      return;
+    }
+    Commit();  // pending L3 rewrites go out while the L3 header is where the key says
+    uint16_t et = N16(cur_.eth_type);
+    uint32_t lse;
+    if (IsMpls(et)) {  // the new entry copies the outer one, without bottom of stack
+      r_.mask.bits.mpls_lse = UINT32_MAX;
+      lse = ntohl(cur_.mpls_lse) & ~dp::kMplsBosMask;
+    } else {
+      uint32_t label = et == kEthIpv6 ? 2 : 0;  // IPv6 / IPv4 explicit null, as OVS
+      uint32_t tc = 0, ttl = 64;
+      if (IsIpType(et)) {
+        r_.mask.bits.nw_tos |= 0xfc;
+        r_.mask.bits.nw_ttl = 0xff;
+        tc = (cur_.nw_tos >> 2) & 7;
+        if (cur_.nw_ttl) ttl = cur_.nw_ttl;
+      }
+      lse = label << dp::kMplsLabelShift | tc << dp::kMplsTcShift | dp::kMplsBosMask | ttl;
+    }
+    pushed_.push_back(cur_);
+    mpls_log_.push_back({true, base_});
+    cur_.eth_type = B16(a.ethertype);
+    cur_.mpls_lse = htonl(lse);
+    r_.actions.PushMpls(cur_.mpls_lse, cur_.eth_type);
+    base_ = cur_;
+    SyncFlowFromKey();
+    Trace(fmt::format("push_mpls:{:#06x}", a.ethertype));
+  }
+  void Do(const ActPopMpls& a) {
+    r_.mask.bits.eth_type = UINT16_MAX;
+    if (!IsMpls(N16(cur_.eth_type))) return;  // nothing to pop
+    if (!Known("pop_mpls")) return;
+    Commit();
+    mpls_log_.push_back({false, base_});
+    r_.actions.PopMpls(B16(a.ethertype));
+    dp::FlowKey inner = cur_;
+    // What is under the popped entry is known only if this translation pushed that entry.
+    bool known = !pushed_.empty() && N16(pushed_.back().eth_type) == a.ethertype;
+    if (known) {
+      inner = pushed_.back();
+    } else {
+      constexpr size_t kL3 = offsetof(dp::FlowKey, nw_src);
+      std::memset(reinterpret_cast<uint8_t*>(&inner) + kL3, 0, sizeof(inner) - kL3);
+      l3_unknown_ = true;
+    }
+    if (!pushed_.empty()) pushed_.pop_back();
+    // L2 stays as it is now; the rest is the inner packet's.
+    std::memcpy(inner.eth_dst.data(), cur_.eth_dst.data(), 6);
+    std::memcpy(inner.eth_src.data(), cur_.eth_src.data(), 6);
+    std::memcpy(inner.vlans, cur_.vlans, sizeof(inner.vlans));
+    inner.eth_type = B16(a.ethertype);
+    cur_ = inner;
+    base_ = cur_;
+    SyncFlowFromKey();
+    Trace(fmt::format("pop_mpls:{:#06x}{}", a.ethertype,
+                      known ? "" : " (inner headers unknown until recirculated)"));
+  }
+  void Do(const ActSetMplsTtl& a) {
+    r_.mask.bits.eth_type = UINT16_MAX;
+    if (!IsMpls(N16(cur_.eth_type)) || !Known("set_mpls_ttl")) return;
+    r_.mask.bits.mpls_lse = UINT32_MAX;
+    cur_.mpls_lse = htonl((ntohl(cur_.mpls_lse) & ~dp::kMplsTtlMask) | a.ttl);
+    Trace(fmt::format("set_mpls_ttl:{}", a.ttl));
+  }
+  void Do(const ActDecMplsTtl&) {
+    r_.mask.bits.eth_type = UINT16_MAX;
+    if (!IsMpls(N16(cur_.eth_type)) || !Known("dec_mpls_ttl")) return;
+    r_.mask.bits.mpls_lse = UINT32_MAX;
+    uint32_t lse = ntohl(cur_.mpls_lse);
+    uint32_t ttl = lse & dp::kMplsTtlMask;
+    if (ttl <= 1) {
+      Trace("dec_mpls_ttl: TTL expired, packet dropped");
+      if (br_->ofproto->config().flags & kInvalidTtlToController) {
+        PacketIn(PacketInReason::kInvalidTtl, 0xffff);
+      }
+      stopped_ = true;
+      return;
+    }
+    cur_.mpls_lse = htonl((lse & ~dp::kMplsTtlMask) | (ttl - 1));
+  }
+
+  // A group bucket or a patch port works on a copy of the packet: MPLS pushes and pops done
+  // there are undone in the datapath packet afterwards (the rest is reconciled by Commit).
+  struct MplsMark {
+    size_t log_size;
+    std::vector<dp::FlowKey> pushed;
+    bool l3_unknown;
+  };
+  MplsMark MarkMpls() const { return {mpls_log_.size(), pushed_, l3_unknown_}; }
+  void UndoMpls(const MplsMark& mark) {
+    while (mpls_log_.size() > mark.log_size) {
+      const MplsOp op = mpls_log_.back();
+      mpls_log_.pop_back();
+      if (op.push) {
+        r_.actions.PopMpls(op.before.eth_type);
+      } else {
+        r_.actions.PushMpls(op.before.mpls_lse, op.before.eth_type);
+      }
+      dp::FlowKey b = op.before;  // the headers beyond L2 as they were; L2 as emitted since
+      std::memcpy(b.eth_dst.data(), base_.eth_dst.data(), 6);
+      std::memcpy(b.eth_src.data(), base_.eth_src.data(), 6);
+      std::memcpy(b.vlans, base_.vlans, sizeof(b.vlans));
+      base_ = b;
+    }
+    pushed_ = mark.pushed;
+    l3_unknown_ = mark.l3_unknown;
+  }
+
+  // Whether an output to `port` runs more OpenFlow tables (which may look past L2).
+  bool OutputNeedsInner(uint32_t port) const {
+    if (port == kPortTable) return true;
+    auto has_patch = [&] {
+      return std::any_of(br_->ports.begin(), br_->ports.end(),
+                         [](const auto& kv) { return kv.second.peer_bridge != nullptr; });
+    };
+    if (port == kPortFlood || port == kPortAll || port == kPortNormal) return has_patch();
+    const XPort* p = br_->Port(port == kPortInPort ? in_ofport_ : port);
+    return p && p->peer_bridge;
+  }
+
   template <class A>
   void Do(const A&) {
-    Fail("action not supported by the datapath (MPLS, PBB, copy-TTL or experimenter)");
+    Fail("action not supported by the datapath (PBB, copy-TTL or experimenter)");
     stopped_ = true;
   }
 
@@ -328,6 +661,21 @@ class Ctx {
         if (!need(et == kEthIpv6)) return;
         cur_.ipv6_label = htonl(static_cast<uint32_t>(v & 0xfffff));
         break;
+      case OxmField::kMplsLabel:
+      case OxmField::kMplsTc:
+      case OxmField::kMplsBos: {
+        if (!need(IsMpls(et))) return;
+        uint32_t lse = ntohl(cur_.mpls_lse);
+        if (e.field == OxmField::kMplsLabel) {
+          lse = (lse & ~dp::kMplsLabelMask) | static_cast<uint32_t>((v & 0xfffff) << 12);
+        } else if (e.field == OxmField::kMplsTc) {
+          lse = (lse & ~dp::kMplsTcMask) | static_cast<uint32_t>((v & 7) << 9);
+        } else {
+          lse = (lse & ~dp::kMplsBosMask) | static_cast<uint32_t>((v & 1) << 8);
+        }
+        cur_.mpls_lse = htonl(lse);
+        break;
+      }
       case OxmField::kTcpSrc:
       case OxmField::kTcpDst:
       case OxmField::kUdpSrc:
@@ -428,6 +776,20 @@ class Ctx {
       r_.actions.SetMasked(s);
     }
     uint16_t et = N16(cur_.eth_type);
+    if (IsMpls(et) && base_.mpls_lse != cur_.mpls_lse) {
+      r_.mask.bits.eth_type = UINT16_MAX;
+      uint32_t diff = ntohl(base_.mpls_lse ^ cur_.mpls_lse);
+      uint32_t m = 0;
+      for (uint32_t sub :
+           {dp::kMplsLabelMask, dp::kMplsTcMask, dp::kMplsBosMask, dp::kMplsTtlMask}) {
+        if (diff & sub) m |= sub;
+      }
+      dp::ActSetMasked s{};
+      s.header = static_cast<uint16_t>(dp::SetHeader::kMpls);
+      s.value.mpls.lse = cur_.mpls_lse;
+      s.mask.mpls.lse = htonl(m);
+      r_.actions.SetMasked(s);
+    }
     if (et == kEthIp && (base_.nw_src != cur_.nw_src || base_.nw_dst != cur_.nw_dst ||
                          base_.nw_tos != cur_.nw_tos || base_.nw_ttl != cur_.nw_ttl)) {
       r_.mask.bits.eth_type = UINT16_MAX;
@@ -626,6 +988,7 @@ class Ctx {
     uint32_t saved_in = in_ofport_;
     FieldValues saved_flow = flow_;
     dp::FlowKey saved_cur = cur_;
+    MplsMark mark = MarkMpls();
     const Rule* saved_rule = rule_;
     uint8_t saved_table = table_id_;
     br_ = p.peer_bridge;
@@ -637,6 +1000,7 @@ class Ctx {
     stopped_ = false;
     br_ = saved_br;
     in_ofport_ = saved_in;
+    UndoMpls(mark);
     flow_ = saved_flow;
     cur_ = saved_cur;
     rule_ = saved_rule;
@@ -688,8 +1052,10 @@ class Ctx {
       Trace(fmt::format("group:{} bucket {}", group_id, i));
       FieldValues saved_flow = flow_;
       dp::FlowKey saved_cur = cur_;
+      MplsMark mark = MarkMpls();
       ExecuteList(g->buckets()[i].actions);
       stopped_ = false;
+      UndoMpls(mark);
       flow_ = saved_flow;
       cur_ = saved_cur;
     };
@@ -928,6 +1294,16 @@ class Ctx {
   uint8_t table_id_ = 0;
   int depth_ = 0;
   bool stopped_ = false;
+  // After pop_mpls of an entry this translation did not push: the headers that follow are not
+  // in the key, so whatever needs them waits for a recirculation.
+  bool l3_unknown_ = false;
+  std::vector<dp::FlowKey> pushed_;  // the key before each push_mpls not yet popped
+  struct MplsOp {
+    bool push;
+    dp::FlowKey before;  // the emitted packet (base_) just before the push or pop
+  };
+  std::vector<MplsOp> mpls_log_;
+  ListPos list_;
 };
 
 }  // namespace
@@ -964,6 +1340,28 @@ uint32_t PacketInRegistry::Intern(const PacketInContext& c) {
   return id;
 }
 
+uint32_t RecircRegistry::Intern(const FrozenState& f) {
+  uint64_t h = std::hash<std::string>{}(f.bridge);
+  for (uint64_t v : {uint64_t(f.in_ofport), f.metadata, uint64_t(f.stage), uint64_t(f.table_id),
+                     uint64_t(reinterpret_cast<uintptr_t>(f.rule.get())),
+                     uint64_t(f.actions.size()), uint64_t(f.action_set.size())}) {
+    h = (h ^ v) * 0x100000001b3ULL;
+  }
+  auto [b, e] = index_.equal_range(h);
+  for (auto it = b; it != e; ++it) {
+    if (states_[it->second - 1] == f) return it->second;
+  }
+  if (states_.size() >= kMax) return 0;
+  states_.push_back(f);
+  uint32_t id = static_cast<uint32_t>(states_.size());
+  index_.emplace(h, id);
+  return id;
+}
+
+const FrozenState* RecircRegistry::Find(uint32_t id) const {
+  return id >= 1 && id <= states_.size() ? &states_[id - 1] : nullptr;
+}
+
 const PacketInContext* PacketInRegistry::Find(uint32_t id) const {
   return id >= 1 && id <= ctxs_.size() ? &ctxs_[id - 1] : nullptr;
 }
@@ -981,6 +1379,13 @@ FieldValues FieldsFromKey(const dp::FlowKey& k, uint32_t in_ofport) {
     uint16_t tci = N16(k.vlans[0].tci);
     f.Set(OxmField::kVlanVid, kVlanPresent | (tci & 0xfff));
     f.Set(OxmField::kVlanPcp, tci >> 13);
+  }
+  if (IsMpls(et)) {
+    uint32_t lse = ntohl(k.mpls_lse);
+    f.Set(OxmField::kMplsLabel, lse >> dp::kMplsLabelShift);
+    f.Set(OxmField::kMplsTc, (lse & dp::kMplsTcMask) >> dp::kMplsTcShift);
+    f.Set(OxmField::kMplsBos, (lse & dp::kMplsBosMask) >> dp::kMplsBosShift);
+    return f;
   }
   if (et == kEthArp) {
     f.Set(OxmField::kArpOp, k.nw_proto);
@@ -1072,6 +1477,10 @@ void AddFieldMaskToFlowMask(const FieldMask& wc, dp::FlowMask* mask) {
   m.tp_src |= B16(static_cast<uint16_t>(src));
   m.tp_dst |= B16(static_cast<uint16_t>(dst));
   if (uint64_t t = get(OxmField::kTunnelId)) m.tun_id |= htobe64(t);
+  uint32_t lse =
+      static_cast<uint32_t>((get(OxmField::kMplsLabel) & 0xfffff) << 12 |
+                            (get(OxmField::kMplsTc) & 7) << 9 | (get(OxmField::kMplsBos) & 1) << 8);
+  m.mpls_lse |= htonl(lse);
 }
 
 XlateResult Translate(const XlateEnv& env, const XlateInput& in) {

@@ -104,6 +104,40 @@ class PacketInRegistry {
 // The datapath userspace() pid that marks "to the controller".
 inline constexpr uint32_t kUserspacePidController = 1;
 
+// A translation frozen because the rest of it needs headers the datapath key does not show
+// (after pop_mpls the L3 header is known only once the packet has been parsed again): the
+// datapath recirculates the packet with recirc_id = the state's id, and the miss resumes here.
+struct FrozenState {
+  enum class Stage : uint8_t {
+    kApply,      // `actions` are the rest of `rule`'s apply-actions; then its other instructions
+    kTable,      // continue with the lookup in `next_table`
+    kActionSet,  // `actions` are the rest of the action set being executed
+    kPacketOut,  // `actions` are the rest of a packet-out's actions
+  };
+  std::string bridge;
+  uint32_t in_ofport = 0;
+  uint64_t metadata = 0;
+  Stage stage = Stage::kTable;
+  uint8_t table_id = 0;  // the table of `rule` (packet-in table_id), or of the goto_table
+  std::shared_ptr<const Rule> rule;
+  ActionList actions;
+  ActionList action_set;  // the action set accumulated so far (kApply, kTable)
+  bool operator==(const FrozenState&) const = default;
+};
+
+class RecircRegistry {
+ public:
+  static constexpr size_t kMax = 1 << 20;
+  // Id for the state (deduplicated, never 0); 0 when the registry is full.
+  uint32_t Intern(const FrozenState& state);
+  const FrozenState* Find(uint32_t id) const;
+  size_t size() const { return states_.size(); }
+
+ private:
+  std::vector<FrozenState> states_;  // id - 1
+  std::unordered_multimap<uint64_t, uint32_t> index_;
+};
+
 struct PacketInEvent {
   PacketInContext ctx;
   // Packet bytes are taken from the datapath (the packet as the actions left it).
@@ -111,7 +145,9 @@ struct PacketInEvent {
 
 struct XlateInput {
   XBridge* bridge = nullptr;
-  dp::FlowKey key;         // as parsed; key.in_port is the datapath port
+  // As parsed; key.in_port is the datapath port. A non-zero key.recirc_id resumes that frozen
+  // state (env.recirc), whose bridge and input port then replace `bridge` and `in_ofport`.
+  dp::FlowKey key;
   uint32_t in_ofport = 0;  // OpenFlow port in `bridge` (kPortController for packet-out)
   bool learn = true;       // update MAC learning (not for revalidation or trace)
   bool count = true;       // count table lookups (a real packet, not revalidation or trace)
@@ -145,6 +181,7 @@ struct XlateResult {
 
 struct XlateEnv {
   PacketInRegistry* registry = nullptr;
+  RecircRegistry* recirc = nullptr;  // without one, a translation that must recirculate fails
   std::unordered_map<std::string, XBridge*>* bridges = nullptr;  // by name (for traces)
 };
 

@@ -1021,3 +1021,83 @@ TEST_F(ExecuteTest, RandomSetsKeepChecksumsValid) {
 
 }  // namespace
 }  // namespace sluice::dp
+
+namespace sluice::dp {
+namespace {
+
+// ---- MPLS ----
+
+TEST_F(ExecuteTest, PushMplsAfterVlanThenSetThenPop) {
+  Pkt p = MakeV4(6, {0x0064});  // one VLAN tag: the entry goes after it
+  ActionBuilder b;
+  uint32_t lse = 100u << 12 | 3u << 9 | 1u << 8 | 64u;
+  b.PushMpls(htonl(lse), htons(0x8847));
+  b.Output(1);
+  ActSetMasked s = MakeSet(SetHeader::kMpls);
+  s.value.mpls.lse = htonl(7u << 12 | 63u);
+  s.mask.mpls.lse = htonl(kMplsLabelMask | kMplsTtlMask);  // tc and bos kept
+  b.SetMasked(s);
+  b.Output(2);
+  b.PopMpls(htons(0x0800));
+  b.Output(3);
+  TestSink sink;
+  ExecuteActions(b.view(), ToMbuf(p.b), sink);
+  ASSERT_EQ(sink.sent.size(), 3u);
+  EXPECT_EQ(sink.drops, 0);
+  Bytes pushed = sink.BytesOf(0);
+  ASSERT_EQ(pushed.size(), p.b.size() + 4);
+  EXPECT_EQ(Get16(pushed, 12), 0x8100);
+  EXPECT_EQ(Get16(pushed, 16), 0x8847);
+  EXPECT_EQ(static_cast<uint32_t>(Get16(pushed, 18)) << 16 | Get16(pushed, 20), lse);
+  EXPECT_TRUE(std::equal(p.b.begin() + 18, p.b.end(), pushed.begin() + 22));
+  Bytes set = sink.BytesOf(1);
+  EXPECT_EQ(static_cast<uint32_t>(Get16(set, 18)) << 16 | Get16(set, 20),
+            7u << 12 | 3u << 9 | 1u << 8 | 63u);
+  EXPECT_EQ(sink.BytesOf(2), p.b);  // popped back to the original IPv4 packet
+}
+
+TEST_F(ExecuteTest, PushMplsOnMplsAndPopToMpls) {
+  Pkt p = MakeV6(17);
+  ActionBuilder b;
+  b.PushMpls(htonl(2u << 12 | 1u << 8 | 64u), htons(0x8847));
+  b.PushMpls(htonl(2u << 12 | 64u), htons(0x8848));
+  b.Output(1);
+  b.PopMpls(htons(0x8847));
+  b.Output(2);
+  TestSink sink;
+  ExecuteActions(b.view(), ToMbuf(p.b), sink);
+  ASSERT_EQ(sink.sent.size(), 2u);
+  Bytes two = sink.BytesOf(0);
+  ASSERT_EQ(two.size(), p.b.size() + 8);
+  EXPECT_EQ(Get16(two, 12), 0x8848);
+  EXPECT_EQ(Get16(two, 16), 0x2040);  // outer entry: label 2, bos clear, ttl 64
+  EXPECT_EQ(Get16(two, 20), 0x2140);  // inner entry: bos set
+  Bytes one = sink.BytesOf(1);
+  ASSERT_EQ(one.size(), p.b.size() + 4);
+  EXPECT_EQ(Get16(one, 12), 0x8847);
+  EXPECT_EQ(Get16(one, 16), 0x2140);
+}
+
+TEST_F(ExecuteTest, MplsActionsOnOtherPackets) {
+  Pkt p = MakeV4(17);
+  ActionBuilder b;
+  b.PopMpls(htons(0x0800));  // not MPLS: unchanged
+  ActSetMasked s = MakeSet(SetHeader::kMpls);
+  s.value.mpls.lse = htonl(0xfffff000);
+  s.mask.mpls.lse = htonl(0xfffff000);
+  b.SetMasked(s);  // not MPLS: unchanged
+  b.Output(1);
+  EXPECT_EQ(RunOne(b, p.b), p.b);
+
+  // No complete Ethernet header: push_mpls fails and the packet is dropped.
+  ActionBuilder push;
+  push.PushMpls(htonl(1u << 8), htons(0x8847));
+  push.Output(1);
+  TestSink sink;
+  ExecuteActions(push.view(), ToMbuf(Bytes(10, 0)), sink);
+  EXPECT_EQ(sink.sent.size(), 0u);
+  EXPECT_EQ(sink.drops, 1);
+}
+
+}  // namespace
+}  // namespace sluice::dp

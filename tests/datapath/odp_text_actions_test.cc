@@ -359,3 +359,40 @@ TEST(OdpActionsTest, MutatedInputsNeverCrash) {
 
 }  // namespace
 }  // namespace sluice::dp
+
+namespace sluice::dp {
+namespace {
+
+TEST(OdpActionsTest, MplsActions) {
+  ActionBuilder b = MustParseActions("push_mpls(label=100,tc=3,ttl=64,bos=1,eth_type=0x8847)");
+  auto it = b.view().begin();
+  ASSERT_EQ(it->type, static_cast<uint16_t>(ActionType::kPushMpls));
+  EXPECT_EQ(it.payload<ActPushMpls>().lse, htonl(100u << 12 | 3u << 9 | 1u << 8 | 64u));
+  EXPECT_EQ(it.payload<ActPushMpls>().ethertype, htons(0x8847));
+  EXPECT_EQ(FormatOdpActions(b.view()), "push_mpls(label=100,tc=3,ttl=64,bos=1,eth_type=0x8847)");
+
+  ActionBuilder p = MustParseActions("pop_mpls(eth_type=0x800)");
+  ASSERT_EQ(p.view().begin()->type, static_cast<uint16_t>(ActionType::kPopMpls));
+  EXPECT_EQ(p.view().begin().payload<ActPopMpls>().ethertype, htons(0x0800));
+  ExpectCanonicalActions("pop_mpls(eth_type=0x800)");
+
+  ActionBuilder s = MustParseActions("set(mpls(label=5,ttl=63))");
+  const auto& sm = s.view().begin().payload<ActSetMasked>();
+  EXPECT_EQ(sm.header, static_cast<uint16_t>(SetHeader::kMpls));
+  EXPECT_EQ(sm.value.mpls.lse, htonl(5u << 12 | 63u));
+  EXPECT_EQ(sm.mask.mpls.lse, htonl(kMplsLabelMask | kMplsTtlMask));
+  ExpectCanonicalActions("set(mpls(label=5,ttl=63))");
+  ExpectCanonicalActions("set(mpls(tc=1/0x1,bos=0))");
+  ExpectCanonicalActions(
+      "pop_vlan,push_mpls(label=0,tc=0,ttl=64,bos=1,eth_type=0x8848),set(mpls(label=1048575)),3");
+
+  EXPECT_THAT(ActionsError("push_mpls(label=1,ttl=1,tc=0,bos=1)"), HasSubstr("missing eth_type"));
+  EXPECT_THAT(ActionsError("push_mpls(label=1,eth_type=0x800)"), HasSubstr("0x8847 or 0x8848"));
+  EXPECT_THAT(ActionsError("push_mpls(label=1048576,eth_type=0x8847)"), HasSubstr("out of range"));
+  EXPECT_THAT(ActionsError("pop_mpls(label=1)"), HasSubstr("eth_type"));
+  EXPECT_THAT(ActionsError("set(mpls(tc=8))"), HasSubstr("out of range"));
+  EXPECT_THAT(ActionsError("set(mpls(exp=1))"), HasSubstr("unknown field 'exp'"));
+}
+
+}  // namespace
+}  // namespace sluice::dp

@@ -628,3 +628,29 @@ TEST(OdpFlowTest, MutatedInputsAreRejectedOrRoundTrip) {
 
 }  // namespace
 }  // namespace sluice::dp
+
+namespace sluice::dp {
+namespace {
+
+TEST(OdpFlowTest, Mpls) {
+  const char* text = "in_port(1),eth_type(0x8847),mpls(label=100,tc=3,ttl=64,bos=1)";
+  Parsed p = MustParse(text);
+  EXPECT_EQ(p.key.mpls_lse, htonl(100u << 12 | 3u << 9 | 1u << 8 | 64u));
+  EXPECT_EQ(p.mask.bits.mpls_lse, UINT32_MAX);
+  EXPECT_EQ(FormatOdpFlow(p.key, p.mask), text);
+  ExpectCanonical("eth_type(0x8848),mpls(label=16/0xff0,bos=0)");
+  ExpectCanonical("eth_type(0x8100),vlan(vid=5,pcp=0),encap(eth_type(0x8847),mpls(tc=7))");
+  // An MPLS eth_type with the entry wildcarded prints no mpls() and no L3.
+  Parsed w = MustParse("eth_type(0x8847)");
+  w.mask.bits.nw_src = UINT32_MAX;  // not in an MPLS key: never printed
+  EXPECT_EQ(FormatOdpFlow(w.key, w.mask), "eth_type(0x8847)");
+
+  EXPECT_THAT(ParseError("eth_type(0x0800),mpls(label=1)"), HasSubstr("eth_type(0x8847 or"));
+  EXPECT_THAT(ParseError("eth_type(0x8847),mpls(label=1),ipv4(src=1.2.3.4)"),
+              HasSubstr("conflicts with 'mpls'"));
+  EXPECT_THAT(ParseError("mpls(label=1),tcp(src=1)"), HasSubstr("not allowed with 'mpls'"));
+  EXPECT_THAT(ParseError("mpls(ttl=256)"), HasSubstr("out of range"));
+}
+
+}  // namespace
+}  // namespace sluice::dp

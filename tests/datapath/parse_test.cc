@@ -327,6 +327,39 @@ TEST(ParseTest, VlanTagWithoutTypeIsNotATag) {
   EXPECT_EQ(k.eth_type, htons(0x8100));
 }
 
+// MPLS: the outermost label stack entry only, nothing after it (as OVS).
+TEST(ParseTest, MplsTopEntryOnlyAfterVlans) {
+  V4 v;
+  v.proto = 6;
+  Bytes lse1, lse2;
+  Put32(lse1, 100u << 12 | 5u << 9 | 0u << 8 | 64u);  // label 100, tc 5, not bos, ttl 64
+  Put32(lse2, 200u << 12 | 1u << 8 | 63u);
+  PacketLayout lay;
+  FlowKey k =
+      Parse(Cat({EthVlan({{0x8100, 0x0007}}, 0x8847), lse1, lse2, Ip4(v, 20), Tcp(1, 2, 2)}), &lay);
+  EXPECT_EQ(k.vlans[0].tci, htons(0x1007));
+  EXPECT_EQ(k.eth_type, htons(0x8847));
+  EXPECT_EQ(ntohl(k.mpls_lse), 100u << 12 | 5u << 9 | 64u);
+  EXPECT_EQ(k.nw_src, 0u);
+  EXPECT_EQ(k.nw_proto, 0);
+  EXPECT_EQ(k.tp_src, 0);
+  EXPECT_EQ(lay.l3_ofs, 18u);
+  EXPECT_EQ(lay.l4_ofs, 0u);
+
+  k = Parse(Cat({Eth(0x8848), lse2}));
+  EXPECT_EQ(k.eth_type, htons(0x8848));
+  EXPECT_EQ(ntohl(k.mpls_lse), 200u << 12 | 1u << 8 | 63u);
+}
+
+TEST(ParseTest, TruncatedMplsEntryIsNotParsed) {
+  Bytes f = Cat({Eth(0x8847), Bytes{1, 2, 3}});
+  PacketLayout lay;
+  FlowKey k = Parse(f, &lay);
+  EXPECT_EQ(k.eth_type, htons(0x8847));
+  EXPECT_EQ(k.mpls_lse, 0u);
+  EXPECT_EQ(lay.l3_ofs, 0u);
+}
+
 TEST(ParseTest, Arp) {
   PacketLayout lay;
   FlowKey k = Parse(Cat({Eth(0x0806), Arp(2)}), &lay);
@@ -686,8 +719,9 @@ TEST(ParseTest, RandomFuzz) {
       buf.resize(rng() % 160);
       for (auto& b : buf) b = static_cast<uint8_t>(rng());
       if (buf.size() >= 14 && rng() % 2) {  // steer towards interesting ethertypes
-        static constexpr uint16_t kTypes[] = {0x0800, 0x86dd, 0x0806, 0x8100, 0x88a8, 0x0040};
-        uint16_t t = kTypes[rng() % 6];
+        static constexpr uint16_t kTypes[] = {0x0800, 0x86dd, 0x0806, 0x8100,
+                                              0x88a8, 0x0040, 0x8847, 0x8848};
+        uint16_t t = kTypes[rng() % 8];
         buf[12] = static_cast<uint8_t>(t >> 8);
         buf[13] = static_cast<uint8_t>(t);
       }
@@ -703,7 +737,9 @@ TEST(ParseTest, RandomFuzz) {
     ASSERT_LE(lay.l4_ofs, lay.l4_end);
     ASSERT_LE(lay.l4_end, buf.size());
     ASSERT_EQ(k.pad0, 0);
-    ASSERT_EQ(k.pad1, 0u);
+    if (!IsMplsEthType(ntohs(k.eth_type))) {
+      ASSERT_EQ(k.mpls_lse, 0u);
+    }
     ASSERT_EQ(k.pad2, 0);
     ASSERT_EQ(k.ipv6_label & htonl(0xfff00000), 0u);
     ASSERT_EQ(k.tcp_flags & htons(0xf000), 0);

@@ -47,7 +47,7 @@ head -6 "$SL_TMP/tf" | expect_lines "  table 0:
     instructions (table miss and others):
       next tables: 1-253
       instructions: meter apply_actions clear_actions write_actions write_metadata goto_table" "table 0 features"
-grep -qx "        actions: output group set_field strip_vlan push_vlan mod_nw_ttl dec_ttl set_queue" "$SL_TMP/tf" || fail "actions: $(cat "$SL_TMP/tf")"
+grep -qx "        actions: output group set_field strip_vlan push_vlan mod_nw_ttl dec_ttl set_mpls_ttl dec_mpls_ttl push_mpls pop_mpls set_queue" "$SL_TMP/tf" || fail "actions: $(cat "$SL_TMP/tf")"
 grep -qx "      arbitrary mask: tun_id metadata eth_{src,dst} vlan_vid ip_{src,dst} ipv6_{src,dst,label} arp_{spa,tpa,sha,tha}" "$SL_TMP/tf" || fail "maskable fields"
 grep -qx "  tables 1...252: ditto" "$SL_TMP/tf" || fail "tables 1..252"
 grep -A4 -x "  table 253:" "$SL_TMP/tf" | tail -2 | expect_lines "    instructions (table miss and others):

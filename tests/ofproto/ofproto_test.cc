@@ -150,16 +150,39 @@ TEST_F(OfprotoTest, SetFieldOfWhatTheDatapathCannotRewriteIsRefused) {
   Send(with_set(OxmField::kIpProto, 0x0800, OxmEntry::Exact(OxmField::kIcmpv4Type, 0)));
   Barrier();
   EXPECT_EQ(DumpFlows().size(), 2u);
-  // eth_type and ip_proto are not header rewrites OVS or Sluice do; no tunnels, MPLS or PBB yet.
+  // eth_type and ip_proto are not header rewrites OVS or Sluice do; no tunnels or PBB yet.
   Send(with_set(OxmField::kEthType, 0x0800, OxmEntry::Exact(OxmField::kEthType, 0x86dd)));
   ExpectError(OfpErr::kBadActionBadSetType);
   Send(with_set(OxmField::kEthType, 0x0800, OxmEntry::Exact(OxmField::kIpProto, 17)));
   ExpectError(OfpErr::kBadActionBadSetType);
   Send(with_set(OxmField::kEthType, 0x0800, OxmEntry::Exact(OxmField::kTunnelId, 5)));
   ExpectError(OfpErr::kBadActionBadSetType);
-  Send(with_set(OxmField::kEthType, 0x8847, OxmEntry::Exact(OxmField::kMplsLabel, 5)));
-  ExpectError(OfpErr::kBadActionBadSetType);
   EXPECT_EQ(DumpFlows().size(), 2u);
+}
+
+TEST_F(OfprotoTest, MplsActionsAcceptedCopyTtlAndPbbRefused) {
+  FlowMod m = Flow(10, 1, 2);
+  m.match.Set(OxmEntry::Exact(OxmField::kEthType, 0x8847));
+  m.instructions = {
+      InstApplyActions{{ActPushMpls{0x8847}, ActPopMpls{0x0800}, ActSetMplsTtl{5}, ActDecMplsTtl{},
+                        ActSetField{OxmEntry::Exact(OxmField::kMplsLabel, 7)},
+                        ActSetField{OxmEntry::Exact(OxmField::kMplsBos, 1)}, ActOutput{2, 0}}}};
+  Send(m);
+  Barrier();
+  EXPECT_EQ(DumpFlows().size(), 1u);
+  // As in Open vSwitch: no copy-TTL and no PBB actions.
+  for (Action a : {Action{ActCopyTtlOut{}}, Action{ActCopyTtlIn{}}, Action{ActPushPbb{0x88e7}},
+                   Action{ActPopPbb{}}}) {
+    FlowMod r = Flow(20, 1, 2);
+    r.instructions = {InstApplyActions{{a, ActOutput{2, 0}}}};
+    Send(r);
+    ExpectError(OfpErr::kBadActionBadType);
+  }
+  FlowMod bad = Flow(30, 1, 2);
+  bad.instructions = {InstApplyActions{{ActPushMpls{0x0800}}}};
+  Send(bad);
+  ExpectError(OfpErr::kBadActionBadArgument);
+  EXPECT_EQ(DumpFlows().size(), 1u);
 }
 
 TEST_F(OfprotoTest, DeletingAGroupRemovesItsFlowsWithFlowRemoved) {

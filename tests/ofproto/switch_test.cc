@@ -387,3 +387,83 @@ TEST_F(SwitchTest, RevalidationKeepsMegaflowsEqualToTablesUnderRandomChanges) {
 
 }  // namespace
 }  // namespace sluice::ofp
+
+namespace sluice::ofp {
+namespace {
+
+// pop_mpls then goto_table: the first pass pops and recirculates, the second (the packet parsed
+// again, recirc_id set) matches the inner IPv4 header. Both passes become megaflows, and later
+// packets recirculate inside the PMD without any upcall.
+TEST_F(SwitchTest, PopMplsGotoTableRecirculatesRealPackets) {
+  FlowMod pop;
+  pop.priority = 10;
+  pop.match.Set(OxmEntry::Exact(OxmField::kEthType, 0x8847));
+  pop.instructions = {InstApplyActions{{ActPopMpls{0x0800}}}, InstGotoTable{1}};
+  Send(pop);
+  FlowMod inner;
+  inner.table_id = 1;
+  inner.priority = 10;
+  inner.match.Set(OxmEntry::Exact(OxmField::kEthType, 0x0800));
+  inner.match.Set(OxmEntry::Exact(OxmField::kIpv4Src, 0x0a000001));
+  inner.instructions = {InstApplyActions{{ActOutput{2, 0}}}};
+  Send(inner);
+  FlowMod push;  // the other way: push a label and set it
+  push.priority = 10;
+  push.match.Set(OxmEntry::Exact(OxmField::kInPort, 3));
+  push.instructions = {
+      InstApplyActions{{ActPushMpls{0x8847}, ActSetField{OxmEntry::Exact(OxmField::kMplsLabel, 77)},
+                        ActOutput{2, 0}}}};
+  Send(push);
+  Barrier();
+
+  auto ip = UdpFrame(1, 2, 1000);
+  std::vector<uint8_t> mpls(ip.begin(), ip.begin() + 12);
+  uint32_t lse = 100u << 12 | 1u << 8 | 64u;
+  mpls.insert(mpls.end(),
+              {0x88, 0x47, static_cast<uint8_t>(lse >> 24), static_cast<uint8_t>(lse >> 16),
+               static_cast<uint8_t>(lse >> 8), static_cast<uint8_t>(lse)});
+  mpls.insert(mpls.end(), ip.begin() + 14, ip.end());
+
+  ASSERT_TRUE(Port("p1")->Inject(mpls.data(), mpls.size()));
+  std::vector<std::vector<uint8_t>> out;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (out.empty() && std::chrono::steady_clock::now() < deadline) {
+    out = Port("p2")->TakeTx();
+    if (out.empty()) std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], ip);  // the label popped: the original IPv4 frame
+  EXPECT_EQ(sw_->TrackedCount(), 2u);
+
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(Port("p1")->Inject(mpls.data(), mpls.size()));
+  EXPECT_EQ(Egress(10), std::make_pair(size_t{10}, size_t{0}));
+  EXPECT_EQ(sw_->counters().upcalls, 1u);  // the PMD recirculated the rest by itself
+  EXPECT_TRUE(sw_->VerifyMegaflows().empty());
+
+  // Another inner source: table 1 misses, nothing leaves.
+  auto other = mpls;
+  other[18 + 12 + 3] = 9;  // IPv4 source 10.0.0.9
+  ASSERT_TRUE(Port("p1")->Inject(other.data(), other.size()));
+  EXPECT_EQ(Egress(1, 300), std::make_pair(size_t{0}, size_t{0}));
+
+  // push_mpls + set_field mpls_label on the way out of p3.
+  auto from3 = UdpFrame(3, 2, 1001);
+  ASSERT_TRUE(Port("p3")->Inject(from3.data(), from3.size()));
+  out.clear();
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (out.empty() && std::chrono::steady_clock::now() < deadline) {
+    out = Port("p2")->TakeTx();
+    if (out.empty()) std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  ASSERT_EQ(out.size(), 1u);
+  ASSERT_EQ(out[0].size(), from3.size() + 4);
+  EXPECT_EQ(out[0][12], 0x88);
+  EXPECT_EQ(out[0][13], 0x47);
+  uint32_t got =
+      static_cast<uint32_t>(out[0][14]) << 24 | out[0][15] << 16 | out[0][16] << 8 | out[0][17];
+  EXPECT_EQ(got, 77u << 12 | 1u << 8 | 64u);  // label 77, bos, the IPv4 TTL
+  EXPECT_TRUE(std::equal(from3.begin() + 14, from3.end(), out[0].begin() + 18));
+}
+
+}  // namespace
+}  // namespace sluice::ofp
