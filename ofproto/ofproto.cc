@@ -524,6 +524,33 @@ void Ofproto::HandleMultipart(OfConnection& conn, const Message& msg, const Mult
     reply.body = meters_.Config(mc->meter_id);
   } else if (std::holds_alternative<MeterFeaturesRequest>(req.body)) {
     reply.body = meters_.Features();
+  } else if (auto* qs = std::get_if<QueueStatsRequest>(&req.body)) {
+    // No QoS queues are configured: every port has only its default queue 0, whose counters
+    // and age the switch does not keep (all-ones: unavailable). This is what Open vSwitch 3.1
+    // answers for ports without QoS: OFPQ_ALL or queue 0 lists queue 0 of the port (of every port
+    // for OFPP_ANY), another queue id is OFPQOFC_BAD_QUEUE, a missing port OFPQOFC_BAD_PORT.
+    bool any = qs->port_no == kPortAny;
+    bool known = any || std::any_of(ports_.begin(), ports_.end(),
+                                    [&](const OfPort& p) { return p.desc.port_no == qs->port_no; });
+    if (!known) {
+      conn.SendError(OfpError{OfpErr::kQueueOpBadPort, "no such port"}, raw);
+      return;
+    }
+    if (qs->queue_id != kQueueAll && qs->queue_id != 0) {
+      conn.SendError(OfpError{OfpErr::kQueueOpBadQueue, "no such queue"}, raw);
+      return;
+    }
+    QueueStatsReply r;
+    for (const auto& p : ports_) {
+      if (!any && p.desc.port_no != qs->port_no) continue;
+      QueueStats q;
+      q.port_no = p.desc.port_no;
+      q.queue_id = 0;
+      q.tx_bytes = q.tx_packets = q.tx_errors = ~uint64_t{0};
+      q.duration_sec = q.duration_nsec = ~uint32_t{0};
+      r.entries.push_back(q);
+    }
+    reply.body = std::move(r);
   } else if (auto* tf = std::get_if<TableFeaturesRequest>(&req.body)) {
     // An empty request is a query; a body asks to reconfigure the tables, which is not allowed.
     if (!tf->entries.empty()) {

@@ -138,6 +138,26 @@ TEST_F(VersionedClientTest, OneZeroPeerGetsFeaturesWithPortsAndFlows) {
   EXPECT_TRUE(q.queues.empty());
   Send(kOfp10, QueueGetConfigRequest{42});
   ExpectError(kOfp10, 5, 0);
+  // Queue statistics: every port has only its default queue 0, with unavailable (all-ones)
+  // counters, listed for OFPQ_ALL or queue 0 of all ports (OFPP_ALL in 1.0) or one existing port;
+  // a missing port or another queue is an OFPET_QUEUE_OP_FAILED.
+  Send(kOfp10, MultipartRequest{0, QueueStatsRequest{kPortAny, kQueueAll}});
+  auto qall = std::get<QueueStatsReply>(RecvAs<MultipartReply>(kOfp10).body).entries;
+  ASSERT_EQ(qall.size(), 3u);
+  EXPECT_EQ(qall[0].port_no, 1u);
+  EXPECT_EQ(qall[2].port_no, kPortLocal);
+  EXPECT_EQ(qall[1].queue_id, 0u);
+  EXPECT_EQ(qall[1].tx_packets, ~uint64_t{0});
+  EXPECT_EQ(last_raw_.size(), 12u + 3 * 32);
+  EXPECT_EQ(last_raw_[9], 5);  // OFPST_QUEUE
+  Send(kOfp10, MultipartRequest{0, QueueStatsRequest{2, 0}});
+  auto q2 = std::get<QueueStatsReply>(RecvAs<MultipartReply>(kOfp10).body).entries;
+  ASSERT_EQ(q2.size(), 1u);
+  EXPECT_EQ(q2[0].port_no, 2u);
+  Send(kOfp10, MultipartRequest{0, QueueStatsRequest{42, kQueueAll}});
+  ExpectError(kOfp10, 5, 0);  // OFPQOFC_BAD_PORT
+  Send(kOfp10, MultipartRequest{0, QueueStatsRequest{1, 5}});
+  ExpectError(kOfp10, 5, 1);  // OFPQOFC_BAD_QUEUE
   // A multipart type 1.0 does not have: OFPBRC_BAD_STAT.
   SendRaw(Bytes{1, 16, 0, 12, 0, 0, 0, 1, 0, 13, 0, 0});
   ExpectError(kOfp10, 1, 2);
