@@ -50,9 +50,34 @@ void Ofproto::ArmExpiry() {
       if (!removed.empty()) NotifyChanged();
       Removed(removed);
       pipeline_.Purge(pipeline_.version());
+      RunFailOpen();
     }
     ArmExpiry();
   });
+}
+
+void Ofproto::SetFailMode(bool secure) {
+  secure_ = secure;
+  RunFailOpen();
+}
+
+void Ofproto::RunFailOpen() {
+  bool open = false;
+  int64_t down_ms = 0;
+  if (!secure_ && connmgr_.HasControllers()) {
+    down_ms = connmgr_.FailureDurationMs();
+    // One interval idle before the probe, one for its answer, one to reconnect (as Open vSwitch).
+    open = down_ms >= int64_t{3} * connmgr_.MaxProbeIntervalMs();
+  }
+  if (open == fail_open_) return;
+  fail_open_ = open;
+  if (open) {
+    Log()->warn("{}: could not connect to a controller for {} ms, failing open (NORMAL)", name_,
+                down_ms);
+  } else {
+    Log()->warn("{}: no longer in fail-open mode", name_);
+  }
+  NotifyChanged();
 }
 
 void Ofproto::Removed(const std::vector<RemovedRule>& removed) {
@@ -332,6 +357,10 @@ void Ofproto::HandlePortMod(OfConnection& conn, const PortMod& pm, ByteSpan raw)
 void Ofproto::OnConnected(OfConnection& conn) {
   Log()->info("{}: {} connected ({})", name_, conn.peer(),
               conn.is_controller() ? "controller" : "management");
+  if (conn.is_controller() && fail_open_) {
+    auto lk = hooks_ ? hooks_->Lock() : std::unique_lock<std::mutex>();
+    RunFailOpen();
+  }
 }
 
 void Ofproto::Reply(OfConnection& conn, uint32_t xid, MessageBody body) {

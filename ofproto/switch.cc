@@ -144,7 +144,8 @@ Switch::Bridge* Switch::BridgeOf(const std::string& name) const {
   return it == bridges_.end() ? nullptr : it->second.get();
 }
 
-Result<Ofproto*> Switch::AddBridge(const std::string& name, uint64_t datapath_id, bool secure) {
+Result<Ofproto*> Switch::AddBridge(const std::string& name, uint64_t datapath_id, bool secure,
+                                   bool has_controllers) {
   std::unique_lock lk(mu_);
   if (bridges_.count(name)) return MakeError(Errc::kExists, "bridge " + name + " already exists");
   auto br = std::make_unique<Bridge>();
@@ -159,6 +160,7 @@ Result<Ofproto*> Switch::AddBridge(const std::string& name, uint64_t datapath_id
   br->x.ofproto = br->ofp.get();
   br->x.mac = &br->mac;
   br->secure = secure;
+  br->ofp->SetFailMode(secure);
   Bridge* b = br.get();
   b->ofp->OnPortStatsRequest([this, b](std::vector<OfPort>& ports) {
     auto dps = dp_.Ports();
@@ -179,7 +181,7 @@ Result<Ofproto*> Switch::AddBridge(const std::string& name, uint64_t datapath_id
     }
   });
   bridges_[name] = std::move(br);
-  if (!secure) {
+  if (!secure && !has_controllers) {
     // A standalone bridge starts as a learning switch: priority=0,actions=NORMAL in table 0,
     // as Open vSwitch installs it. Controllers may replace or delete it.
     FlowMod fm;
@@ -228,7 +230,10 @@ std::vector<std::string> Switch::BridgeNames() const {
 
 void Switch::SetFailMode(const std::string& bridge, bool secure) {
   std::lock_guard lk(mu_);
-  if (Bridge* b = BridgeOf(bridge)) b->secure = secure;
+  if (Bridge* b = BridgeOf(bridge)) {
+    b->secure = secure;
+    b->ofp->SetFailMode(secure);
+  }
 }
 
 // ---------------------------------------------------------------- ports

@@ -87,9 +87,11 @@ class Switch : public dp::UpcallHandler {
 
   // ---- bridges (control thread) ----
   // Creates the bridge and its management listener punix:<rundir>/<name>.mgmt. A standalone
-  // (not secure) bridge starts with the flow priority=0,actions=NORMAL in table 0, as in Open
-  // vSwitch; a secure one starts empty.
-  Result<Ofproto*> AddBridge(const std::string& name, uint64_t datapath_id, bool secure = false);
+  // (not secure) bridge created without controllers starts with the flow
+  // priority=0,actions=NORMAL in table 0, as in Open vSwitch; a secure one, or one with
+  // controllers (which fails open instead, see Ofproto::SetFailMode), starts empty.
+  Result<Ofproto*> AddBridge(const std::string& name, uint64_t datapath_id, bool secure = false,
+                             bool has_controllers = false);
   Result<void> DelBridge(const std::string& name);  // its ports are detached, not deleted
   Ofproto* FindBridge(const std::string& name) const;
   std::vector<std::string> BridgeNames() const;

@@ -121,6 +121,13 @@ class Ctx {
 
   // ---- the pipeline ----
   void RunPipeline(uint8_t table_id) {
+    if (table_id == 0 && br_->ofproto->fail_open()) {
+      // A standalone bridge out of touch with its controllers: the hidden fail-open flow, above
+      // every OpenFlow priority, sends everything to NORMAL.
+      Trace(fmt::format("{}: fail-open: hidden catch-all flow, actions=NORMAL", br_->name));
+      Output(kPortNormal, 0);
+      return;
+    }
     ActionSet aset;
     Pipeline& pl = br_->ofproto->mutable_pipeline();
     Version v = in_.version == kVersionNever ? pl.version() : in_.version;

@@ -235,7 +235,7 @@ void BridgeLayer::RemoveBridge(const std::string& name) {
 }
 
 void BridgeLayer::AddBridge(const BridgeConfig& br) {
-  auto r = sw_.AddBridge(br.name, br.dpid, br.secure);
+  auto r = sw_.AddBridge(br.name, br.dpid, br.secure, !br.controllers.empty());
   if (!r) {
     std::string msg = "creating bridge " + br.name + ": " + r.error().message;
     if (warned_.insert(msg).second) Log()->error("{}", msg);
