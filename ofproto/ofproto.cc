@@ -164,7 +164,8 @@ void Ofproto::HandleFlowMod(OfConnection& conn, const Message&, const FlowMod& f
                    raw);
     return;
   }
-  auto removed = pipeline_.ApplyFlowMod(fm, clock::NowMs());
+  // OpenFlow 1.0: a MODIFY that matches nothing adds the flow (1.3 leaves the tables alone).
+  auto removed = pipeline_.ApplyFlowMod(fm, clock::NowMs(), conn.version() == kOfp10);
   if (!removed) {
     conn.SendError(removed.error(), raw);
     return;
@@ -530,6 +531,24 @@ void Ofproto::HandleMultipart(OfConnection& conn, const Message& msg, const Mult
     if (!r) {
       conn.SendError(r.error(), raw);
       return;
+    }
+    if (conn.version() == kOfp10) {
+      // Flows OpenFlow 1.0 cannot describe (IPv6 or masked MAC matches, goto-table, groups...)
+      // are left out rather than shown wrong; Open vSwitch would use Nicira extensions, which
+      // this switch does not speak. Logged once per bridge.
+      std::string why;
+      size_t left_out = std::erase_if(r->entries, [&why](const FlowStats& f) {
+        auto ok = Of10CanDescribe(f);
+        if (!ok && why.empty()) why = ok.error().message;
+        return !ok;
+      });
+      if (left_out && !of10_omission_logged_) {
+        of10_omission_logged_ = true;
+        Log()->warn(
+            "{}: {} flow(s) left out of an OpenFlow 1.0 flow stats reply to {} ({}); "
+            "OpenFlow 1.3 shows them",
+            name_, left_out, conn.peer(), why);
+      }
     }
     reply.body = std::move(*r);
   } else if (auto* ag = std::get_if<AggregateRequest>(&req.body)) {
