@@ -111,7 +111,10 @@ class Switch : public dp::UpcallHandler {
 
   // ---- visibility (control thread) ----
   // ofproto/trace: `flow` is a datapath flow in OVS syntax (in_port(N),eth(...),...), or
-  // "in_port=PORT,HEXBYTES" (PORT a name or OpenFlow number).
+  // "in_port=PORT,HEXBYTES" (PORT a name or OpenFlow number), or a flow in ovs-ofctl's match
+  // syntax with an in_port ("in_port=p1,tcp,nw_dst=10.0.0.1,tp_dst=80": the packet has those
+  // field values, every other field zero). Prints each table's rule and actions, the
+  // megaflow and the datapath actions.
   Result<std::string> Trace(const std::string& bridge, const std::string& flow);
   std::string FdbShow(const std::string& bridge) const;
   Result<void> FdbFlush(const std::string& bridge);  // "" = all bridges
