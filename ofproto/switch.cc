@@ -228,6 +228,11 @@ std::vector<std::string> Switch::BridgeNames() const {
   return out;
 }
 
+void Switch::SetMaxMegaflows(size_t n) {
+  std::lock_guard lk(mu_);
+  cfg_.max_megaflows = n;
+}
+
 void Switch::SetFailMode(const std::string& bridge, bool secure) {
   std::lock_guard lk(mu_);
   if (Bridge* b = BridgeOf(bridge)) {

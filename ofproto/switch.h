@@ -96,6 +96,9 @@ class Switch : public dp::UpcallHandler {
   Ofproto* FindBridge(const std::string& name) const;
   std::vector<std::string> BridgeNames() const;
   void SetFailMode(const std::string& bridge, bool secure);
+  // Cap on the megaflows upcalls install (other_config:flow-limit / max-megaflows); beyond it a
+  // missed packet is executed without installing one. Lowering it removes nothing installed.
+  void SetMaxMegaflows(size_t n);
 
   // ---- ports (control thread) ----
   // Attaches a port to a bridge; returns its OpenFlow port number. Errors: no such bridge,

@@ -127,6 +127,13 @@ void BridgeLayer::Reconcile() {
   for (const auto& w : d.warnings) {
     if (warned_.insert(w).second) Log()->warn("{}", w);
   }
+  if (!tuning_ || *tuning_ != d.tuning) {
+    dp_.SetMaxIdle(d.tuning.max_idle_ms);
+    sw_.SetMaxMegaflows(d.tuning.max_megaflows);
+    tuning_ = d.tuning;
+    Log()->info("megaflows: idle expiry {} ms, at most {} installed", d.tuning.max_idle_ms,
+                d.tuning.max_megaflows);
+  }
   struct Want {
     const BridgeConfig* br;
     const PortConfig* port;

@@ -113,9 +113,10 @@ class BridgeLayer {
   std::map<std::string, AppliedBridge> bridges_;
   std::map<std::string, Iface> ifaces_;  // by interface name, every bridge
   std::map<std::string, std::string> rejected_;
-  std::set<std::string> managers_;  // remotes added to the embedded server
-  std::set<std::string> warned_;    // messages logged once
-  int64_t applied_cfg_ = -1;        // next_cfg of the last configuration applied
+  std::set<std::string> managers_;        // remotes added to the embedded server
+  std::set<std::string> warned_;          // messages logged once
+  std::optional<DatapathTuning> tuning_;  // last applied other_config tuning
+  int64_t applied_cfg_ = -1;              // next_cfg of the last configuration applied
   uint64_t reconciles_ = 0;
   bool reconcile_posted_ = false;
   bool writeback_posted_ = false;
