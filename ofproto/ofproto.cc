@@ -50,9 +50,34 @@ void Ofproto::ArmExpiry() {
       if (!removed.empty()) NotifyChanged();
       Removed(removed);
       pipeline_.Purge(pipeline_.version());
+      RunFailOpen();
     }
     ArmExpiry();
   });
+}
+
+void Ofproto::SetFailMode(bool secure) {
+  secure_ = secure;
+  RunFailOpen();
+}
+
+void Ofproto::RunFailOpen() {
+  bool open = false;
+  int64_t down_ms = 0;
+  if (!secure_ && connmgr_.HasControllers()) {
+    down_ms = connmgr_.FailureDurationMs();
+    // One interval idle before the probe, one for its answer, one to reconnect (as Open vSwitch).
+    open = down_ms >= int64_t{3} * connmgr_.MaxProbeIntervalMs();
+  }
+  if (open == fail_open_) return;
+  fail_open_ = open;
+  if (open) {
+    Log()->warn("{}: could not connect to a controller for {} ms, failing open (NORMAL)", name_,
+                down_ms);
+  } else {
+    Log()->warn("{}: no longer in fail-open mode", name_);
+  }
+  NotifyChanged();
 }
 
 void Ofproto::Removed(const std::vector<RemovedRule>& removed) {
@@ -134,7 +159,8 @@ void Ofproto::HandleFlowMod(OfConnection& conn, const Message&, const FlowMod& f
                    raw);
     return;
   }
-  auto removed = pipeline_.ApplyFlowMod(fm, clock::NowMs());
+  // OpenFlow 1.0: a MODIFY that matches nothing adds the flow (1.3 leaves the tables alone).
+  auto removed = pipeline_.ApplyFlowMod(fm, clock::NowMs(), conn.version() == kOfp10);
   if (!removed) {
     conn.SendError(removed.error(), raw);
     return;
@@ -343,6 +369,10 @@ void Ofproto::HandlePortMod(OfConnection& conn, const PortMod& pm, ByteSpan raw)
 void Ofproto::OnConnected(OfConnection& conn) {
   Log()->info("{}: {} connected ({})", name_, conn.peer(),
               conn.is_controller() ? "controller" : "management");
+  if (conn.is_controller() && fail_open_) {
+    auto lk = hooks_ ? hooks_->Lock() : std::unique_lock<std::mutex>();
+    RunFailOpen();
+  }
 }
 
 void Ofproto::Reply(OfConnection& conn, uint32_t xid, MessageBody body) {
@@ -514,6 +544,24 @@ void Ofproto::HandleMultipart(OfConnection& conn, const Message& msg, const Mult
       conn.SendError(r.error(), raw);
       return;
     }
+    if (conn.version() == kOfp10) {
+      // Flows OpenFlow 1.0 cannot describe (IPv6 or masked MAC matches, goto-table, groups...)
+      // are left out rather than shown wrong; Open vSwitch would use Nicira extensions, which
+      // this switch does not speak. Logged once per bridge.
+      std::string why;
+      size_t left_out = std::erase_if(r->entries, [&why](const FlowStats& f) {
+        auto ok = Of10CanDescribe(f);
+        if (!ok && why.empty()) why = ok.error().message;
+        return !ok;
+      });
+      if (left_out && !of10_omission_logged_) {
+        of10_omission_logged_ = true;
+        Log()->warn(
+            "{}: {} flow(s) left out of an OpenFlow 1.0 flow stats reply to {} ({}); "
+            "OpenFlow 1.3 shows them",
+            name_, left_out, conn.peer(), why);
+      }
+    }
     reply.body = std::move(*r);
   } else if (auto* ag = std::get_if<AggregateRequest>(&req.body)) {
     auto r = pipeline_.AggregateQuery(*ag);
@@ -536,6 +584,33 @@ void Ofproto::HandleMultipart(OfConnection& conn, const Message& msg, const Mult
     reply.body = meters_.Config(mc->meter_id);
   } else if (std::holds_alternative<MeterFeaturesRequest>(req.body)) {
     reply.body = meters_.Features();
+  } else if (auto* qs = std::get_if<QueueStatsRequest>(&req.body)) {
+    // No QoS queues are configured: every port has only its default queue 0, whose counters
+    // and age the switch does not keep (all-ones: unavailable). This is what Open vSwitch 3.1
+    // answers for ports without QoS: OFPQ_ALL or queue 0 lists queue 0 of the port (of every port
+    // for OFPP_ANY), another queue id is OFPQOFC_BAD_QUEUE, a missing port OFPQOFC_BAD_PORT.
+    bool any = qs->port_no == kPortAny;
+    bool known = any || std::any_of(ports_.begin(), ports_.end(),
+                                    [&](const OfPort& p) { return p.desc.port_no == qs->port_no; });
+    if (!known) {
+      conn.SendError(OfpError{OfpErr::kQueueOpBadPort, "no such port"}, raw);
+      return;
+    }
+    if (qs->queue_id != kQueueAll && qs->queue_id != 0) {
+      conn.SendError(OfpError{OfpErr::kQueueOpBadQueue, "no such queue"}, raw);
+      return;
+    }
+    QueueStatsReply r;
+    for (const auto& p : ports_) {
+      if (!any && p.desc.port_no != qs->port_no) continue;
+      QueueStats q;
+      q.port_no = p.desc.port_no;
+      q.queue_id = 0;
+      q.tx_bytes = q.tx_packets = q.tx_errors = ~uint64_t{0};
+      q.duration_sec = q.duration_nsec = ~uint32_t{0};
+      r.entries.push_back(q);
+    }
+    reply.body = std::move(r);
   } else if (auto* tf = std::get_if<TableFeaturesRequest>(&req.body)) {
     // An empty request is a query; a body asks to reconfigure the tables, which is not allowed.
     if (!tf->entries.empty()) {

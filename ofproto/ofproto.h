@@ -79,6 +79,16 @@ class Ofproto : public OfHandler {
     refresh_stats_ = std::move(fn);
   }
 
+  // Fail mode (Bridge fail_mode). A standalone bridge whose controllers have all been out of
+  // touch for three inactivity probe intervals (at once if the interval is 0) "fails open": it
+  // forwards as a learning switch, every packet going to NORMAL as if a hidden catch-all flow
+  // above every OpenFlow priority matched in table 0, until a controller connects. Its flows are
+  // kept (and not shown the hidden behaviour). A secure bridge never fails open.
+  void SetFailMode(bool secure);
+  bool fail_open() const { return fail_open_; }
+  // Re-evaluates fail-open now (the expiry timer does it every 250 ms); lock held.
+  void RunFailOpen();
+
   // OfHandler
   void OnMessage(OfConnection& conn, Message msg, ByteSpan raw) override;
   void OnConnected(OfConnection& conn) override;
@@ -117,6 +127,9 @@ class Ofproto : public OfHandler {
   MeterTable meters_;
   asio::steady_timer expiry_timer_;
   OfprotoHooks* hooks_ = nullptr;
+  bool secure_ = false;
+  bool fail_open_ = false;
+  bool of10_omission_logged_ = false;
 };
 
 }  // namespace sluice::ofp

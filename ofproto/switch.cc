@@ -159,7 +159,8 @@ Switch::Bridge* Switch::BridgeOf(const std::string& name) const {
   return it == bridges_.end() ? nullptr : it->second.get();
 }
 
-Result<Ofproto*> Switch::AddBridge(const std::string& name, uint64_t datapath_id, bool secure) {
+Result<Ofproto*> Switch::AddBridge(const std::string& name, uint64_t datapath_id, bool secure,
+                                   bool has_controllers) {
   std::unique_lock lk(mu_);
   if (bridges_.count(name)) return MakeError(Errc::kExists, "bridge " + name + " already exists");
   auto br = std::make_unique<Bridge>();
@@ -178,6 +179,7 @@ Result<Ofproto*> Switch::AddBridge(const std::string& name, uint64_t datapath_id
   br->x.ofproto = br->ofp.get();
   br->x.mac = &br->mac;
   br->secure = secure;
+  br->ofp->SetFailMode(secure);
   Bridge* b = br.get();
   b->ofp->OnPortStatsRequest([this, b](std::vector<OfPort>& ports) {
     auto dps = dp_.Ports();
@@ -198,7 +200,7 @@ Result<Ofproto*> Switch::AddBridge(const std::string& name, uint64_t datapath_id
     }
   });
   bridges_[name] = std::move(br);
-  if (!secure) {
+  if (!secure && !has_controllers) {
     // A standalone bridge starts as a learning switch: priority=0,actions=NORMAL in table 0,
     // as Open vSwitch installs it. Controllers may replace or delete it.
     FlowMod fm;
@@ -249,9 +251,17 @@ std::vector<std::string> Switch::BridgeNames() const {
   return out;
 }
 
+void Switch::SetMaxMegaflows(size_t n) {
+  std::lock_guard lk(mu_);
+  cfg_.max_megaflows = n;
+}
+
 void Switch::SetFailMode(const std::string& bridge, bool secure) {
   std::lock_guard lk(mu_);
-  if (Bridge* b = BridgeOf(bridge)) b->secure = secure;
+  if (Bridge* b = BridgeOf(bridge)) {
+    b->secure = secure;
+    b->ofp->SetFailMode(secure);
+  }
 }
 
 // ---------------------------------------------------------------- ports
@@ -924,10 +934,40 @@ Result<std::string> Switch::Trace(const std::string& bridge, const std::string& 
   in.now_ms = clock::NowMs();
   in.key.Clear();
   std::string text = flow;
-  // "in_port=PORT,HEXPACKET" or "in_port=PORT" with a datapath flow, or a datapath flow.
+  // "in_port=PORT,HEXPACKET" or "in_port=PORT" with a datapath flow, or a datapath flow, or a
+  // flow in ovs-ofctl's syntax ("in_port=p1,tcp,nw_dst=10.0.0.1,tp_dst=80").
   uint32_t ofport = 0;
   bool have_port = false;
-  if (text.rfind("in_port=", 0) == 0) {
+  size_t first_comma = text.find(',');
+  bool hex_packet =
+      text.rfind("in_port=", 0) == 0 && first_comma != std::string::npos &&
+      first_comma + 1 < text.size() &&
+      std::all_of(text.begin() + static_cast<std::ptrdiff_t>(first_comma) + 1, text.end(),
+                  [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+  std::optional<Match> of_match;
+  if (text.find('(') == std::string::npos && !hex_packet) {
+    text::ParseOptions opts;
+    opts.resolve_port = [br](std::string_view name) -> std::optional<uint32_t> {
+      for (const auto& [no, xp] : br->x.ports) {
+        if (xp.name == name) return no;
+      }
+      return std::nullopt;
+    };
+    auto m = text::ParseMatch(flow, opts);
+    if (!m) return std::unexpected(m.error());
+    const OxmEntry* port = m->Find(OxmField::kInPort);
+    if (!port) return MakeError(Errc::kInvalid, "the flow needs an in_port");
+    ofport = static_cast<uint32_t>(port->ValueU64());
+    if (!br->x.Port(ofport)) {
+      return MakeError(Errc::kInvalid,
+                       "no port " + text::FormatPort(ofport) + " on bridge " + bridge);
+    }
+    in.key = KeyFromMatch(*m);
+    have_port = true;
+    of_match = std::move(*m);
+    text.clear();
+  }
+  if (!of_match && text.rfind("in_port=", 0) == 0) {
     size_t comma = text.find(',');
     std::string port = text.substr(8, comma == std::string::npos ? std::string::npos : comma - 8);
     bool found = false;
@@ -977,14 +1017,18 @@ Result<std::string> Switch::Trace(const std::string& bridge, const std::string& 
   std::string trace;
   in.trace = &trace;
   XlateResult r = Translate(EnvLocked(), in);
-  std::string out = "Flow: " +
-                    dp::FormatOdpFlow(in.key,
-                                      [] {
-                                        dp::FlowMask m;
-                                        m.SetAll();
-                                        return m;
-                                      }()) +
-                    "\n\nbridge(\"" + bridge + "\")\n" + std::string(15, '-') + "\n" + trace + "\n";
+  std::string out;
+  if (of_match)
+    out = "Flow: " + text::FormatMatch(*of_match) + "\nDatapath flow: ";
+  else
+    out = "Flow: ";
+  out += dp::FormatOdpFlow(in.key,
+                           [] {
+                             dp::FlowMask m;
+                             m.SetAll();
+                             return m;
+                           }()) +
+         "\n\nbridge(\"" + bridge + "\")\n" + std::string(15, '-') + "\n" + trace + "\n";
   dp::FlowKey masked;
   dp::ApplyMask(in.key, r.mask, &masked);
   out += "Megaflow: " + dp::FormatOdpFlow(masked, r.mask) + "\n";

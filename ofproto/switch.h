@@ -87,13 +87,18 @@ class Switch : public dp::UpcallHandler {
 
   // ---- bridges (control thread) ----
   // Creates the bridge and its management listener punix:<rundir>/<name>.mgmt. A standalone
-  // (not secure) bridge starts with the flow priority=0,actions=NORMAL in table 0, as in Open
-  // vSwitch; a secure one starts empty.
-  Result<Ofproto*> AddBridge(const std::string& name, uint64_t datapath_id, bool secure = false);
+  // (not secure) bridge created without controllers starts with the flow
+  // priority=0,actions=NORMAL in table 0, as in Open vSwitch; a secure one, or one with
+  // controllers (which fails open instead, see Ofproto::SetFailMode), starts empty.
+  Result<Ofproto*> AddBridge(const std::string& name, uint64_t datapath_id, bool secure = false,
+                             bool has_controllers = false);
   Result<void> DelBridge(const std::string& name);  // its ports are detached, not deleted
   Ofproto* FindBridge(const std::string& name) const;
   std::vector<std::string> BridgeNames() const;
   void SetFailMode(const std::string& bridge, bool secure);
+  // Cap on the megaflows upcalls install (other_config:flow-limit / max-megaflows); beyond it a
+  // missed packet is executed without installing one. Lowering it removes nothing installed.
+  void SetMaxMegaflows(size_t n);
 
   // ---- ports (control thread) ----
   // Attaches a port to a bridge; returns its OpenFlow port number. Errors: no such bridge,
@@ -109,7 +114,10 @@ class Switch : public dp::UpcallHandler {
 
   // ---- visibility (control thread) ----
   // ofproto/trace: `flow` is a datapath flow in OVS syntax (in_port(N),eth(...),...), or
-  // "in_port=PORT,HEXBYTES" (PORT a name or OpenFlow number).
+  // "in_port=PORT,HEXBYTES" (PORT a name or OpenFlow number), or a flow in ovs-ofctl's match
+  // syntax with an in_port ("in_port=p1,tcp,nw_dst=10.0.0.1,tp_dst=80": the packet has those
+  // field values, every other field zero). Prints each table's rule and actions, the
+  // megaflow and the datapath actions.
   Result<std::string> Trace(const std::string& bridge, const std::string& flow);
   std::string FdbShow(const std::string& bridge) const;
   Result<void> FdbFlush(const std::string& bridge);  // "" = all bridges

@@ -179,7 +179,10 @@ class Datapath {
   const DatapathCounters& counters() const { return counters_; }
   const DatapathConfig& config() const { return cfg_; }
   rte_mempool* pool() const { return pool_; }
-  void SetMaxIdle(int64_t ms) { cfg_.max_idle_ms = ms; }
+  void SetMaxIdle(int64_t ms) {
+    std::lock_guard lk(mu_);
+    cfg_.max_idle_ms = ms;
+  }
 
   // Used by PMDs.
   struct PortTable;

@@ -22,6 +22,7 @@ inline constexpr uint32_t kPortAll = 0xfffffffc;
 inline constexpr uint32_t kPortController = 0xfffffffd;
 inline constexpr uint32_t kPortLocal = 0xfffffffe;
 inline constexpr uint32_t kPortAny = 0xffffffff;
+inline constexpr uint32_t kQueueAll = 0xffffffff;  // OFPQ_ALL
 
 // Group numbers (ofp_group).
 inline constexpr uint32_t kGroupMax = 0xffffff00;

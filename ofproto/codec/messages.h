@@ -368,4 +368,8 @@ Message MakeErrorReply(const OfpError& error, ByteSpan offending, uint8_t versio
 // (OFPBRC_EPERM, OFPBAC_BAD_ARGUMENT, OFPFMFC_EPERM).
 std::pair<uint16_t, uint16_t> Of10ErrorCode(OfpErr err);
 
+// Whether OpenFlow 1.0 can describe a flow (its match and instructions); the error says what it
+// cannot express. A 1.0 flow stats reply leaves such flows out.
+Result<void> Of10CanDescribe(const FlowStats& flow);
+
 }  // namespace sluice::ofp

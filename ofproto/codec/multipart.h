@@ -102,7 +102,7 @@ struct PortDescRequest {
 };
 struct QueueStatsRequest {
   uint32_t port_no = kPortAny;
-  uint32_t queue_id = 0xffffffff;  // OFPQ_ALL
+  uint32_t queue_id = kQueueAll;
   bool operator==(const QueueStatsRequest&) const = default;
 };
 struct GroupStatsRequest {

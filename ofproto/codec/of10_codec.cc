@@ -1422,4 +1422,10 @@ Result<Bytes> EncodeOf10(const Message& msg) {
 }
 
 }  // namespace internal
+
+Result<void> Of10CanDescribe(const FlowStats& flow) {
+  Bytes tmp;
+  Writer w(&tmp);
+  return internal::EncodeFlowStats10(flow, w);
+}
 }  // namespace sluice::ofp

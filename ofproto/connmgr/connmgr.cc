@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "common/clock.h"
 #include "sluice/log.h"
 
 namespace sluice::ofp {
@@ -55,6 +56,8 @@ struct ConnectionManager::Active {
   std::shared_ptr<asio::ip::tcp::socket> pending;
   std::string last_error;
   bool removed = false;
+  int64_t down_since_ms = 0;  // configured, or last connection closed (clock::NowMs)
+  bool Up() const { return conn && !conn->closed() && conn->negotiated(); }
 };
 
 ConnectionManager::ConnectionManager(asio::io_context& io, OfHandler* handler)
@@ -156,6 +159,7 @@ void ConnectionManager::SetControllers(const std::vector<std::string>& targets, 
       slot->timer = std::make_unique<asio::steady_timer>(io_);
       slot->max_backoff_ms = max_backoff_ms;
       slot->probe_interval_ms = probe_interval_ms;
+      slot->down_since_ms = clock::NowMs();
       Dial(*slot);
     }
   }
@@ -189,6 +193,8 @@ void ConnectionManager::Dial(Active& a) {
     a.conn->OnClosed([this, &a](OfConnection& gone) {
       asio::post(io_, [this, p = &gone] { conns_.erase(p); });
       if (!a.removed) {
+        // Out of touch from now on (a connection that never negotiated changes nothing).
+        if (gone.negotiated()) a.down_since_ms = clock::NowMs();
         a.conn.reset();
         a.backoff_ms = a.backoff_ms == 0 ? 1000 : std::min(a.backoff_ms * 2, a.max_backoff_ms);
         a.timer->expires_after(std::chrono::milliseconds(a.backoff_ms));
@@ -233,7 +239,7 @@ std::vector<ControllerStatus> ConnectionManager::Controllers() const {
   for (const auto& [t, a] : controllers_) {
     ControllerStatus s;
     s.target = t;
-    s.connected = a->conn && !a->conn->closed() && a->conn->negotiated();
+    s.connected = a->Up();
     if (s.connected) s.role = a->conn->role;
     s.last_error = a->last_error;
     out.push_back(s);
@@ -243,9 +249,25 @@ std::vector<ControllerStatus> ConnectionManager::Controllers() const {
 
 bool ConnectionManager::HasController() const {
   for (const auto& [t, a] : controllers_) {
-    if (a->conn && !a->conn->closed() && a->conn->negotiated()) return true;
+    if (a->Up()) return true;
   }
   return false;
+}
+
+int64_t ConnectionManager::FailureDurationMs() const {
+  if (controllers_.empty()) return 0;
+  int64_t now = clock::NowMs();
+  int64_t shortest = INT64_MAX;
+  for (const auto& [t, a] : controllers_) {
+    shortest = std::min(shortest, a->Up() ? 0 : std::max<int64_t>(0, now - a->down_since_ms));
+  }
+  return shortest;
+}
+
+int ConnectionManager::MaxProbeIntervalMs() const {
+  int m = 0;
+  for (const auto& [t, a] : controllers_) m = std::max(m, a->probe_interval_ms);
+  return m;
 }
 
 }  // namespace sluice::ofp

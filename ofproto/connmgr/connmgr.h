@@ -38,7 +38,13 @@ class ConnectionManager {
 
   std::vector<std::shared_ptr<OfConnection>> Connections() const;
   std::vector<ControllerStatus> Controllers() const;
-  bool HasController() const;  // any controller connection is up
+  bool HasController() const;                                    // any controller connection is up
+  bool HasControllers() const { return !controllers_.empty(); }  // any configured
+  // How long (ms, on clock::NowMs) every configured controller has been out of touch: 0 when
+  // one is connected or none is configured, else the shortest time since one was last
+  // connected (or, never connected, since it was configured). Drives fail-open.
+  int64_t FailureDurationMs() const;
+  int MaxProbeIntervalMs() const;  // the largest inactivity probe interval of the controllers
   uint16_t tcp_port(const std::string& remote) const;
 
  private:

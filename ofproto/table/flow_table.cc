@@ -142,17 +142,19 @@ OfpResult<void> FlowTable::Add(const FlowMod& fm, Version version, int64_t now_m
   return {};
 }
 
-void FlowTable::Modify(const FlowMod& fm, bool strict, Version version) {
+size_t FlowTable::Modify(const FlowMod& fm, bool strict, Version version) {
   RuleFilter f = RuleFilter::From(fm, strict);
   // Modify ignores out_port and out_group (spec 7.3.4.1).
   f.out_port = kPortAny;
   f.out_group = kGroupAny;
-  for (const RulePtr& old : Select(f)) {
+  std::vector<RulePtr> selected = Select(f);
+  for (const RulePtr& old : selected) {
     RulePtr rule = CloneRule(*old, fm.flags & kFlowResetCounts);
     rule->instructions = fm.instructions;
     Retire(old, version);
     Install(rule, version);
   }
+  return selected.size();
 }
 
 void FlowTable::Delete(const RuleFilter& filter, Version version,
@@ -207,7 +209,8 @@ OfpResult<void> Pipeline::ForTables(uint8_t table_id, Fn&& fn) const {
   return {};
 }
 
-OfpResult<std::vector<RemovedRule>> Pipeline::ApplyFlowMod(const FlowMod& fm, int64_t now_ms) {
+OfpResult<std::vector<RemovedRule>> Pipeline::ApplyFlowMod(const FlowMod& fm, int64_t now_ms,
+                                                           bool modify_adds) {
   std::vector<RemovedRule> removed;
   Version next = version_ + 1;
   switch (fm.command) {
@@ -228,8 +231,11 @@ OfpResult<std::vector<RemovedRule>> Pipeline::ApplyFlowMod(const FlowMod& fm, in
         if (OfpResult<void> ok = t.Add(fm, next, now_ms); !ok) {
           return std::unexpected(std::move(ok.error()));
         }
-      } else {
-        t.Modify(fm, fm.command == FlowModCommand::kModifyStrict, next);
+      } else if (t.Modify(fm, fm.command == FlowModCommand::kModifyStrict, next) == 0 &&
+                 modify_adds) {
+        if (OfpResult<void> ok = t.Add(fm, next, now_ms); !ok) {
+          return std::unexpected(std::move(ok.error()));
+        }
       }
       break;
     }

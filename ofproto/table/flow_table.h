@@ -65,7 +65,8 @@ class FlowTable {
 
   // Flow-mod steps, applied at `version`; Pipeline validates the table id and commits.
   OfpResult<void> Add(const FlowMod& fm, Version version, int64_t now_ms);
-  void Modify(const FlowMod& fm, bool strict, Version version);
+  // Returns how many rules it changed.
+  size_t Modify(const FlowMod& fm, bool strict, Version version);
   void Delete(const RuleFilter& filter, Version version, std::vector<RemovedRule>* removed);
   // Removes the rules whose idle or hard timeout has passed at now_ms.
   void Expire(int64_t now_ms, Version version, std::vector<RemovedRule>* removed);
@@ -107,7 +108,10 @@ class Pipeline {
   // rules deleted (reason DELETE); replaced rules produce no FLOW_REMOVED and are not listed.
   // Errors: OFPFMFC_BAD_COMMAND, OFPFMFC_BAD_TABLE_ID, OFPFMFC_OVERLAP, OFPFMFC_TABLE_FULL,
   // OFPBIC_BAD_TABLE_ID (goto-table beyond the last table). A failed flow mod changes nothing.
-  OfpResult<std::vector<RemovedRule>> ApplyFlowMod(const FlowMod& fm, int64_t now_ms);
+  // `modify_adds`: a MODIFY or MODIFY_STRICT that matches no rule adds the flow, as in OpenFlow
+  // 1.0 (§4.6 of its spec; OpenFlow 1.3 changes nothing then).
+  OfpResult<std::vector<RemovedRule>> ApplyFlowMod(const FlowMod& fm, int64_t now_ms,
+                                                   bool modify_adds = false);
 
   // Removes every rule whose idle or hard timeout has elapsed at now_ms.
   std::vector<RemovedRule> Expire(int64_t now_ms);

@@ -145,6 +145,13 @@ class Ctx {
 
   // ---- the pipeline ----
   void RunPipeline(uint8_t table_id) {
+    if (table_id == 0 && br_->ofproto->fail_open()) {
+      // A standalone bridge out of touch with its controllers: the hidden fail-open flow, above
+      // every OpenFlow priority, sends everything to NORMAL.
+      Trace(fmt::format("{}: fail-open: hidden catch-all flow, actions=NORMAL", br_->name));
+      Output(kPortNormal, 0);
+      return;
+    }
     ActionSet aset;
     PipelineLoop(table_id, nullptr, aset);
   }
@@ -170,8 +177,12 @@ class Ctx {
           break;
         }
         r_.rules.push_back(rule->shared_from_this());
-        Trace(fmt::format("{}: table {}: rule priority={} cookie={:#x}", br_->name, table_id,
-                          rule->priority, rule->cookie));
+        // As ovs-appctl ofproto/trace: the rule's match and priority, then its instructions.
+        std::string match = text::FormatMatch(rule->match);
+        Trace(fmt::format("{}: table {}: {}{}priority {}{}", br_->name, table_id, match,
+                          match.empty() ? "" : ", ", rule->priority,
+                          rule->cookie ? fmt::format(", cookie {:#x}", rule->cookie) : ""));
+        Trace("    " + text::FormatInstructions(rule->instructions));
         table_id_ = table_id;
         rule_ = rule;
         // Instructions run in the spec's order whatever their order in the flow mod: the meter
@@ -1440,6 +1451,77 @@ FieldValues FieldsFromKey(const dp::FlowKey& k, uint32_t in_ofport) {
       break;
   }
   return f;
+}
+
+dp::FlowKey KeyFromMatch(const Match& match) {
+  dp::FlowKey k;
+  k.Clear();
+  auto u = [&](OxmField f) -> uint64_t {
+    const OxmEntry* e = match.Find(f);
+    return e ? e->ValueU64() & e->MaskU64() : 0;
+  };
+  auto bytes = [&](OxmField f, uint8_t* dst) {
+    if (const OxmEntry* e = match.Find(f)) {
+      ByteSpan v = e->value_bytes();
+      for (size_t i = 0; i < v.size(); ++i) dst[i] = e->has_mask ? v[i] & e->mask[i] : v[i];
+    }
+  };
+  k.tun_id = htobe64(u(OxmField::kTunnelId));
+  bytes(OxmField::kEthDst, k.eth_dst.data());
+  bytes(OxmField::kEthSrc, k.eth_src.data());
+  uint16_t et = static_cast<uint16_t>(u(OxmField::kEthType));
+  k.eth_type = B16(et);
+  if (uint64_t vid = u(OxmField::kVlanVid); vid & kVlanPresent) {
+    k.vlans[0].tpid = B16(0x8100);
+    k.vlans[0].tci =
+        B16(static_cast<uint16_t>(kVlanPresent | (vid & 0xfff) | (u(OxmField::kVlanPcp) << 13)));
+  }
+  if (et == kEthArp) {
+    k.nw_proto = static_cast<uint8_t>(u(OxmField::kArpOp));
+    k.nw_src = htonl(static_cast<uint32_t>(u(OxmField::kArpSpa)));
+    k.nw_dst = htonl(static_cast<uint32_t>(u(OxmField::kArpTpa)));
+    bytes(OxmField::kArpSha, k.arp_sha.data());
+    bytes(OxmField::kArpTha, k.arp_tha.data());
+    return k;
+  }
+  if (!IsIpType(et)) return k;
+  k.nw_tos = static_cast<uint8_t>((u(OxmField::kIpDscp) << 2) | (u(OxmField::kIpEcn) & 3));
+  k.nw_proto = static_cast<uint8_t>(u(OxmField::kIpProto));
+  if (et == kEthIp) {
+    k.nw_src = htonl(static_cast<uint32_t>(u(OxmField::kIpv4Src)));
+    k.nw_dst = htonl(static_cast<uint32_t>(u(OxmField::kIpv4Dst)));
+  } else {
+    bytes(OxmField::kIpv6Src, k.ipv6_src.data());
+    bytes(OxmField::kIpv6Dst, k.ipv6_dst.data());
+    k.ipv6_label = htonl(static_cast<uint32_t>(u(OxmField::kIpv6Flabel)));
+  }
+  auto ports = [&](OxmField src, OxmField dst) {
+    k.tp_src = B16(static_cast<uint16_t>(u(src)));
+    k.tp_dst = B16(static_cast<uint16_t>(u(dst)));
+  };
+  switch (k.nw_proto) {
+    case 6:
+      ports(OxmField::kTcpSrc, OxmField::kTcpDst);
+      break;
+    case 17:
+      ports(OxmField::kUdpSrc, OxmField::kUdpDst);
+      break;
+    case 132:
+      ports(OxmField::kSctpSrc, OxmField::kSctpDst);
+      break;
+    case 1:
+      if (et == kEthIp) ports(OxmField::kIcmpv4Type, OxmField::kIcmpv4Code);
+      break;
+    case 58:
+      if (et == kEthIpv6) {
+        ports(OxmField::kIcmpv6Type, OxmField::kIcmpv6Code);
+        bytes(OxmField::kIpv6NdTarget, k.nd_target.data());
+        bytes(OxmField::kIpv6NdSll, k.arp_sha.data());
+        bytes(OxmField::kIpv6NdTll, k.arp_tha.data());
+      }
+      break;
+  }
+  return k;
 }
 
 void AddFieldMaskToFlowMask(const FieldMask& wc, dp::FlowMask* mask) {

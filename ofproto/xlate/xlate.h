@@ -189,6 +189,9 @@ XlateResult Translate(const XlateEnv& env, const XlateInput& in);
 
 // OpenFlow field values of a datapath key (in_port replaced by the OpenFlow port).
 FieldValues FieldsFromKey(const dp::FlowKey& key, uint32_t in_ofport);
+// The datapath key of a packet with the values an OpenFlow match gives (masked fields take
+// value & mask; everything else zero), for ofproto/trace in flow syntax. in_port is left 0.
+dp::FlowKey KeyFromMatch(const Match& match);
 // OR the datapath bits behind the OpenFlow mask `wc` into *mask.
 void AddFieldMaskToFlowMask(const FieldMask& wc, dp::FlowMask* mask);
 

@@ -128,6 +128,13 @@ void BridgeLayer::Reconcile() {
   for (const auto& w : d.warnings) {
     if (warned_.insert(w).second) Log()->warn("{}", w);
   }
+  if (!tuning_ || *tuning_ != d.tuning) {
+    dp_.SetMaxIdle(d.tuning.max_idle_ms);
+    sw_.SetMaxMegaflows(d.tuning.max_megaflows);
+    tuning_ = d.tuning;
+    Log()->info("megaflows: idle expiry {} ms, at most {} installed", d.tuning.max_idle_ms,
+                d.tuning.max_megaflows);
+  }
   struct Want {
     const BridgeConfig* br;
     const PortConfig* port;
@@ -236,7 +243,7 @@ void BridgeLayer::RemoveBridge(const std::string& name) {
 }
 
 void BridgeLayer::AddBridge(const BridgeConfig& br) {
-  auto r = sw_.AddBridge(br.name, br.dpid, br.secure);
+  auto r = sw_.AddBridge(br.name, br.dpid, br.secure, !br.controllers.empty());
   if (!r) {
     std::string msg = "creating bridge " + br.name + ": " + r.error().message;
     if (warned_.insert(msg).second) Log()->error("{}", msg);

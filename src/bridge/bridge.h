@@ -116,6 +116,7 @@ class BridgeLayer {
   std::set<std::string> managers_;                     // remotes added to the embedded server
   std::map<std::string, std::string> manager_errors_;  // targets it refused, and why
   std::set<std::string> warned_;                       // messages logged once
+  std::optional<DatapathTuning> tuning_;               // last applied other_config tuning
   int64_t applied_cfg_ = -1;                           // next_cfg of the last configuration applied
   uint64_t reconciles_ = 0;
   bool reconcile_posted_ = false;

@@ -1,7 +1,9 @@
 #include "bridge/bridge_config.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 
 namespace sluice::bridge {
 
@@ -9,7 +11,7 @@ std::map<std::string, std::vector<std::string>> ReplicatedColumns() {
   return {
       {"Open_vSwitch",
        {"bridges", "manager_options", "next_cfg", "cur_cfg", "ovs_version", "db_version",
-        "datapath_types", "iface_types", "dpdk_initialized", "dpdk_version"}},
+        "datapath_types", "iface_types", "dpdk_initialized", "dpdk_version", "other_config"}},
       {"Bridge", {"name", "ports", "controller", "fail_mode", "other_config", "datapath_id"}},
       {"Port", {"name", "interfaces", "tag", "trunks", "vlan_mode", "cvlans", "other_config"}},
       {"Interface",
@@ -241,6 +243,31 @@ DesiredConfig BuildDesiredConfig(const TableRows& rows) {
   const db::IdlRow& root = roots.begin()->second;
   out.root = root.uuid;
   out.next_cfg = root.GetInt("next_cfg");
+  auto oc = root.GetStringMap("other_config");
+  // A non-negative decimal integer, or nullopt (with a warning) for anything else.
+  auto number = [&](const char* key) -> std::optional<int64_t> {
+    auto it = oc.find(key);
+    if (it == oc.end()) return std::nullopt;
+    const std::string& v = it->second;
+    char* end = nullptr;
+    errno = 0;
+    long long n = std::strtoll(v.c_str(), &end, 10);
+    if (v.empty() || *end || errno || n < 0) {
+      out.warnings.push_back(std::string("ignoring bad other_config:") + key + " " + v);
+      return std::nullopt;
+    }
+    return n;
+  };
+  if (auto ms = number("max-idle")) {
+    if (*ms < 500) {
+      out.warnings.push_back("ignoring other_config:max-idle " + std::to_string(*ms) +
+                             " (below the minimum of 500 ms)");
+    } else {
+      out.tuning.max_idle_ms = *ms;
+    }
+  }
+  if (auto n = number("flow-limit")) out.tuning.max_megaflows = static_cast<size_t>(*n);
+  if (auto n = number("max-megaflows")) out.tuning.max_megaflows = static_cast<size_t>(*n);
   for (const auto& u : root.GetUuids("manager_options")) {
     if (const db::IdlRow* m = Row(rows, "Manager", u)) {
       std::string target = m->GetString("target");

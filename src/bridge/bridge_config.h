@@ -83,9 +83,20 @@ struct BridgeConfig {
   std::map<std::string, PortConfig> ports;    // by Port name
 };
 
+// Switch-wide tuning from the Open_vSwitch row's other_config (Open vSwitch's keys and defaults).
+struct DatapathTuning {
+  // max-idle: milliseconds an upcall-installed megaflow may stay unused (at least 500).
+  int64_t max_idle_ms = 10000;
+  // flow-limit, or Sluice's max-megaflows (which wins when both are set): megaflows the upcall
+  // handler installs at most; beyond it packets are executed without installing one.
+  size_t max_megaflows = 200000;
+  bool operator==(const DatapathTuning&) const = default;
+};
+
 struct DesiredConfig {
   std::optional<db::Uuid> root;  // the Open_vSwitch row, if any
   int64_t next_cfg = 0;
+  DatapathTuning tuning;
   std::map<std::string, BridgeConfig> bridges;  // by name
   std::set<std::string> managers;               // Manager targets
   // Interfaces named by more than one bridge/port: name -> why they were left out.

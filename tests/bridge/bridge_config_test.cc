@@ -247,5 +247,27 @@ TEST(BridgeConfig, NoRootRow) {
   EXPECT_TRUE(d.bridges.empty());
 }
 
+TEST(BridgeConfig, MegaflowTuningFromOtherConfig) {
+  auto build = [](std::map<std::string, std::string> oc) {
+    FakeDb db;
+    db.Add("Open_vSwitch", {{"other_config", Map(oc)}});
+    return BuildDesiredConfig(db.Rows());
+  };
+  DesiredConfig d = build({});
+  EXPECT_EQ(d.tuning.max_idle_ms, 10000);  // Open vSwitch's defaults
+  EXPECT_EQ(d.tuning.max_megaflows, 200000u);
+  d = build({{"max-idle", "2500"}, {"flow-limit", "1000"}});
+  EXPECT_EQ(d.tuning.max_idle_ms, 2500);
+  EXPECT_EQ(d.tuning.max_megaflows, 1000u);
+  EXPECT_TRUE(d.warnings.empty());
+  // Sluice's max-megaflows wins over flow-limit.
+  d = build({{"flow-limit", "1000"}, {"max-megaflows", "2"}});
+  EXPECT_EQ(d.tuning.max_megaflows, 2u);
+  // Bad values are ignored with a warning: not a number, negative, max-idle below 500 ms.
+  d = build({{"max-idle", "100"}, {"flow-limit", "-1"}, {"max-megaflows", "12x"}});
+  EXPECT_EQ(d.tuning, DatapathTuning{});
+  EXPECT_EQ(d.warnings.size(), 3u);
+}
+
 }  // namespace
 }  // namespace sluice::bridge

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Debian's ovs-ofctl against a bridge's management socket (<rundir>/<bridge>.mgmt): version
 # negotiation, features, port descriptions, switch description, port statistics; over OpenFlow
-# 1.3 table features, flows, groups, meters and queue configuration; over OpenFlow 1.0 (ovs-ofctl
-# without -O) show, flows and queues; raw-socket checks of the errors for what the switch refuses
-# (table reconfiguration, off-version messages, no common version); a controller connection.
+# 1.3 table features, flows, groups, meters, queue configuration and statistics; over OpenFlow 1.0
+# (ovs-ofctl without -O) show, flows and queues; raw-socket checks of the errors for what the
+# switch refuses (table reconfiguration, off-version messages, no common version); a controller
+# connection.
 # Expected lines are what Debian's ovs-vswitchd 3.1 prints for the same commands, except where
 # noted (it adds a priority=0 NORMAL flow, reports max_entries=1000000 and uses Nicira extensions
 # to show 1.3-only flows over 1.0).
@@ -96,6 +97,19 @@ meter:2 flow_count:0 packet_in_count:0 byte_in_count:0 duration:X bands:
 # ---- OpenFlow 1.3: queue configuration (no queues: empty for a port, BAD_PORT otherwise) ----
 $O queue-get-config "$MGMT" 1 | expect_lines "OFPT_QUEUE_GET_CONFIG_REPLY (OF1.3) (xid=0x2):" "queue-get-config 1"
 $O queue-get-config "$MGMT" 99 2>&1 | head -1 | expect_lines "OFPT_ERROR (OF1.3) (xid=0x2): OFPQOFC_BAD_PORT" "queue-get-config 99"
+# Queue statistics: only the default queue 0 of each port, counters unavailable ("?"), as
+# ovs-vswitchd 3.1 answers for ports without QoS (it lists the ports in hash order).
+$O queue-stats "$MGMT" | expect_lines "OFPST_QUEUE reply (OF1.3) (xid=0x2): 3 queues
+  port 1 queue 0: bytes=?, pkts=?, errors=?, duration=?
+  port 2 queue 0: bytes=?, pkts=?, errors=?, duration=?
+  port LOCAL queue 0: bytes=?, pkts=?, errors=?, duration=?" "queue-stats"
+$O queue-stats "$MGMT" 2 0 | expect_lines "OFPST_QUEUE reply (OF1.3) (xid=0x2): 1 queues
+  port 2 queue 0: bytes=?, pkts=?, errors=?, duration=?" "queue-stats 2 0"
+$O queue-stats "$MGMT" 99 2>&1 | expect_lines "OFPT_ERROR (OF1.3) (xid=0x2): OFPQOFC_BAD_PORT
+OFPST_QUEUE request (OF1.3) (xid=0x2): port=99 queue=ALL" "queue-stats 99"
+$O queue-stats "$MGMT" 1 5 2>&1 | expect_lines "OFPT_ERROR (OF1.3) (xid=0x2): OFPQOFC_BAD_QUEUE
+OFPST_QUEUE request (OF1.3) (xid=0x2): port=1 queue=5" "queue-stats 1 5"
+$O queue-stats "$MGMT" ANY 5 2>&1 | head -1 | expect_lines "OFPT_ERROR (OF1.3) (xid=0x2): OFPQOFC_BAD_QUEUE" "queue-stats ANY 5"
 
 # ---- OpenFlow 1.0 (ovs-ofctl's default) ----
 O10="ovs-ofctl --timeout=10"
@@ -120,6 +134,11 @@ $O10 --no-stats dump-flows "$MGMT" | expect_lines " in_port=1 actions=output:3" 
 $O10 dump-aggregate "$MGMT" | expect_lines "OFPST_AGGREGATE reply (xid=0x4): packet_count=0 byte_count=0 flow_count=2" "dump-aggregate over 1.0"
 $O10 queue-get-config "$MGMT" 1 | expect_lines "OFPT_QUEUE_GET_CONFIG_REPLY (xid=0x2):" "queue-get-config over 1.0"
 $O10 queue-get-config "$MGMT" 99 2>&1 | head -1 | expect_lines "OFPT_ERROR (xid=0x2): OFPQOFC_BAD_PORT" "queue-get-config 99 over 1.0"
+$O10 queue-stats "$MGMT" LOCAL | expect_lines "OFPST_QUEUE reply (xid=0x2): 1 queues
+  port LOCAL queue 0: bytes=?, pkts=?, errors=?, duration=?" "queue-stats LOCAL over 1.0"
+$O10 queue-stats "$MGMT" | head -1 | expect_lines "OFPST_QUEUE reply (xid=0x2): 3 queues" "queue-stats over 1.0"
+$O10 queue-stats "$MGMT" 99 2>&1 | head -1 | expect_lines "OFPT_ERROR (xid=0x2): OFPQOFC_BAD_PORT" "queue-stats 99 over 1.0"
+$O10 queue-stats "$MGMT" 1 5 2>&1 | head -1 | expect_lines "OFPT_ERROR (xid=0x2): OFPQOFC_BAD_QUEUE" "queue-stats 1 5 over 1.0"
 $O10 dump-ports "$MGMT" 1 | grep -q "rx pkts=1" || fail "port stats over 1.0"
 # A 1.0 packet-out with no input port ("none") leaves through port 2.
 $O10 packet-out "$MGMT" none "output:2" \

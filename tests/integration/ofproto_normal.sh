@@ -51,6 +51,19 @@ PKT=$(python3 "$(dirname "$0")/pkt.py" udp "$MAC1" "$MAC2" 10.0.0.1 10.0.0.2 1 2
 appctl ofproto/trace br0 "in_port=1,$PKT" | tee "$SL_TMP/trace"
 grep -q "Datapath actions: 2$" "$SL_TMP/trace" || fail "trace actions"
 grep -q "NORMAL: learned destination" "$SL_TMP/trace" || fail "trace NORMAL step"
+# The same in ovs-ofctl's flow syntax (port names, dl_src=, udp, ...): each table's rule with its
+# actions, the megaflow and the datapath actions.
+appctl ofproto/trace br0 "in_port=n1-$S,udp,dl_src=$MAC1,dl_dst=$MAC2,nw_src=10.0.0.1,nw_dst=10.0.0.2,tp_dst=2" |
+  tee "$SL_TMP/trace2"
+grep -q "^Flow: udp,in_port=1,dl_src=$MAC1,dl_dst=$MAC2,nw_src=10.0.0.1,nw_dst=10.0.0.2,tp_dst=2$" \
+  "$SL_TMP/trace2" || fail "trace (flow syntax): Flow line"
+grep -q "br0: table 0: priority 0$" "$SL_TMP/trace2" || fail "trace (flow syntax): rule"
+grep -q "^ *NORMAL$" "$SL_TMP/trace2" || fail "trace (flow syntax): the rule's actions"
+grep -q "^Megaflow: .*in_port(1).*eth(src=$MAC1,dst=$MAC2)" "$SL_TMP/trace2" || fail "trace (flow syntax): megaflow"
+grep -q "Datapath actions: 2$" "$SL_TMP/trace2" || fail "trace (flow syntax): actions"
+if appctl ofproto/trace br0 "in_port=99,tcp" 2>/dev/null; then fail "trace from a missing port"; fi
+if appctl ofproto/trace br0 "tcp,nw_dst=10.0.0.1" 2>/dev/null; then fail "trace without in_port"; fi
+if appctl ofproto/trace br0 "in_port=1,tcp,bogus=1" 2>/dev/null; then fail "trace of a bad flow"; fi
 appctl coverage/show | grep -q "megaflow_install" || fail "coverage/show"
 appctl bridge/dump-flows br0 | grep -q "priority=0 actions=NORMAL" || fail "bridge/dump-flows"
 appctl memory/show | grep -q "^bridges:1 ports:4 rules:1 " || fail "memory/show: $(appctl memory/show)"
@@ -60,6 +73,10 @@ appctl dpif-netdev/pmd-rxq-show | grep -q "port: n1-$S  queue-id: 0" || fail "pm
 # takes the old megaflow: 1->2 is dropped at once.
 $OF add-flow "$MGMT" "priority=100,in_port=1,ip,nw_dst=10.0.0.2,actions=drop" || fail "add-flow"
 if ns 1 ping -c 2 -i 0.2 -W 1 10.0.0.2 >/dev/null; then fail "ping passed a drop flow"; fi
+appctl ofproto/trace br0 in_port=1,icmp,nw_dst=10.0.0.2 | tee "$SL_TMP/trace3"
+grep -q "br0: table 0: ip,in_port=1,nw_dst=10.0.0.2, priority 100$" "$SL_TMP/trace3" ||
+  fail "trace: the drop rule"
+grep -q "Datapath actions: drop$" "$SL_TMP/trace3" || fail "trace: drop"
 $OF del-flows --strict "$MGMT" "priority=100,in_port=1,ip,nw_dst=10.0.0.2" || fail "del-flows"
 ns 1 ping -c 2 -i 0.2 -W 2 10.0.0.2 >/dev/null || fail "ping after del-flows"
 

@@ -1,7 +1,8 @@
 // An Ofproto bridge over its management socket, with clients that negotiate OpenFlow 1.0 or 1.3:
 // version negotiation (plain and bitmap HELLOs), the 1.0 features reply with the ports inline,
-// 1.0 flow-mods and stats through the same switch logic, off-version messages, and the
-// TABLE_FEATURES and QUEUE_GET_CONFIG answers.
+// 1.0 flow-mods and stats through the same switch logic (a 1.0 MODIFY that matches nothing
+// adds, 1.0 flow stats leave out flows 1.0 cannot describe), off-version messages, and the
+// TABLE_FEATURES, QUEUE_GET_CONFIG and queue statistics answers.
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -138,6 +139,26 @@ TEST_F(VersionedClientTest, OneZeroPeerGetsFeaturesWithPortsAndFlows) {
   EXPECT_TRUE(q.queues.empty());
   Send(kOfp10, QueueGetConfigRequest{42});
   ExpectError(kOfp10, 5, 0);
+  // Queue statistics: every port has only its default queue 0, with unavailable (all-ones)
+  // counters, listed for OFPQ_ALL or queue 0 of all ports (OFPP_ALL in 1.0) or one existing port;
+  // a missing port or another queue is an OFPET_QUEUE_OP_FAILED.
+  Send(kOfp10, MultipartRequest{0, QueueStatsRequest{kPortAny, kQueueAll}});
+  auto qall = std::get<QueueStatsReply>(RecvAs<MultipartReply>(kOfp10).body).entries;
+  ASSERT_EQ(qall.size(), 3u);
+  EXPECT_EQ(qall[0].port_no, 1u);
+  EXPECT_EQ(qall[2].port_no, kPortLocal);
+  EXPECT_EQ(qall[1].queue_id, 0u);
+  EXPECT_EQ(qall[1].tx_packets, ~uint64_t{0});
+  EXPECT_EQ(last_raw_.size(), 12u + 3 * 32);
+  EXPECT_EQ(last_raw_[9], 5);  // OFPST_QUEUE
+  Send(kOfp10, MultipartRequest{0, QueueStatsRequest{2, 0}});
+  auto q2 = std::get<QueueStatsReply>(RecvAs<MultipartReply>(kOfp10).body).entries;
+  ASSERT_EQ(q2.size(), 1u);
+  EXPECT_EQ(q2[0].port_no, 2u);
+  Send(kOfp10, MultipartRequest{0, QueueStatsRequest{42, kQueueAll}});
+  ExpectError(kOfp10, 5, 0);  // OFPQOFC_BAD_PORT
+  Send(kOfp10, MultipartRequest{0, QueueStatsRequest{1, 5}});
+  ExpectError(kOfp10, 5, 1);  // OFPQOFC_BAD_QUEUE
   // A multipart type 1.0 does not have: OFPBRC_BAD_STAT.
   SendRaw(Bytes{1, 16, 0, 12, 0, 0, 0, 1, 0, 13, 0, 0});
   ExpectError(kOfp10, 1, 2);
@@ -186,6 +207,102 @@ TEST_F(VersionedClientTest, TableFeaturesAndQueueConfigOverOneThree) {
   EXPECT_TRUE(RecvAs<QueueGetConfigReply>(kOfp13).queues.empty());
   Send(kOfp13, QueueGetConfigRequest{3});
   ExpectError(kOfp13, 9, 0);  // OFPQOFC_BAD_PORT
+
+  // Queue statistics (OFPMP_QUEUE), answered as Open vSwitch does for ports without QoS.
+  Send(kOfp13, MultipartRequest{0, QueueStatsRequest{kPortAny, kQueueAll}}, 12);
+  auto all = std::get<QueueStatsReply>(RecvAs<MultipartReply>(kOfp13).body).entries;
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].duration_sec, ~uint32_t{0});
+  EXPECT_EQ(last_raw_.size(), 16u + 3 * 40);
+  Send(kOfp13, MultipartRequest{0, QueueStatsRequest{kPortLocal, kQueueAll}});
+  auto local = std::get<QueueStatsReply>(RecvAs<MultipartReply>(kOfp13).body).entries;
+  ASSERT_EQ(local.size(), 1u);
+  EXPECT_EQ(local[0].port_no, kPortLocal);
+  Send(kOfp13, MultipartRequest{0, QueueStatsRequest{3, kQueueAll}});
+  ExpectError(kOfp13, 9, 0);  // OFPQOFC_BAD_PORT
+  Send(kOfp13, MultipartRequest{0, QueueStatsRequest{kPortAll, kQueueAll}});
+  ExpectError(kOfp13, 9, 0);
+  Send(kOfp13, MultipartRequest{0, QueueStatsRequest{1, 7}});
+  ExpectError(kOfp13, 9, 1);  // OFPQOFC_BAD_QUEUE
+  Send(kOfp13, MultipartRequest{0, QueueStatsRequest{kPortAny, 7}});
+  ExpectError(kOfp13, 9, 1);
+}
+
+TEST_F(VersionedClientTest, OneZeroModifyAddsAndFlowStatsLeaveOutWhatOneZeroCannotSay) {
+  ASSERT_TRUE(Connect(kHello10).has_value());
+  // MODIFY and MODIFY_STRICT matching no flow add it in OpenFlow 1.0.
+  FlowMod fm;
+  fm.command = FlowModCommand::kModify;
+  fm.priority = 50;
+  fm.cookie = 0x11;
+  fm.match.Set(OxmEntry::Exact(OxmField::kInPort, 1));
+  fm.instructions = {InstApplyActions{{ActOutput{2, 0}}}};
+  Send(kOfp10, fm);
+  FlowMod strict = fm;
+  strict.command = FlowModCommand::kModifyStrict;
+  strict.priority = 60;
+  strict.match = Match{};
+  strict.match.Set(OxmEntry::Exact(OxmField::kInPort, 2));
+  Send(kOfp10, strict);
+  Send(kOfp10, BarrierRequest{}, 9);
+  RecvAs<BarrierReply>(kOfp10);
+  Send(kOfp10, MultipartRequest{0, FlowStatsRequest{}});
+  auto flows = std::get<FlowStatsReply>(RecvAs<MultipartReply>(kOfp10).body).entries;
+  auto find = [&flows](uint16_t prio) -> const FlowStats* {
+    for (const auto& f : flows) {
+      if (f.priority == prio) return &f;
+    }
+    return nullptr;
+  };
+  ASSERT_EQ(flows.size(), 2u);
+  ASSERT_NE(find(60), nullptr);
+  ASSERT_NE(find(50), nullptr);
+  EXPECT_EQ(find(50)->cookie, 0x11u);
+  EXPECT_EQ(find(50)->match, fm.match);
+  // Now it matches: the actions change, no second flow.
+  fm.instructions = {InstApplyActions{{ActOutput{kPortLocal, 0}}}};
+  Send(kOfp10, fm);
+  Send(kOfp10, MultipartRequest{0, FlowStatsRequest{}});
+  flows = std::get<FlowStatsReply>(RecvAs<MultipartReply>(kOfp10).body).entries;
+  ASSERT_EQ(flows.size(), 2u);
+  ASSERT_NE(find(50), nullptr);
+  EXPECT_EQ(find(50)->instructions, fm.instructions);
+
+  // Flows only 1.3 can describe (goto-table, an IPv6 match) are left out of 1.0 flow stats.
+  FlowMod goto13;
+  goto13.priority = 70;
+  goto13.instructions = {InstGotoTable{1}};
+  ASSERT_TRUE(br_->mutable_pipeline().ApplyFlowMod(goto13, 0).has_value());
+  FlowMod v6;
+  v6.priority = 80;
+  v6.match.Set(OxmEntry::Exact(OxmField::kEthType, 0x86dd));
+  v6.match.Set(OxmEntry::Exact(OxmField::kIpProto, 6));
+  uint8_t addr[16] = {0x20, 0x01, 0x0d, 0xb8};
+  v6.match.Set(OxmEntry::FromBytes(OxmField::kIpv6Src, ByteSpan(addr, 16)));
+  v6.instructions = {InstApplyActions{{ActOutput{1, 0}}}};
+  ASSERT_TRUE(br_->mutable_pipeline().ApplyFlowMod(v6, 0).has_value());
+  FlowStats v6_stats;
+  v6_stats.match = v6.match;
+  EXPECT_FALSE(Of10CanDescribe(v6_stats).has_value());
+  Send(kOfp10, MultipartRequest{0, FlowStatsRequest{}});
+  flows = std::get<FlowStatsReply>(RecvAs<MultipartReply>(kOfp10).body).entries;
+  ASSERT_EQ(flows.size(), 2u);
+  EXPECT_NE(find(60), nullptr);
+  EXPECT_NE(find(50), nullptr);
+  // The 1.3 view has all four.
+  splitter_ = MessageSplitter{};
+  ASSERT_TRUE(Connect(Bytes{4, 0, 0, 8, 0, 0, 0, 1}).has_value());
+  Send(kOfp13, MultipartRequest{0, FlowStatsRequest{}});
+  EXPECT_EQ(std::get<FlowStatsReply>(RecvAs<MultipartReply>(kOfp13).body).entries.size(), 4u);
+  // A 1.3 MODIFY matching nothing changes nothing.
+  FlowMod m13;
+  m13.command = FlowModCommand::kModifyStrict;
+  m13.priority = 99;
+  m13.instructions = {InstApplyActions{{ActOutput{1, 0}}}};
+  Send(kOfp13, m13);
+  Send(kOfp13, BarrierRequest{}, 9);
+  RecvAs<BarrierReply>(kOfp13);
+  EXPECT_EQ(br_->pipeline().TableStatsQuery().entries[0].active_count, 4u);
 }
 
 }  // namespace

@@ -4,11 +4,13 @@
 #include "ofproto/xlate/xlate.h"
 
 #include <arpa/inet.h>
+#include <unistd.h>
 
 #include <random>
 
 #include <gtest/gtest.h>
 
+#include "common/clock.h"
 #include "datapath/flow/odp_text.h"
 #include "ofproto/ofproto.h"
 
@@ -831,6 +833,71 @@ TEST_F(XlateTest, MplsPushInGroupBucketIsUndoneForTheNextBucket) {
   EXPECT_EQ(Acts(Run(*a_, k, 1)),
             "push_mpls(label=0,tc=0,ttl=64,bos=1,eth_type=0x8847),12,pop_mpls(eth_type=0x800),13")
       << trace_;
+}
+
+TEST_F(XlateTest, StandaloneFailsOpenToNormalUntilAControllerConnects) {
+  // The controller's flows drop everything from port 1.
+  Flow(*a_, 0, 10, {OxmEntry::Exact(OxmField::kInPort, 1)}, {});
+  auto k = Udp(11, "00:00:00:00:00:01", "00:00:00:00:00:02", "10.0.0.1", "10.0.0.2", 1, 2);
+  std::string path = "/tmp/sluice-failopen-" + std::to_string(getpid()) + ".sock";
+  ::unlink(path.c_str());
+  clock::Stop();
+  a_->ofp->SetFailMode(false);
+  a_->ofp->RunFailOpen();
+  EXPECT_FALSE(a_->ofp->fail_open());  // no controller configured: never
+  // A controller that is not there, probed every second: fail open after 3 s.
+  a_->ofp->connmgr().SetControllers({"unix:" + path}, 1000, 1000);
+  a_->ofp->RunFailOpen();
+  EXPECT_FALSE(a_->ofp->fail_open());
+  clock::Warp(2999);
+  a_->ofp->RunFailOpen();
+  EXPECT_FALSE(a_->ofp->fail_open());
+  EXPECT_EQ(Acts(Run(*a_, k, 1)), "drop");
+  clock::Warp(1);
+  a_->ofp->RunFailOpen();
+  EXPECT_TRUE(a_->ofp->fail_open());
+  auto r = Run(*a_, k, 1);
+  EXPECT_EQ(Acts(r), "12,13,14");  // NORMAL floods, above the controller's flow
+  EXPECT_TRUE(r.rules.empty());
+  EXPECT_NE(trace_.find("fail-open"), std::string::npos) << trace_;
+  // The hidden behaviour is not a flow: the table still holds only the controller's.
+  EXPECT_EQ(a_->ofp->pipeline().TableStatsQuery().entries[0].active_count, 1u);
+  // Secure never fails open.
+  a_->ofp->SetFailMode(true);
+  EXPECT_FALSE(a_->ofp->fail_open());
+  EXPECT_EQ(Acts(Run(*a_, k, 1)), "drop");
+  a_->ofp->SetFailMode(false);
+  EXPECT_TRUE(a_->ofp->fail_open());
+
+  // The controller comes up: as soon as it has negotiated, the bridge is back to its flows.
+  asio::local::stream_protocol::acceptor acc(io_, asio::local::stream_protocol::endpoint(path));
+  asio::local::stream_protocol::socket ctl(io_);
+  bool accepted = false;
+  acc.async_accept(ctl, [&](std::error_code ec) {
+    ASSERT_FALSE(ec);
+    accepted = true;
+    const uint8_t hello[] = {4, 0, 0, 8, 0, 0, 0, 1};
+    asio::write(ctl, asio::buffer(hello));
+  });
+  for (int i = 0; i < 5000 && a_->ofp->fail_open(); ++i) io_.run_for(std::chrono::milliseconds(1));
+  EXPECT_TRUE(accepted);
+  EXPECT_FALSE(a_->ofp->fail_open());
+  EXPECT_EQ(Acts(Run(*a_, k, 1)), "drop");
+  // It goes away: three probe intervals later the bridge fails open again.
+  ctl.close();
+  for (int i = 0; i < 2000 && a_->ofp->connmgr().HasController(); ++i) {
+    io_.run_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_FALSE(a_->ofp->connmgr().HasController());
+  a_->ofp->RunFailOpen();
+  EXPECT_FALSE(a_->ofp->fail_open());
+  clock::Warp(3000);
+  a_->ofp->RunFailOpen();
+  EXPECT_TRUE(a_->ofp->fail_open());
+  a_->ofp->connmgr().SetControllers({});
+  a_->ofp->RunFailOpen();
+  EXPECT_FALSE(a_->ofp->fail_open());  // no controllers configured any more
+  ::unlink(path.c_str());
 }
 
 }  // namespace
