@@ -52,6 +52,7 @@ bool SettableByDatapath(OxmField f) {
     case OxmField::kSctpDst:
     case OxmField::kIcmpv4Type:
     case OxmField::kIcmpv4Code:
+    case OxmField::kTunnelId:  // pipeline metadata only until tunnel ports exist
     case OxmField::kArpOp:
     case OxmField::kArpSpa:
     case OxmField::kArpTpa:

@@ -751,6 +751,13 @@ class Ctx {
         }
         break;
       }
+      case OxmField::kTunnelId:
+        // There are no tunnel ports yet, so no packet leaves with a tunnel header: the tunnel id
+        // is pipeline metadata that later tables match on (as in OVS for a non-tunnel output).
+        // Nothing is emitted, so the megaflow needs no part of the packet for it.
+        flow_.SetBytes(e.field, e.value_bytes());
+        Trace(fmt::format("set_field tunnel_id (pipeline metadata only)"));
+        return;
       default:
         Fail(fmt::format("set_field {} cannot be done by the datapath", FieldInfo(e.field).name));
         stopped_ = true;

@@ -150,14 +150,15 @@ TEST_F(OfprotoTest, SetFieldOfWhatTheDatapathCannotRewriteIsRefused) {
   Send(with_set(OxmField::kIpProto, 0x0800, OxmEntry::Exact(OxmField::kIcmpv4Type, 0)));
   Barrier();
   EXPECT_EQ(DumpFlows().size(), 2u);
-  // eth_type and ip_proto are not header rewrites OVS or Sluice do; no tunnels or PBB yet.
+  // eth_type and ip_proto are not header rewrites OVS or Sluice do; no PBB.
   Send(with_set(OxmField::kEthType, 0x0800, OxmEntry::Exact(OxmField::kEthType, 0x86dd)));
   ExpectError(OfpErr::kBadActionBadSetType);
   Send(with_set(OxmField::kEthType, 0x0800, OxmEntry::Exact(OxmField::kIpProto, 17)));
   ExpectError(OfpErr::kBadActionBadSetType);
+  // tunnel_id is pipeline metadata (no tunnel ports yet): accepted.
   Send(with_set(OxmField::kEthType, 0x0800, OxmEntry::Exact(OxmField::kTunnelId, 5)));
-  ExpectError(OfpErr::kBadActionBadSetType);
-  EXPECT_EQ(DumpFlows().size(), 2u);
+  Barrier();
+  EXPECT_EQ(DumpFlows().size(), 3u);
 }
 
 TEST_F(OfprotoTest, MplsActionsAcceptedCopyTtlAndPbbRefused) {

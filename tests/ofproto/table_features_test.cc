@@ -147,7 +147,7 @@ TEST(TableFeatures, SupportedFeaturesDescribeEveryTable) {
         case P::kApplySetfield:
         case P::kWriteSetfieldMiss:
         case P::kApplySetfieldMiss:
-          EXPECT_EQ(p.oxms.size(), 32u);  // what the datapath can rewrite (with ARP/ICMP/ND, MPLS)
+          EXPECT_EQ(p.oxms.size(), 33u);  // what the datapath can rewrite (+ tunnel_id metadata)
           break;
         default:
           ADD_FAILURE() << "unexpected property " << static_cast<int>(p.type);

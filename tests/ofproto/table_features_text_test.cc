@@ -116,9 +116,10 @@ TEST(TableFeaturesText, SluiceTables) {
   std::string s = FormatTableFeatures(SupportedTableFeatures(254).entries);
   EXPECT_NE(s.find("\n  tables 1...252: ditto\n"), std::string::npos) << s;
   EXPECT_NE(s.find("      next tables: 1-253\n"), std::string::npos) << s;
-  EXPECT_NE(s.find("        supported on Set-Field: eth_{src,dst} vlan_{vid,pcp} ip_{src,dst} "
-                   "ipv6_{src,dst,label} ip_dscp nw_ecn tcp_{src,dst} udp_{src,dst} "
-                   "sctp_{src,dst}\n"),
+  EXPECT_NE(s.find("        supported on Set-Field: tun_id eth_{src,dst} vlan_{vid,pcp} "
+                   "mpls_{label,tc,bos} ip_{src,dst} ipv6_{src,dst,label} ip_dscp nw_ecn "
+                   "arp_{op,spa,tpa,sha,tha} tcp_{src,dst} udp_{src,dst} sctp_{src,dst} "
+                   "icmp_{type,code} icmpv6_{type,code} nd_{target,sll,tll}\n"),
             std::string::npos)
       << s;
   EXPECT_TRUE(s.ends_with("      (same actions)\n    (same matching)\n")) << s;

@@ -333,6 +333,19 @@ TEST_F(XlateTest, SetFieldArpCommitsOneMaskedSet) {
   EXPECT_EQ(Acts(Run(*a_, ip, 1)), "12");
 }
 
+TEST_F(XlateTest, SetFieldTunnelIdIsPipelineMetadata) {
+  Flow(
+      *a_, 0, 10, {},
+      {InstApplyActions{{ActSetField{OxmEntry::Exact(OxmField::kTunnelId, 5)}}}, InstGotoTable{1}});
+  Flow(*a_, 1, 10, {OxmEntry::Exact(OxmField::kTunnelId, 5)}, Apply({Out(2)}));
+  Flow(*a_, 1, 5, {}, Apply({Out(3)}));
+  auto k = Udp(11, "00:00:00:00:00:01", "00:00:00:00:00:02", "10.0.0.1", "10.0.0.2", 1, 2);
+  auto r = Run(*a_, k, 1);
+  // Table 1 sees the new tunnel id; nothing is written into the packet.
+  EXPECT_EQ(Acts(r), "12") << trace_;
+  EXPECT_EQ(r.rules.size(), 2u);
+}
+
 TEST_F(XlateTest, SetFieldIcmpTypeAndCode) {
   Flow(*a_, 0, 10,
        {OxmEntry::Exact(OxmField::kEthType, 0x0800), OxmEntry::Exact(OxmField::kIpProto, 1)},
