@@ -10,24 +10,14 @@
 #include <cstring>
 
 #include "datapath/actions/action_list.h"
+#include "datapath/packet/byte_order.h"
 #include "datapath/packet/parse.h"
 
 namespace sluice::dp::rewrite {
 
-constexpr uint16_t Be16(uint16_t v) noexcept {
-  if constexpr (std::endian::native == std::endian::little) return std::byteswap(v);
-  return v;
-}
-constexpr uint32_t Be32(uint32_t v) noexcept {
-  if constexpr (std::endian::native == std::endian::little) return std::byteswap(v);
-  return v;
-}
-
-inline uint16_t Load16(const uint8_t* p) noexcept {
-  uint16_t v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
+using dp::Be16;
+using dp::Be32;
+using dp::Load16;
 inline void Store16(uint8_t* p, uint16_t v) noexcept { std::memcpy(p, &v, sizeof(v)); }
 
 // dst = (dst & ~mask) | (value & mask), bytewise.

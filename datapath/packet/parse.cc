@@ -4,17 +4,10 @@
 #include <cstddef>
 #include <cstring>
 
+#include "datapath/packet/byte_order.h"
+
 namespace sluice::dp {
 namespace {
-
-constexpr uint16_t Be16(uint16_t v) noexcept {
-  if constexpr (std::endian::native == std::endian::little) return std::byteswap(v);
-  return v;
-}
-constexpr uint32_t Be32(uint32_t v) noexcept {
-  if constexpr (std::endian::native == std::endian::little) return std::byteswap(v);
-  return v;
-}
 
 // Host-order reads; packet memory has no alignment guarantee.
 inline uint16_t Read16(const uint8_t* p) noexcept {
@@ -23,12 +16,6 @@ inline uint16_t Read16(const uint8_t* p) noexcept {
 inline uint32_t Read32(const uint8_t* p) noexcept {
   return static_cast<uint32_t>(p[0]) << 24 | static_cast<uint32_t>(p[1]) << 16 |
          static_cast<uint32_t>(p[2]) << 8 | p[3];
-}
-// Raw (network-order) reads, for fields the key keeps as on the wire.
-inline uint16_t Load16(const uint8_t* p) noexcept {
-  uint16_t v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
 }
 
 constexpr uint32_t kEthHdrLen = 14;
