@@ -35,23 +35,7 @@ ovs-ofctl -O OpenFlow13 --timeout=10 show "unix:$SL_RUNDIR/$BR.mgmt" | grep -q "
 ip netns exec "$H1" ping -c 3 -i 0.2 -W 2 10.78.0.2 || fail "ping through the bridge"
 
 # A controller: it connects, and switchd reports it in the Controller row.
-python3 - <<'PY' &
-import socket, struct, time
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", 16654)); s.listen(1); s.settimeout(20)
-c, _ = s.accept(); c.settimeout(1)
-c.sendall(struct.pack("!BBHI", 4, 0, 8, 1))  # HELLO
-end = time.time() + 15
-while time.time() < end:
-    try:
-        hdr = c.recv(8)
-        if not hdr: break
-        ver, typ, ln, xid = struct.unpack("!BBHI", hdr[:8])
-        body = c.recv(ln - 8) if ln > 8 else b""
-        if typ == 2: c.sendall(struct.pack("!BBHI", 4, 3, ln, xid) + body)  # echo reply
-    except socket.timeout:
-        pass
-PY
+python3 "$(dirname "$0")/stub_controller.py" 16654 15 &
 CTRL=$!
 $V set-controller "$BR" tcp:127.0.0.1:16654 || fail "set-controller"
 for _ in $(seq 100); do

@@ -54,23 +54,7 @@ for _ in $(seq 10); do if ping_ok; then ok=1; break; fi; sleep 0.5; done
 [ $ok = 1 ] || fail "standalone again: not failed open"
 
 # The controller comes up (answers HELLO and echo): the bridge stops failing open.
-python3 - "$PORT" <<'PY' &
-import socket, struct, sys, time
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); s.settimeout(20)
-c, _ = s.accept(); c.settimeout(1)
-c.sendall(struct.pack("!BBHI", 4, 0, 8, 1))  # HELLO
-end = time.time() + 20
-while time.time() < end:
-    try:
-        hdr = c.recv(8)
-        if not hdr: break
-        ver, typ, ln, xid = struct.unpack("!BBHI", hdr[:8])
-        body = c.recv(ln - 8) if ln > 8 else b""
-        if typ == 2: c.sendall(struct.pack("!BBHI", 4, 3, ln, xid) + body)  # echo reply
-    except socket.timeout:
-        pass
-PY
+python3 "$(dirname "$0")/stub_controller.py" "$PORT" 20 &
 CTRL=$!
 for _ in $(seq 100); do
   $V --columns=is_connected find Controller target=\"tcp:127.0.0.1:$PORT\" | grep -q true && break

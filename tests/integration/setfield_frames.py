@@ -12,6 +12,8 @@ import struct
 import sys
 import time
 
+from pkt import csum  # the Internet checksum, beside this script
+
 BCAST = b"\xff" * 6
 SRC = bytes.fromhex("020000000001")
 IP4_SRC, IP4_DST = socket.inet_aton("10.0.0.1"), socket.inet_aton("10.0.0.2")
@@ -21,15 +23,6 @@ TARGET = socket.inet_pton(socket.AF_INET6, "2001:db8::5")
 NEW_TARGET = socket.inet_pton(socket.AF_INET6, "2001:db8::99")
 LL_OLD = bytes.fromhex("022222222222")
 LL_NEW = bytes.fromhex("aaaaaaaaaaaa")
-
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def ipv4(proto, payload):
