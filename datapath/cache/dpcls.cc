@@ -4,11 +4,16 @@
 #include <new>
 #include <utility>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace sluice::dp {
 
 namespace {
 
 constexpr size_t kWords = FlowKey::kWords;
+static_assert(kWords <= 32, "Subtable::word_bits has a bit per key word");
 constexpr uint32_t kSlots = 4;  // per bucket: one cache line with the hashes
 constexpr uint32_t kMinBuckets = 2;
 constexpr uint32_t kMaxBuckets = 1u << 30;
@@ -37,6 +42,22 @@ struct alignas(64) Bucket {
   std::atomic<uint32_t> hashes[kSlots];
   std::atomic<uint32_t> overflow;
   std::atomic<Megaflow*> flows[kSlots];
+
+  // Bit s set: hashes[s] == h (one 16-byte compare; the reader's relaxed view of the slots).
+  uint32_t SlotsWithHash(uint32_t h) const noexcept {
+#if defined(__SSE2__)
+    static_assert(kSlots == 4 && sizeof(std::atomic<uint32_t>) == 4);
+    const __m128i v = _mm_load_si128(reinterpret_cast<const __m128i*>(hashes));
+    const __m128i eq = _mm_cmpeq_epi32(v, _mm_set1_epi32(static_cast<int>(h)));
+    return static_cast<uint32_t>(_mm_movemask_ps(_mm_castsi128_ps(eq)));
+#else
+    uint32_t bits = 0;
+    for (uint32_t s = 0; s < kSlots; ++s) {
+      if (hashes[s].load(std::memory_order_relaxed) == h) bits |= 1u << s;
+    }
+    return bits;
+#endif
+  }
 };
 static_assert(sizeof(Bucket) == 64);
 
@@ -100,6 +121,7 @@ struct alignas(64) Dpcls::Subtable {
   // Immutable after publication (the reader reads these on every probe).
   uint32_t n_words = 0;
   uint32_t mask_hash = 0;
+  uint32_t word_bits = 0;        // bit i: mask word i is non-zero
   uint8_t idx[kWords] = {};      // indices of the non-zero mask words
   uint64_t mwords[kWords] = {};  // those mask words, compacted
   std::atomic<Table*> table{nullptr};
@@ -119,6 +141,26 @@ struct alignas(64) Dpcls::Subtable {
       h = HashKeyWord(h, out[i]);
     }
     return HashFinish(h, n_words * 8);
+  }
+
+  // The same for a subtable of exactly N words, unrolled.
+  template <uint32_t N>
+  uint32_t MaskAndHashN(const FlowKey& key, uint64_t* out) const noexcept {
+    const uint64_t* w = key.words();
+    uint32_t h = 0;
+    for (uint32_t i = 0; i < N; ++i) {
+      out[i] = w[idx[i]] & mwords[i];
+      h = HashKeyWord(h, out[i]);
+    }
+    return HashFinish(h, N * 8);
+  }
+
+  template <uint32_t N>
+  bool MatchesN(const Megaflow* f, const uint64_t* masked) const noexcept {
+    const uint64_t* fw = f->key.words();
+    uint64_t diff = 0;
+    for (uint32_t i = 0; i < N; ++i) diff |= fw[idx[i]] ^ masked[i];
+    return diff == 0;
   }
 
   bool Matches(const Megaflow* f, const uint64_t* masked) const noexcept {
@@ -199,6 +241,7 @@ Dpcls::Subtable* Dpcls::CreateSubtable(const FlowMask& mask, uint32_t mask_hash)
     if (m[i]) {
       st->idx[st->n_words] = static_cast<uint8_t>(i);
       st->mwords[st->n_words] = m[i];
+      st->word_bits |= uint32_t{1} << i;
       ++st->n_words;
     }
   }
@@ -378,8 +421,12 @@ void Dpcls::Sync() noexcept {
   seen_version_ = v;
   const SubtableVec* vec = vec_.load(std::memory_order_acquire);
   n_order_ = 0;
+  words_used_ = 0;
   if (vec) {
-    for (Subtable* st : vec->items) order_[n_order_++] = st;
+    for (Subtable* st : vec->items) {
+      order_[n_order_++] = st;
+      words_used_ |= st->word_bits;
+    }
   }
   // Surviving subtables keep their place by their last rank; new ones (rank 0) go last.
   SortByRank(order_, n_order_);
@@ -399,59 +446,39 @@ Megaflow* Dpcls::Lookup(const FlowKey& key) noexcept {
   return nullptr;
 }
 
-void Dpcls::LookupBatch(const FlowKey* const keys[], size_t n, Megaflow* out[]) noexcept {
-  Sync();
+void Dpcls::LookupBatch(const FlowKey* const keys[], size_t n, Megaflow* out[],
+                        bool sync) noexcept {
+  if (sync) Sync();
   if (n > kDpclsMaxBatch) n = kDpclsMaxBatch;
   uint64_t pending = (uint64_t{1} << n) - 1;
   for (size_t i = 0; i < n; ++i) out[i] = nullptr;
 
-  uint64_t masked[kDpclsMaxBatch][kWords];
-  uint32_t hashes[kDpclsMaxBatch];
   for (size_t r = 0; r < n_order_ && pending; ++r) {
     Subtable* st = order_[r];
-    const Table* t = st->table.load(std::memory_order_acquire);
-    // Pass 1: hash every pending key and prefetch its home bucket; pass 2 probes, by which time
-    // the bucket lines are (ideally) on their way.
-    for (uint64_t m = pending; m; m &= m - 1) {
-      const int i = __builtin_ctzll(m);
-      hashes[i] = st->MaskAndHash(*keys[i], masked[i]);
-      __builtin_prefetch(&t->buckets()[hashes[i] & t->bucket_mask]);
-    }
-    // Pass 2: the first slot of the home bucket with a matching hash is the likely megaflow;
-    // prefetch its key. A bucket without a candidate and without overflow is a sure miss.
-    Megaflow* cand[kDpclsMaxBatch];
-    uint64_t reprobe = 0;
-    const uint32_t first = st->idx[0], last = st->idx[st->n_words ? st->n_words - 1 : 0];
-    for (uint64_t m = pending; m; m &= m - 1) {
-      const int i = __builtin_ctzll(m);
-      const Bucket& bk = t->buckets()[hashes[i] & t->bucket_mask];
-      cand[i] = nullptr;
-      for (uint32_t s = 0; s < kSlots; ++s) {
-        if (bk.hashes[s].load(std::memory_order_relaxed) != hashes[i]) continue;
-        if (Megaflow* f = bk.flows[s].load(std::memory_order_acquire)) {
-          cand[i] = f;
-          __builtin_prefetch(&f->key.words()[first]);
-          __builtin_prefetch(&f->key.words()[last]);
-          break;
-        }
-      }
-      if (!cand[i] && bk.overflow.load(std::memory_order_relaxed)) reprobe |= uint64_t{1} << i;
-    }
-    // Pass 3: confirm; a wrong candidate (hash collision) or an overflowed bucket takes the full
-    // probe.
-    uint64_t found = 0;
-    for (uint64_t m = pending; m; m &= m - 1) {
-      const int i = __builtin_ctzll(m);
-      Megaflow* f = cand[i];
-      if (f && !st->Matches(f, masked[i])) {
-        f = st->Probe(t, hashes[i], masked[i]);
-      } else if (!f && (reprobe & (uint64_t{1} << i))) {
-        f = st->Probe(t, hashes[i], masked[i]);
-      }
-      if (f) {
-        out[i] = f;
-        found |= uint64_t{1} << i;
-      }
+    uint64_t found;
+    // Unrolled for the common mask widths (the word count is a constant there).
+    switch (st->n_words) {
+      case 1:
+        found = LookupSubtable<1>(st, keys, pending, out);
+        break;
+      case 2:
+        found = LookupSubtable<2>(st, keys, pending, out);
+        break;
+      case 3:
+        found = LookupSubtable<3>(st, keys, pending, out);
+        break;
+      case 4:
+        found = LookupSubtable<4>(st, keys, pending, out);
+        break;
+      case 5:
+        found = LookupSubtable<5>(st, keys, pending, out);
+        break;
+      case 6:
+        found = LookupSubtable<6>(st, keys, pending, out);
+        break;
+      default:
+        found = LookupSubtable<0>(st, keys, pending, out);
+        break;
     }
     if (found) {
       pending &= ~found;
@@ -459,6 +486,62 @@ void Dpcls::LookupBatch(const FlowKey* const keys[], size_t n, Megaflow* out[]) 
                      std::memory_order_relaxed);
     }
   }
+}
+
+// One subtable for the keys in `pending` (bit i: keys[i]); sets out[i] for the keys it matches
+// and returns their bits. N is the subtable's word count when it is a compile-time constant, 0
+// for any count.
+template <uint32_t N>
+uint64_t Dpcls::LookupSubtable(const Subtable* st, const FlowKey* const keys[], uint64_t pending,
+                               Megaflow* out[]) noexcept {
+  uint64_t masked[kDpclsMaxBatch][kWords];
+  uint32_t hashes[kDpclsMaxBatch];
+  const Table* t = st->table.load(std::memory_order_acquire);
+  // Pass 1: hash every pending key and prefetch its home bucket; pass 2 probes, by which time
+  // the bucket lines are (ideally) on their way.
+  for (uint64_t m = pending; m; m &= m - 1) {
+    const int i = __builtin_ctzll(m);
+    hashes[i] = N ? st->MaskAndHashN<N>(*keys[i], masked[i]) : st->MaskAndHash(*keys[i], masked[i]);
+    __builtin_prefetch(&t->buckets()[hashes[i] & t->bucket_mask]);
+  }
+  // Pass 2: the first slot of the home bucket with a matching hash is the likely megaflow;
+  // prefetch its key and the line with its actions and statistics, which the PMD reads next.
+  // A bucket without a candidate and without overflow is a sure miss.
+  Megaflow* cand[kDpclsMaxBatch];
+  uint64_t reprobe = 0;
+  const uint32_t first = st->idx[0], last = st->idx[st->n_words ? st->n_words - 1 : 0];
+  for (uint64_t m = pending; m; m &= m - 1) {
+    const int i = __builtin_ctzll(m);
+    const Bucket& bk = t->buckets()[hashes[i] & t->bucket_mask];
+    cand[i] = nullptr;
+    for (uint32_t slots = bk.SlotsWithHash(hashes[i]); slots; slots &= slots - 1) {
+      if (Megaflow* f = bk.flows[__builtin_ctz(slots)].load(std::memory_order_acquire)) {
+        cand[i] = f;
+        __builtin_prefetch(&f->key.words()[first]);
+        __builtin_prefetch(&f->key.words()[last]);
+        __builtin_prefetch(&f->lone_output);
+        break;
+      }
+    }
+    if (!cand[i] && bk.overflow.load(std::memory_order_relaxed)) reprobe |= uint64_t{1} << i;
+  }
+  // Pass 3: confirm; a wrong candidate (hash collision) or an overflowed bucket takes the full
+  // probe.
+  uint64_t found = 0;
+  for (uint64_t m = pending; m; m &= m - 1) {
+    const int i = __builtin_ctzll(m);
+    Megaflow* f = cand[i];
+    if (f && !(N ? st->MatchesN<N>(f, masked[i]) : st->Matches(f, masked[i]))) {
+      f = st->Probe(t, hashes[i], masked[i]);
+    } else if (!f && (reprobe & (uint64_t{1} << i))) {
+      f = st->Probe(t, hashes[i], masked[i]);
+    }
+    if (f) {
+      out[i] = f;
+      found |= uint64_t{1} << i;
+    }
+  }
+  return found;
 }
 
 void Dpcls::Rerank() noexcept {

@@ -92,8 +92,14 @@ class Dpcls {
   // The megaflow whose masked key equals key & mask, or nullptr.
   Megaflow* Lookup(const FlowKey& key) noexcept;
   // out[i] = Lookup(*keys[i]) for i < n (n <= kDpclsMaxBatch); walks the subtables once for the
-  // whole batch in rank order and stops as soon as every key matched.
-  void LookupBatch(const FlowKey* const keys[], size_t n, Megaflow* out[]) noexcept;
+  // whole batch in rank order and stops as soon as every key matched. With sync = false the
+  // subtable set of the last Sync() is used, so that it is the set WordsUsed() described (a
+  // caller that filled only those words of the keys must not let a new subtable in between).
+  void LookupBatch(const FlowKey* const keys[], size_t n, Megaflow* out[],
+                   bool sync = true) noexcept;
+  // Bit i set: some subtable of the reader's current set (as of the last Sync) compares key word
+  // i. A lookup reads no other word of a key, so the PMD may leave the others unparsed.
+  uint32_t WordsUsed() const noexcept { return words_used_; }
   // The live "simple match" megaflow of `in_port` (IsSimpleMatch), or nullptr. Such a megaflow
   // matches every packet from that port that is not recirculated, so the PMD can skip parsing
   // and the caches for the whole batch (as OVS's simple match does). Megaflows never overlap,
@@ -117,6 +123,9 @@ class Dpcls {
   struct Subtable;
   struct SubtableVec;
 
+  template <uint32_t N>
+  static uint64_t LookupSubtable(const Subtable* st, const FlowKey* const keys[], uint64_t pending,
+                                 Megaflow* out[]) noexcept;
   Subtable* FindSubtable(const FlowMask& mask, uint32_t mask_hash) const;
   Subtable* CreateSubtable(const FlowMask& mask, uint32_t mask_hash);
   void DestroySubtable(Subtable* st);
@@ -139,6 +148,7 @@ class Dpcls {
   // Reader-private state, on its own cache lines.
   alignas(64) uint64_t seen_version_ = 0;
   size_t n_order_ = 0;
+  uint32_t words_used_ = 0;
   Subtable* order_[kDpclsMaxSubtables];
 };
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -60,14 +61,24 @@ struct MegaflowStats {
   }
 };
 
-struct Megaflow {
-  FlowKey key;        // already masked with `mask`
-  FlowMask mask;      // the subtable's mask (copied, so a Megaflow is self-describing)
-  uint32_t hash = 0;  // HashFlowKey(key) as computed by the classifier for its subtable
+// Layout: the PMD reads the key words its subtable compares, then (on a hit) `lone_output` or
+// `actions`, and writes `stats`: the key comes first and those hot fields fill the rest of the
+// key's third cache line, so a hit on a megaflow whose mask covers only the first eight words
+// (metadata and L2) touches two lines of it. The classifier prefetches both.
+struct alignas(64) Megaflow {
+  FlowKey key;  // already masked with `mask`
+  // MegaflowActions::lone_output of `actions`, cached here so that the PMD does not have to
+  // follow `actions` for the commonest megaflow. Written together with `actions` (SetActions);
+  // a reader may briefly see the new value of one with the old value of the other, i.e. the old
+  // or the new translation, never anything else.
+  std::atomic<uint32_t> lone_output{MegaflowActions::kNoPort};
+  std::atomic<bool> dead{false};
   std::atomic<const MegaflowActions*> actions{nullptr};
   MegaflowStats stats;
-  std::atomic<bool> dead{false};
-  uint64_t id = 0;  // datapath-unique id (a stand-in for OVS's ufid)
+  // Cold: read by the writer side and for statistics.
+  FlowMask mask;      // the subtable's mask (copied, so a Megaflow is self-describing)
+  uint32_t hash = 0;  // HashFlowKey(key) as computed by the classifier for its subtable
+  uint64_t id = 0;    // datapath-unique id (a stand-in for OVS's ufid)
   int64_t created_ms = 0;
   bool expires = false;  // installed by the upcall path: removed after max-idle without hits
 
@@ -75,6 +86,17 @@ struct Megaflow {
     const MegaflowActions* a = actions.load(std::memory_order_acquire);
     return a ? a->view() : ActionView{};
   }
+  // Publishes new actions (ownership passes to the megaflow) and returns the previous ones, which
+  // the caller must free only after a grace period.
+  const MegaflowActions* SetActions(std::unique_ptr<MegaflowActions> a) noexcept {
+    const uint32_t lone = a ? a->lone_output : MegaflowActions::kNoPort;
+    const MegaflowActions* old = actions.exchange(a.release(), std::memory_order_acq_rel);
+    lone_output.store(lone, std::memory_order_release);
+    return old;
+  }
 };
+// The hot fields share the key's last cache line (see above).
+static_assert(offsetof(Megaflow, stats) + offsetof(MegaflowStats, used_ms) + 8 <= 192);
+static_assert(offsetof(Megaflow, lone_output) >= 128);
 
 }  // namespace sluice::dp

@@ -239,8 +239,7 @@ Result<void> Datapath::FlowPut(const FlowKey& key, const FlowMask& mask,
   for (auto& p : pmds_) {
     Megaflow* f = p->dpcls().Find(masked, mask);
     if (f) {
-      const MegaflowActions* old =
-          f->actions.exchange(MegaflowActions::From(actions).release(), std::memory_order_acq_rel);
+      const MegaflowActions* old = f->SetActions(MegaflowActions::From(actions));
       if (old) reclaimer_.Defer([old] { delete old; });
       if (flags & kFlowZeroStats) {
         f->stats.packets.store(0, std::memory_order_relaxed);
@@ -252,7 +251,7 @@ Result<void> Datapath::FlowPut(const FlowKey& key, const FlowMask& mask,
     auto nf = std::make_unique<Megaflow>();
     nf->key = masked;
     nf->mask = mask;
-    nf->actions.store(MegaflowActions::From(actions).release(), std::memory_order_relaxed);
+    nf->SetActions(MegaflowActions::From(actions));
     nf->id = next_flow_id_++;
     nf->created_ms = now;
     nf->expires = flags & kFlowExpires;

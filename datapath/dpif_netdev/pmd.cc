@@ -66,6 +66,7 @@ Result<void> Pmd::Start() {
   if (!free_ring_ || !upcall_ring_) return MakeError(Errc::kNoSpace, "cannot create PMD rings");
   for (auto& s : slots_) rte_ring_enqueue(free_ring_, &s);
   tsc_hz_ = rte_get_tsc_hz();
+  ms_per_tsc_ = 1000.0 / static_cast<double>(tsc_hz_);
   for (auto& t : tokens_) t = dp_.config().upcall_burst;
   dp_.reclaimer().Register(index_);
   thread_ = std::thread([this] { Run(); });
@@ -120,7 +121,7 @@ void Pmd::Run() {
         uint16_t n = rxq.port->RxBurst(rxq.qid, pkts, kBatch);
         if (n == 0) continue;
         busy = true;
-        now_ms_ = clock::NowMs();
+        now_ms_ = ClockMs(t0);
         uint32_t in_port = rxq.port->port_no();
         for (uint16_t i = 0; i < n; ++i) pkts[i]->port = static_cast<uint16_t>(in_port);
         Bump(ctr_.packets, n);
@@ -139,6 +140,28 @@ void Pmd::Run() {
   table_ = nullptr;
   rte_thread_unregister();
   Log()->info("pmd{} stopped", index_);
+}
+
+inline void Pmd::TxAppend(uint32_t port, rte_mbuf* m) noexcept {
+  if (port >= kMaxPorts || !table_ || !table_->by_no[port]) [[unlikely]] {
+    rte_pktmbuf_free(m);
+    CountDrop();
+    return;
+  }
+  TxBuf& b = tx_[port];
+  if (b.n == 0) dirty_[n_dirty_++] = port;
+  b.pkts[b.n++] = m;
+  if (b.n == kBatch) [[unlikely]]
+    FlushPort(port);
+}
+
+int64_t Pmd::ClockMs(uint64_t tsc) noexcept {
+  if (tsc - clock_tsc_ >= tsc_hz_) {
+    clock_tsc_ = tsc;
+    clock_real_ms_ = clock::RealMs();
+  }
+  return clock::FromRealMs(
+      clock_real_ms_ + static_cast<int64_t>(static_cast<double>(tsc - clock_tsc_) * ms_per_tsc_));
 }
 
 void Pmd::ProcessBatch(rte_mbuf** pkts, const uint32_t* recirc_ids, uint16_t n,
@@ -167,6 +190,9 @@ void Pmd::ProcessBatch(rte_mbuf** pkts, const uint32_t* recirc_ids, uint16_t n,
   // With few subtables a classifier probe is cheaper than the EMC's whole-key hash and compare
   // (OVS's EMC has the same trade-off, see bench/README): skip the EMC then.
   const bool use_emc = dpcls_.n_ranked() > emc_min_subtables_;
+  // Without the EMC only the words some subtable compares are read: when those are all metadata
+  // and L2 (NORMAL switching, MAC rules), parse L2 only. A miss parses the rest for its upcall.
+  const bool l2_only = !use_emc && (dpcls_.WordsUsed() >> kFlowL3Word) == 0;
 
   for (uint16_t i = 0; i < n; ++i) {
     if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
@@ -178,7 +204,12 @@ void Pmd::ProcessBatch(rte_mbuf** pkts, const uint32_t* recirc_ids, uint16_t n,
     k.dp_hash = 0;
     k.pkt_mark = 0;
     k.metadata = 0;
-    ParsePacket(rte_pktmbuf_mtod(pkts[i], const uint8_t*), rte_pktmbuf_data_len(pkts[i]), &k);
+    const uint8_t* data = rte_pktmbuf_mtod(pkts[i], const uint8_t*);
+    if (l2_only) {
+      ParsePacketL2(data, rte_pktmbuf_data_len(pkts[i]), &k);
+    } else {
+      ParsePacket(data, rte_pktmbuf_data_len(pkts[i]), &k);
+    }
     if (use_emc) {
       hashes[i] = HashFlowKey(k);
       flows[i] = emc_.Lookup(k, hashes[i]);
@@ -193,7 +224,8 @@ void Pmd::ProcessBatch(rte_mbuf** pkts, const uint32_t* recirc_ids, uint16_t n,
   uint16_t mf_hits = 0;
   if (n_miss) {
     Megaflow* found[kBatch];
-    dpcls_.LookupBatch(miss_keys, n_miss, found);
+    // No Sync here: the subtable set must stay the one WordsUsed() described above.
+    dpcls_.LookupBatch(miss_keys, n_miss, found, /*sync=*/false);
     for (uint16_t j = 0; j < n_miss; ++j) {
       uint16_t i = miss_idx[j];
       if (found[j]) {
@@ -214,6 +246,10 @@ void Pmd::ProcessBatch(rte_mbuf** pkts, const uint32_t* recirc_ids, uint16_t n,
     Megaflow* f = flows[i];
     if (!f) {
       Bump(ctr_.misses, 1);
+      if (l2_only) {
+        ParsePacket(rte_pktmbuf_mtod(pkts[i], const uint8_t*), rte_pktmbuf_data_len(pkts[i]),
+                    &keys[i]);
+      }
       QueueUpcall(pkts[i], &keys[i], false, 0, 0);
       continue;
     }
@@ -226,10 +262,11 @@ void Pmd::ProcessBatch(rte_mbuf** pkts, const uint32_t* recirc_ids, uint16_t n,
     ++run_pkts;
     run_bytes += rte_pktmbuf_pkt_len(pkts[i]);
     run_flags |= keys[i].tcp_flags;
-    const MegaflowActions* a = f->actions.load(std::memory_order_acquire);
-    if (a && a->lone_output != MegaflowActions::kNoPort) {
-      Output(a->lone_output, pkts[i]);
+    const uint32_t lone = f->lone_output.load(std::memory_order_acquire);
+    if (lone != MegaflowActions::kNoPort) {
+      TxAppend(lone, pkts[i]);
     } else {
+      const MegaflowActions* a = f->actions.load(std::memory_order_acquire);
       ExecuteActions(a ? a->view() : ActionView{}, pkts[i], *this);
     }
   }
@@ -272,17 +309,7 @@ void Pmd::ExecuteBatch(const Megaflow* f, rte_mbuf** pkts, uint16_t n) noexcept 
   }
 }
 
-void Pmd::Output(uint32_t port, rte_mbuf* m) noexcept {
-  if (port >= kMaxPorts || !table_ || !table_->by_no[port]) {
-    rte_pktmbuf_free(m);
-    CountDrop();
-    return;
-  }
-  TxBuf& b = tx_[port];
-  if (b.n == 0) dirty_[n_dirty_++] = port;
-  b.pkts[b.n++] = m;
-  if (b.n == kBatch) FlushPort(port);
-}
+void Pmd::Output(uint32_t port, rte_mbuf* m) noexcept { TxAppend(port, m); }
 
 void Pmd::FlushPort(uint32_t port) noexcept {
   TxBuf& b = tx_[port];

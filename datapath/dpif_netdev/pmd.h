@@ -71,8 +71,12 @@ class Pmd {
                     unsigned depth) noexcept;
   void ExecuteBatch(const Megaflow* f, rte_mbuf** pkts, uint16_t n) noexcept;
   void FlushTx() noexcept;
+  // Output()'s body, inlined into the per-packet loop.
+  void TxAppend(uint32_t port, rte_mbuf* m) noexcept;
   void FlushPort(uint32_t port_no) noexcept;
   bool AdmitUpcall(uint32_t in_port) noexcept;
+  // clock::NowMs() from the TSC: the system clock is read once a second, not per burst.
+  int64_t ClockMs(uint64_t tsc) noexcept;
   void QueueUpcall(rte_mbuf* m, const FlowKey* key, bool is_action, uint32_t pid,
                    uint64_t cookie) noexcept;
   void Bump(std::atomic<uint64_t>& c, uint64_t n) noexcept {
@@ -106,6 +110,9 @@ class Pmd {
   std::vector<uint64_t> last_tsc_;
   uint64_t tsc_hz_ = 1;
   int64_t now_ms_ = 0;
+  uint64_t clock_tsc_ = 0;     // TSC when clock_real_ms_ was read
+  int64_t clock_real_ms_ = 0;  // clock::RealMs() at clock_tsc_
+  double ms_per_tsc_ = 0;
   uint64_t seen_del_gen_ = 0;
   size_t emc_min_subtables_ = 0;  // the EMC is consulted only above this many subtables
   static constexpr uint64_t kSlowPollUs = 50;

@@ -276,4 +276,11 @@ void ParsePacket(const uint8_t* data, uint32_t len, FlowKey* key) noexcept {
   ParsePacket(data, len, key, nullptr);
 }
 
+void ParsePacketL2(const uint8_t* data, uint32_t len, FlowKey* key) noexcept {
+  uint64_t* w = key->words();
+  for (size_t i = kFlowL2Word; i < kFlowL3Word; ++i) w[i] = 0;
+  key->tcp_flags = 0;
+  ParseL2(data, len, key);
+}
+
 }  // namespace sluice::dp

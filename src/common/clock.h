@@ -8,7 +8,11 @@
 
 namespace sluice::clock {
 
-int64_t NowMs() noexcept;        // monotonic ms, adjusted by stop/warp
+int64_t NowMs() noexcept;  // monotonic ms, adjusted by stop/warp
+// The unadjusted monotonic time (ms), and NowMs() for a given such time: for a PMD that keeps
+// its own real time from the TSC and should not read the system clock per burst.
+int64_t RealMs() noexcept;
+int64_t FromRealMs(int64_t real_ms) noexcept;
 void Stop() noexcept;            // freeze time at its current value
 void Warp(int64_t ms) noexcept;  // advance time by ms (works stopped or running)
 bool Stopped() noexcept;

@@ -48,7 +48,7 @@ std::unique_ptr<Megaflow> MakeFlow(const FlowKey& key, const FlowMask& mask, uin
   f->id = id;
   ActionBuilder b;
   b.Output(static_cast<uint32_t>(id));
-  f->actions.store(MegaflowActions::From(b).release());
+  f->SetActions(MegaflowActions::From(b));
   return f;
 }
 
@@ -717,6 +717,89 @@ TEST(DpclsSimpleMatchTest, LoneOutputOnlyForASingleOutput) {
   ActionBuilder one;
   one.Output(4);
   EXPECT_EQ(MegaflowActions::From(one)->lone_output, 4u);
+}
+
+// Masks of 1 to 12 non-zero words (the lookup has unrolled variants for 1..6 words and a generic
+// one), each subtable alone in its classifier: batch lookups equal a brute-force scan, and
+// WordsUsed() names exactly the mask's words.
+TEST(DpclsTest, EveryMaskWidthAgainstBruteForce) {
+  std::mt19937_64 rng(99);
+  for (uint32_t width = 1; width <= 12; ++width) {
+    TestReclaimer rec;
+    Dpcls cls(&rec);
+    FlowMask mask;
+    mask.Clear();
+    uint32_t bits = 0;
+    while (static_cast<uint32_t>(__builtin_popcount(bits)) < width) {
+      bits |= 1u << (rng() % FlowKey::kWords);
+    }
+    for (size_t w = 0; w < FlowKey::kWords; ++w) {
+      // Partial masks too: only the low 4 bits of each masked word vary below.
+      if (bits & (1u << w)) mask.bits.words()[w] = 0x0f0f0f0f0f0f0f0full;
+    }
+    auto random_key = [&] {
+      FlowKey k;
+      for (size_t w = 0; w < FlowKey::kWords; ++w) k.words()[w] = rng() & 0x0303030303030303ull;
+      return k;
+    };
+    std::vector<Megaflow*> ref;
+    for (int i = 0; i < 200; ++i) {
+      FlowKey k = random_key();
+      ApplyMask(k, mask, &k);
+      bool dup = false;
+      for (Megaflow* f : ref) dup |= f->key == k;
+      if (dup) continue;
+      Megaflow* f = cls.Insert(MakeFlow(k, mask, i));
+      ASSERT_NE(f, nullptr);
+      ref.push_back(f);
+    }
+    cls.Sync();
+    EXPECT_EQ(cls.WordsUsed(), bits) << "width " << width;
+    for (int round = 0; round < 200; ++round) {
+      FlowKey batch[kDpclsMaxBatch];
+      const FlowKey* keys[kDpclsMaxBatch];
+      Megaflow* out[kDpclsMaxBatch];
+      for (size_t j = 0; j < kDpclsMaxBatch; ++j) {
+        // Half the keys are a stored megaflow's key with random bits outside the mask.
+        batch[j] = random_key();
+        if (j % 2 == 0) {
+          const FlowKey& fk = ref[rng() % ref.size()]->key;
+          for (size_t w = 0; w < FlowKey::kWords; ++w) {
+            const uint64_t m = mask.bits.words()[w];
+            batch[j].words()[w] = (batch[j].words()[w] & ~m) | fk.words()[w];
+          }
+        }
+        keys[j] = &batch[j];
+      }
+      cls.LookupBatch(keys, kDpclsMaxBatch, out, /*sync=*/false);
+      for (size_t j = 0; j < kDpclsMaxBatch; ++j) {
+        ASSERT_EQ(out[j], BruteForce(ref, batch[j])) << "width " << width << " key " << j;
+        if (j % 2 == 0) {
+          ASSERT_NE(out[j], nullptr);
+        }
+      }
+    }
+  }
+}
+
+// SetActions keeps the cached lone output in step with the actions and hands back the old ones.
+TEST(DpclsSimpleMatchTest, SetActionsCachesTheLoneOutput) {
+  Megaflow f;
+  EXPECT_EQ(f.lone_output.load(), MegaflowActions::kNoPort);
+  ActionBuilder one;
+  one.Output(6);
+  EXPECT_EQ(f.SetActions(MegaflowActions::From(one)), nullptr);
+  EXPECT_EQ(f.lone_output.load(), 6u);
+  ActionBuilder two;
+  two.Output(1);
+  two.Output(2);
+  const MegaflowActions* old = f.SetActions(MegaflowActions::From(two));
+  ASSERT_NE(old, nullptr);
+  EXPECT_EQ(old->lone_output, 6u);
+  delete old;
+  EXPECT_EQ(f.lone_output.load(), MegaflowActions::kNoPort);
+  delete f.SetActions(nullptr);
+  EXPECT_EQ(f.Actions().size(), 0u);
 }
 
 }  // namespace

@@ -748,5 +748,41 @@ TEST(ParseTest, RandomFuzz) {
   EXPECT_NE(checksum, 0u);
 }
 
+// ParsePacketL2 fills the metadata-free L2 words exactly as ParsePacket does (same random and
+// corrupted frames as above), zeroes tcp_flags and leaves every other word as it was.
+TEST(ParseTest, L2OnlyParseEqualsFullParseOnTheL2Words) {
+  std::mt19937 rng(777);
+  std::vector<Bytes> seeds = {
+      V4Frame(V4{}, Tcp(1, 2, 0x12)),
+      Cat({EthVlan({{0x88a8, 5}, {0x8100, 7}}, 0x0800), Ip4(V4{}, 8), Udp(1, 2)}),
+      Cat({EthVlan({{0x8100, 0}}, 0x86dd), Ip6(17, 8), Udp(3, 4)}),
+      Cat({Eth(0x0040), Bytes{0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x06}, Arp(2)}),
+      Cat({Eth(0x8847), Bytes{0, 1, 0x01, 0x40}}),
+  };
+  for (int iter = 0; iter < 50000; ++iter) {
+    Bytes buf = seeds[rng() % seeds.size()];
+    if (iter % 3 != 0) {
+      int flips = 1 + static_cast<int>(rng() % 4);
+      for (int i = 0; i < flips; ++i) buf[rng() % buf.size()] = static_cast<uint8_t>(rng());
+      buf.resize(rng() % (buf.size() + 1));
+    }
+    FlowKey full = Parse(buf);
+    FlowKey l2;
+    std::memset(&l2, 0xa5, sizeof l2);
+    ParsePacketL2(buf.data(), static_cast<uint32_t>(buf.size()), &l2);
+    for (size_t w = kFlowL2Word; w < kFlowL3Word; ++w) {
+      ASSERT_EQ(l2.words()[w], full.words()[w]) << "word " << w << " iteration " << iter;
+    }
+    ASSERT_EQ(l2.tcp_flags, 0);
+    FlowKey sentinel;
+    std::memset(&sentinel, 0xa5, sizeof sentinel);
+    for (size_t w = 0; w < FlowKey::kWords; ++w) {
+      if (w >= kFlowL2Word && w < kFlowL3Word) continue;
+      if (w == offsetof(FlowKey, tcp_flags) / 8) continue;
+      ASSERT_EQ(l2.words()[w], sentinel.words()[w]) << "word " << w << " was written";
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sluice::dp

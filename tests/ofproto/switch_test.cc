@@ -220,6 +220,45 @@ TEST_F(SwitchTest, MissInstallsMegaflowAndLaterPacketsStayInTheDatapath) {
   EXPECT_TRUE(sw_->VerifyMegaflows().empty());
 }
 
+// While every megaflow of the PMD masks only metadata and L2 words, the PMD parses L2 only; a
+// packet that misses then must still reach the upcall with its L3/L4 fields, and a megaflow on
+// L3 fields (a new subtable) must take effect for the following packets.
+TEST_F(SwitchTest, L2OnlyParsingKeepsUpcallKeysAndLaterL3MegaflowsWhole) {
+  FlowMod to_p2 = Flow(1, 2);
+  to_p2.match.Set(OxmEntry::Exact(OxmField::kEthDst, uint64_t{0x000000000002}));
+  Send(to_p2);
+  FlowMod to_p3 = Flow(1, 3, FlowModCommand::kAdd, 50);
+  to_p3.match.Set(OxmEntry::Exact(OxmField::kEthType, 0x0800));
+  to_p3.match.Set(OxmEntry::Exact(OxmField::kIpv4Dst, 0x0a000003));
+  Send(to_p3);
+  Barrier();
+  auto l2 = UdpFrame(1, 2, 1000);
+  ASSERT_TRUE(Port("p1")->Inject(l2.data(), l2.size()));
+  EXPECT_EQ(Egress(1), std::make_pair(size_t{1}, size_t{0}));
+  auto flows = dp_->DumpFlows();
+  ASSERT_EQ(flows.size(), 1u);
+  for (size_t w = dp::kFlowL3Word; w < dp::FlowKey::kWords; ++w) {
+    ASSERT_EQ(flows[0].mask.bits.words()[w], 0u) << "the first megaflow is not L2-only";
+  }
+  // dl_dst 00:..:03 misses the L2 megaflow; only its nw_dst (10.0.0.3) selects p3.
+  for (int i = 0; i < 5; ++i) {
+    auto l3 = UdpFrame(1, 3, static_cast<uint16_t>(2000 + i));
+    ASSERT_TRUE(Port("p1")->Inject(l3.data(), l3.size()));
+    EXPECT_EQ(ProbeEgress(static_cast<uint16_t>(2000 + i)), std::make_pair(size_t{0}, size_t{1}))
+        << "packet " << i;
+  }
+  EXPECT_EQ(dp_->FlowCount(), 2u);
+  // Both kinds keep hitting their megaflows.
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(Port("p1")->Inject(l2.data(), l2.size()));
+    auto l3 = UdpFrame(1, 3, 2000);
+    ASSERT_TRUE(Port("p1")->Inject(l3.data(), l3.size()));
+  }
+  EXPECT_EQ(Egress(20), std::make_pair(size_t{10}, size_t{10}));
+  EXPECT_EQ(sw_->counters().upcalls, 2u);
+  EXPECT_TRUE(sw_->VerifyMegaflows().empty());
+}
+
 // Meters are enforced by the datapath: a metered flow's megaflow runs meter(N), the band drops
 // what exceeds the rate, and meter stats show the datapath's counts.
 TEST_F(SwitchTest, MetersAreEnforcedInTheDatapathAndCounted) {
