@@ -140,7 +140,7 @@ struct alignas(64) Dpcls::Subtable {
       out[i] = w[idx[i]] & mwords[i];
       h = HashKeyWord(h, out[i]);
     }
-    return HashFinish(h, n_words * 8);
+    return HashFinishShort(h, n_words * 8);
   }
 
   // The same for a subtable of exactly N words, unrolled.
@@ -148,17 +148,19 @@ struct alignas(64) Dpcls::Subtable {
   uint32_t MaskAndHashN(const FlowKey& key, uint64_t* out) const noexcept {
     const uint64_t* w = key.words();
     uint32_t h = 0;
+#pragma GCC unroll 8
     for (uint32_t i = 0; i < N; ++i) {
       out[i] = w[idx[i]] & mwords[i];
       h = HashKeyWord(h, out[i]);
     }
-    return HashFinish(h, N * 8);
+    return HashFinishShort(h, N * 8);
   }
 
   template <uint32_t N>
   bool MatchesN(const Megaflow* f, const uint64_t* masked) const noexcept {
     const uint64_t* fw = f->key.words();
     uint64_t diff = 0;
+#pragma GCC unroll 8
     for (uint32_t i = 0; i < N; ++i) diff |= fw[idx[i]] ^ masked[i];
     return diff == 0;
   }

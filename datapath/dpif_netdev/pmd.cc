@@ -197,13 +197,9 @@ void Pmd::ProcessBatch(rte_mbuf** pkts, const uint32_t* recirc_ids, uint16_t n,
   for (uint16_t i = 0; i < n; ++i) {
     if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
     FlowKey& k = keys[i];
-    k.tun_id = 0;
-    k.tun_src = k.tun_dst = 0;
+    std::memset(&k, 0, kFlowL2Word * sizeof(uint64_t));  // tunnel and packet metadata
     k.in_port = pkts[i]->port;
     k.recirc_id = recirc_ids[i];
-    k.dp_hash = 0;
-    k.pkt_mark = 0;
-    k.metadata = 0;
     const uint8_t* data = rte_pktmbuf_mtod(pkts[i], const uint8_t*);
     if (l2_only) {
       ParsePacketL2(data, rte_pktmbuf_data_len(pkts[i]), &k);

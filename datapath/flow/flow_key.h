@@ -146,6 +146,17 @@ inline uint32_t HashKeyWord(uint32_t h, uint64_t v) noexcept {
   return HashAdd64(h, v);
 #endif
 }
+// The end of a classifier subtable's hash (HashKeyWord over the masked words): with CRC32C one
+// multiply and a fold, so that the low bits that pick a bucket depend non-linearly on every bit
+// (CRC alone is linear); without it the full HashFinish.
+inline uint32_t HashFinishShort(uint32_t h, uint32_t n) noexcept {
+#if defined(__SSE4_2__)
+  h = (h ^ n) * 0x85ebca6bu;
+  return h ^ (h >> 16);
+#else
+  return HashFinish(h, n);
+#endif
+}
 inline uint32_t HashFlowKey(const FlowKey& key, uint32_t basis = 0) noexcept {
   uint32_t h = basis;
   const uint64_t* w = key.words();

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "datapath/packet/byte_order.h"
+#include "datapath/packet/parse_l2.h"
 
 namespace sluice::dp {
 namespace {
@@ -18,15 +19,10 @@ inline uint32_t Read32(const uint8_t* p) noexcept {
          static_cast<uint32_t>(p[2]) << 8 | p[3];
 }
 
-constexpr uint32_t kEthHdrLen = 14;
-constexpr uint16_t kEthTypeMin = 0x0600;
-constexpr uint16_t kEthType8023 = 0x05ff;
 constexpr uint16_t kEthTypeIpv4 = 0x0800;
 constexpr uint16_t kEthTypeArp = 0x0806;
 constexpr uint16_t kEthTypeRarp = 0x8035;
 constexpr uint16_t kEthTypeIpv6 = 0x86dd;
-constexpr uint16_t kEthTypeVlan = 0x8100;
-constexpr uint16_t kEthTypeQinQ = 0x88a8;
 
 constexpr uint8_t kIpProtoIcmp = 1;
 constexpr uint8_t kIpProtoTcp = 6;
@@ -43,38 +39,6 @@ constexpr uint8_t kNdSolicit = 135;
 constexpr uint8_t kNdAdvert = 136;
 constexpr uint8_t kNdOptSll = 1;
 constexpr uint8_t kNdOptTll = 2;
-
-// Returns the offset just past the L2 header(s), or 0 if there is no complete Ethernet header.
-uint32_t ParseL2(const uint8_t* d, uint32_t len, FlowKey* key) noexcept {
-  if (len < kEthHdrLen) return 0;
-  std::memcpy(key->eth_dst.data(), d, 6);
-  std::memcpy(key->eth_src.data(), d + 6, 6);
-  uint32_t ofs = 12;
-  for (VlanHdr& vlan : key->vlans) {
-    uint16_t tpid = Read16(d + ofs);
-    // A tag counts only if the type field after it is present too.
-    if ((tpid != kEthTypeVlan && tpid != kEthTypeQinQ) || len - ofs < 6) break;
-    vlan.tpid = Load16(d + ofs);
-    vlan.tci = Load16(d + ofs + 2) | Be16(kVlanCfi);
-    ofs += 4;
-  }
-  uint16_t type = Read16(d + ofs);
-  ofs += 2;
-  if (type >= kEthTypeMin) {
-    key->eth_type = Be16(type);
-    return ofs;
-  }
-  // 802.3 length field: only LLC/SNAP with OUI 0 carries a real ethertype.
-  key->eth_type = Be16(kEthType8023);
-  const uint8_t* llc = d + ofs;
-  if (len - ofs < 8 || llc[0] != 0xaa || llc[1] != 0xaa || llc[2] != 0x03 || llc[3] != 0 ||
-      llc[4] != 0 || llc[5] != 0) {
-    return ofs;
-  }
-  type = Read16(llc + 6);
-  if (type >= kEthTypeMin) key->eth_type = Be16(type);
-  return ofs + 8;
-}
 
 // Returns whether it was a complete Ethernet/IPv4 ARP header (the only kind with fields).
 bool ParseArp(const uint8_t* p, uint32_t n, FlowKey* key) noexcept {
@@ -243,7 +207,7 @@ void ParsePacket(const uint8_t* data, uint32_t len, FlowKey* key, PacketLayout* 
   constexpr size_t kL2Start = offsetof(FlowKey, eth_dst);
   std::memset(reinterpret_cast<uint8_t*>(key) + kL2Start, 0, sizeof(FlowKey) - kL2Start);
   PacketLayout lay;
-  uint32_t l3 = ParseL2(data, len, key);
+  uint32_t l3 = parse_detail::ParseL2(data, len, key);
   if (l3 != 0) {
     lay.eth_type = key->eth_type;
     switch (Be16(key->eth_type)) {
@@ -274,13 +238,6 @@ void ParsePacket(const uint8_t* data, uint32_t len, FlowKey* key, PacketLayout* 
 
 void ParsePacket(const uint8_t* data, uint32_t len, FlowKey* key) noexcept {
   ParsePacket(data, len, key, nullptr);
-}
-
-void ParsePacketL2(const uint8_t* data, uint32_t len, FlowKey* key) noexcept {
-  uint64_t* w = key->words();
-  for (size_t i = kFlowL2Word; i < kFlowL3Word; ++i) w[i] = 0;
-  key->tcp_flags = 0;
-  ParseL2(data, len, key);
 }
 
 }  // namespace sluice::dp

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "datapath/flow/flow_key.h"
+#include "datapath/packet/parse_l2.h"  // ParsePacketL2
 
 namespace sluice::dp {
 
@@ -38,11 +39,6 @@ struct PacketLayout {
 //  - ICMP/ICMPv6 need 8 bytes; type and code go to tp_src/tp_dst as htons(type)/htons(code).
 //  - A malformed ND option list keeps the ND fields parsed before the bad option.
 void ParsePacket(const uint8_t* data, uint32_t len, FlowKey* key) noexcept;
-
-// Only the L2 words of the key (eth_dst up to the VLAN tags, i.e. the words before kFlowL3Word),
-// exactly as ParsePacket fills them, and tcp_flags (zeroed). Every other word from kFlowL3Word
-// on is left as it was: for the PMD when no classifier subtable compares any of them.
-void ParsePacketL2(const uint8_t* data, uint32_t len, FlowKey* key) noexcept;
 
 // The same, also reporting header offsets in `layout` (may be null).
 void ParsePacket(const uint8_t* data, uint32_t len, FlowKey* key, PacketLayout* layout) noexcept;
