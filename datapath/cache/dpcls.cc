@@ -156,16 +156,29 @@ struct alignas(64) Dpcls::Subtable {
     return HashFinishShort(h, N * 8);
   }
 
+  // Narrow subtables compare the megaflow's compacted copy on its first line (Megaflow::match),
+  // wider ones the key itself.
   template <uint32_t N>
   bool MatchesN(const Megaflow* f, const uint64_t* masked) const noexcept {
-    const uint64_t* fw = f->key.words();
     uint64_t diff = 0;
+    if constexpr (N <= kMegaflowMatchWords) {
 #pragma GCC unroll 8
-    for (uint32_t i = 0; i < N; ++i) diff |= fw[idx[i]] ^ masked[i];
+      for (uint32_t i = 0; i < N; ++i) diff |= f->match[i] ^ masked[i];
+    } else {
+      const uint64_t* fw = f->key.words();
+#pragma GCC unroll 8
+      for (uint32_t i = 0; i < N; ++i) diff |= fw[idx[i]] ^ masked[i];
+    }
     return diff == 0;
   }
 
   bool Matches(const Megaflow* f, const uint64_t* masked) const noexcept {
+    if (n_words <= kMegaflowMatchWords) {
+      for (uint32_t i = 0; i < n_words; ++i) {
+        if (f->match[i] != masked[i]) return false;
+      }
+      return true;
+    }
     const uint64_t* fw = f->key.words();
     for (uint32_t i = 0; i < n_words; ++i) {
       if (fw[idx[i]] != masked[i]) return false;
@@ -304,6 +317,9 @@ Megaflow* Dpcls::Insert(std::unique_ptr<Megaflow> f) {
     st = CreateSubtable(f->mask, mask_hash);
   }
   f->hash = st->MaskAndHash(f->key, masked);
+  for (uint32_t i = 0; i < kMegaflowMatchWords; ++i) {
+    f->match[i] = i < st->n_words && st->n_words <= kMegaflowMatchWords ? masked[i] : 0;
+  }
   f->dead.store(false, std::memory_order_relaxed);
 
   Table* t = st->table.load(std::memory_order_relaxed);
@@ -507,7 +523,8 @@ uint64_t Dpcls::LookupSubtable(const Subtable* st, const FlowKey* const keys[], 
     __builtin_prefetch(&t->buckets()[hashes[i] & t->bucket_mask]);
   }
   // Pass 2: the first slot of the home bucket with a matching hash is the likely megaflow;
-  // prefetch its key and the line with its actions and statistics, which the PMD reads next.
+  // prefetch its first line (compacted key words, counters, lone output: what the PMD reads
+  // next) and, for a wide mask, its key.
   // A bucket without a candidate and without overflow is a sure miss.
   Megaflow* cand[kDpclsMaxBatch];
   uint64_t reprobe = 0;
@@ -519,9 +536,11 @@ uint64_t Dpcls::LookupSubtable(const Subtable* st, const FlowKey* const keys[], 
     for (uint32_t slots = bk.SlotsWithHash(hashes[i]); slots; slots &= slots - 1) {
       if (Megaflow* f = bk.flows[__builtin_ctz(slots)].load(std::memory_order_acquire)) {
         cand[i] = f;
-        __builtin_prefetch(&f->key.words()[first]);
-        __builtin_prefetch(&f->key.words()[last]);
-        __builtin_prefetch(&f->lone_output);
+        __builtin_prefetch(f);  // match words, counters, lone output
+        if (st->n_words > kMegaflowMatchWords) {
+          __builtin_prefetch(&f->key.words()[first]);
+          __builtin_prefetch(&f->key.words()[last]);
+        }
         break;
       }
     }

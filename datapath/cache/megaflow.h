@@ -43,15 +43,43 @@ struct MegaflowActions {
   }
 };
 
-// Statistics written only by the owning PMD (relaxed atomics so the control side can read them
-// without tearing).
-struct MegaflowStats {
+// Up to this many mask words of a megaflow's key are also kept, compacted in its subtable's word
+// order, on the megaflow's first cache line (Megaflow::match).
+inline constexpr uint32_t kMegaflowMatchWords = 4;
+
+// Layout: the PMD compares the masked words its subtable looks at, then (on a hit) reads
+// `lone_output` (or `actions`) and updates the counters. For a subtable of at most
+// kMegaflowMatchWords words (in_port + MACs + VLANs for NORMAL, in_port + eth_type + nw_dst for
+// prefix rules, ...) all of that is on the first cache line, which the classifier prefetches;
+// wider masks compare the full key on the following lines.
+struct alignas(64) Megaflow {
+  // ---- line 0: what a hit touches ----
+  // The subtable's masked key words in its word order, when it has at most kMegaflowMatchWords
+  // (set by Dpcls::Insert; zero otherwise).
+  uint64_t match[kMegaflowMatchWords] = {};
+  // Statistics written only by the owning PMD (relaxed atomics so the control side can read them
+  // without tearing).
   std::atomic<uint64_t> packets{0};
   std::atomic<uint64_t> bytes{0};
   std::atomic<int64_t> used_ms{0};  // clock::NowMs() of the last hit, 0 = never
   std::atomic<uint16_t> tcp_flags{0};
+  // MegaflowActions::lone_output of `actions`, cached here so that the PMD does not have to
+  // follow `actions` for the commonest megaflow. Written together with `actions` (SetActions);
+  // a reader may briefly see the new value of one with the old value of the other, i.e. the old
+  // or the new translation, never anything else.
+  std::atomic<uint32_t> lone_output{MegaflowActions::kNoPort};
+  // ---- the rest ----
+  FlowKey key;  // already masked with `mask`
+  std::atomic<const MegaflowActions*> actions{nullptr};
+  std::atomic<bool> dead{false};
+  FlowMask mask;      // the subtable's mask (copied, so a Megaflow is self-describing)
+  uint32_t hash = 0;  // the subtable hash of the masked key, as computed by the classifier
+  uint64_t id = 0;    // datapath-unique id (a stand-in for OVS's ufid)
+  int64_t created_ms = 0;
+  bool expires = false;  // installed by the upcall path: removed after max-idle without hits
 
-  void Add(uint64_t pkts, uint64_t byts, int64_t now_ms, uint16_t flags) noexcept {
+  // PMD only.
+  void AddStats(uint64_t pkts, uint64_t byts, int64_t now_ms, uint16_t flags) noexcept {
     packets.store(packets.load(std::memory_order_relaxed) + pkts, std::memory_order_relaxed);
     bytes.store(bytes.load(std::memory_order_relaxed) + byts, std::memory_order_relaxed);
     used_ms.store(now_ms, std::memory_order_relaxed);
@@ -59,29 +87,6 @@ struct MegaflowStats {
       tcp_flags.store(tcp_flags.load(std::memory_order_relaxed) | flags, std::memory_order_relaxed);
     }
   }
-};
-
-// Layout: the PMD reads the key words its subtable compares, then (on a hit) `lone_output` or
-// `actions`, and writes `stats`: the key comes first and those hot fields fill the rest of the
-// key's third cache line, so a hit on a megaflow whose mask covers only the first eight words
-// (metadata and L2) touches two lines of it. The classifier prefetches both.
-struct alignas(64) Megaflow {
-  FlowKey key;  // already masked with `mask`
-  // MegaflowActions::lone_output of `actions`, cached here so that the PMD does not have to
-  // follow `actions` for the commonest megaflow. Written together with `actions` (SetActions);
-  // a reader may briefly see the new value of one with the old value of the other, i.e. the old
-  // or the new translation, never anything else.
-  std::atomic<uint32_t> lone_output{MegaflowActions::kNoPort};
-  std::atomic<bool> dead{false};
-  std::atomic<const MegaflowActions*> actions{nullptr};
-  MegaflowStats stats;
-  // Cold: read by the writer side and for statistics.
-  FlowMask mask;      // the subtable's mask (copied, so a Megaflow is self-describing)
-  uint32_t hash = 0;  // HashFlowKey(key) as computed by the classifier for its subtable
-  uint64_t id = 0;    // datapath-unique id (a stand-in for OVS's ufid)
-  int64_t created_ms = 0;
-  bool expires = false;  // installed by the upcall path: removed after max-idle without hits
-
   ActionView Actions() const noexcept {
     const MegaflowActions* a = actions.load(std::memory_order_acquire);
     return a ? a->view() : ActionView{};
@@ -95,8 +100,8 @@ struct alignas(64) Megaflow {
     return old;
   }
 };
-// The hot fields share the key's last cache line (see above).
-static_assert(offsetof(Megaflow, stats) + offsetof(MegaflowStats, used_ms) + 8 <= 192);
-static_assert(offsetof(Megaflow, lone_output) >= 128);
+// What a hit touches shares the first cache line (see above).
+static_assert(offsetof(Megaflow, lone_output) + sizeof(uint32_t) <= 64);
+static_assert(offsetof(Megaflow, key) == 64);
 
 }  // namespace sluice::dp

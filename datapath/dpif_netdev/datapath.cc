@@ -242,9 +242,9 @@ Result<void> Datapath::FlowPut(const FlowKey& key, const FlowMask& mask,
       const MegaflowActions* old = f->SetActions(MegaflowActions::From(actions));
       if (old) reclaimer_.Defer([old] { delete old; });
       if (flags & kFlowZeroStats) {
-        f->stats.packets.store(0, std::memory_order_relaxed);
-        f->stats.bytes.store(0, std::memory_order_relaxed);
-        f->stats.tcp_flags.store(0, std::memory_order_relaxed);
+        f->packets.store(0, std::memory_order_relaxed);
+        f->bytes.store(0, std::memory_order_relaxed);
+        f->tcp_flags.store(0, std::memory_order_relaxed);
       }
       continue;
     }
@@ -295,10 +295,10 @@ FlowDumpEntry ToEntry(const Megaflow& f, const Pmd& p) {
   e.mask = f.mask;
   ActionView v = f.Actions();
   e.actions = ActionBuilder::FromBytes(v.data(), v.size());
-  e.packets = f.stats.packets.load(std::memory_order_relaxed);
-  e.bytes = f.stats.bytes.load(std::memory_order_relaxed);
-  e.used_ms = f.stats.used_ms.load(std::memory_order_relaxed);
-  e.tcp_flags = f.stats.tcp_flags.load(std::memory_order_relaxed);
+  e.packets = f.packets.load(std::memory_order_relaxed);
+  e.bytes = f.bytes.load(std::memory_order_relaxed);
+  e.used_ms = f.used_ms.load(std::memory_order_relaxed);
+  e.tcp_flags = f.tcp_flags.load(std::memory_order_relaxed);
   e.pmd = p.index();
   e.core = p.core();
   e.id = f.id;
@@ -377,7 +377,7 @@ void Datapath::ExpireIdleLocked(int64_t now_ms) {
     std::vector<Megaflow*> dead;
     p->dpcls().ForEach([&](Megaflow* f) {
       if (!f->expires) return;
-      int64_t last = std::max<int64_t>(f->created_ms, f->stats.used_ms.load());
+      int64_t last = std::max<int64_t>(f->created_ms, f->used_ms.load());
       if (now_ms - last >= cfg_.max_idle_ms) dead.push_back(f);
     });
     for (Megaflow* f : dead) p->dpcls().Remove(f);

@@ -175,7 +175,7 @@ void Pmd::ProcessBatch(rte_mbuf** pkts, const uint32_t* recirc_ids, uint16_t n,
       for (uint16_t i = 0; i < n; ++i) bytes += rte_pktmbuf_pkt_len(pkts[i]);
       Bump(ctr_.simple_hits, n);
       // TCP flags are not collected on this path (the packets are not parsed).
-      s->stats.Add(n, bytes, now_ms_, 0);
+      s->AddStats(n, bytes, now_ms_, 0);
       ExecuteBatch(s, pkts, n);
       return;
     }
@@ -250,7 +250,7 @@ void Pmd::ProcessBatch(rte_mbuf** pkts, const uint32_t* recirc_ids, uint16_t n,
       continue;
     }
     if (f != run) {
-      if (run) run->stats.Add(run_pkts, run_bytes, now_ms_, run_flags);
+      if (run) run->AddStats(run_pkts, run_bytes, now_ms_, run_flags);
       run = f;
       run_pkts = run_bytes = 0;
       run_flags = 0;
@@ -266,7 +266,7 @@ void Pmd::ProcessBatch(rte_mbuf** pkts, const uint32_t* recirc_ids, uint16_t n,
       ExecuteActions(a ? a->view() : ActionView{}, pkts[i], *this);
     }
   }
-  if (run) run->stats.Add(run_pkts, run_bytes, now_ms_, run_flags);
+  if (run) run->AddStats(run_pkts, run_bytes, now_ms_, run_flags);
 
   // Packets recirculated by this batch run through the caches again, depth-limited.
   if (depth < kMaxRecircDepth && recirc_[depth + 1].n) {

@@ -272,14 +272,13 @@ void BM_L2MacPairsBurst(benchmark::State& state) {
     cls.LookupBatch(kp, kDpclsMaxBatch, out, /*sync=*/false);
     for (uint32_t i = 0; i < kDpclsMaxBatch; ++i) {
       sum += out[i]->lone_output.load(std::memory_order_relaxed);
-      out[i]->stats.Add(1, 60, 1, 0);
+      out[i]->AddStats(1, 60, 1, 0);
     }
   }
   benchmark::DoNotOptimize(sum);
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * kDpclsMaxBatch);
 }
 BENCHMARK(BM_L2MacPairsBurst)->Arg(1000)->Arg(100000);
-
 
 }  // namespace
 }  // namespace sluice::dp
