@@ -155,6 +155,24 @@ inline void Pmd::TxAppend(uint32_t port, rte_mbuf* m) noexcept {
     FlushPort(port);
 }
 
+inline void Pmd::TxAppendBurst(uint32_t port, rte_mbuf* const* pkts, uint16_t n) noexcept {
+  if (port >= kMaxPorts || !table_ || !table_->by_no[port]) [[unlikely]] {
+    for (uint16_t i = 0; i < n; ++i) rte_pktmbuf_free(pkts[i]);
+    Bump(ctr_.dropped, n);
+    return;
+  }
+  TxBuf& b = tx_[port];
+  if (b.n == 0) dirty_[n_dirty_++] = port;
+  uint16_t i = 0;
+  while (i < n) {
+    uint16_t k = std::min<uint16_t>(n - i, kBatch - b.n);
+    std::memcpy(&b.pkts[b.n], &pkts[i], k * sizeof(pkts[0]));
+    b.n += k;
+    i += k;
+    if (b.n == kBatch) FlushPort(port);
+  }
+}
+
 int64_t Pmd::ClockMs(uint64_t tsc) noexcept {
   if (tsc - clock_tsc_ >= tsc_hz_) {
     clock_tsc_ = tsc;
@@ -236,6 +254,9 @@ void Pmd::ProcessBatch(rte_mbuf** pkts, const uint32_t* recirc_ids, uint16_t n,
 
   // Statistics are credited once per run of consecutive packets of the same megaflow.
   Megaflow* run = nullptr;
+  rte_mbuf* lone_pkts[kBatch];
+  uint32_t lone_ports[kBatch];
+  uint16_t n_lone = 0;
   uint64_t run_pkts = 0, run_bytes = 0;
   uint16_t run_flags = 0;
   for (uint16_t i = 0; i < n; ++i) {
@@ -260,13 +281,22 @@ void Pmd::ProcessBatch(rte_mbuf** pkts, const uint32_t* recirc_ids, uint16_t n,
     run_flags |= keys[i].tcp_flags;
     const uint32_t lone = f->lone_output.load(std::memory_order_acquire);
     if (lone != MegaflowActions::kNoPort) {
-      TxAppend(lone, pkts[i]);
+      lone_pkts[n_lone] = pkts[i];
+      lone_ports[n_lone++] = lone;
     } else {
       const MegaflowActions* a = f->actions.load(std::memory_order_acquire);
       ExecuteActions(a ? a->view() : ActionView{}, pkts[i], *this);
     }
   }
   if (run) run->AddStats(run_pkts, run_bytes, now_ms_, run_flags);
+  // Packets of lone-output megaflows go to the tx buffers a run of same-port packets at a time
+  // (after the others: order is kept within each megaflow, so within each flow).
+  for (uint16_t j = 0; j < n_lone;) {
+    uint16_t k = j + 1;
+    while (k < n_lone && lone_ports[k] == lone_ports[j]) ++k;
+    TxAppendBurst(lone_ports[j], &lone_pkts[j], k - j);
+    j = k;
+  }
 
   // Packets recirculated by this batch run through the caches again, depth-limited.
   if (depth < kMaxRecircDepth && recirc_[depth + 1].n) {
@@ -289,20 +319,11 @@ void Pmd::ExecuteBatch(const Megaflow* f, rte_mbuf** pkts, uint16_t n) noexcept 
     return;
   }
   const uint32_t port = a->lone_output;
-  if (port == MegaflowActions::kNoPort || port >= kMaxPorts || !table_ || !table_->by_no[port]) {
+  if (port == MegaflowActions::kNoPort) {
     for (uint16_t i = 0; i < n; ++i) ExecuteActions(a->view(), pkts[i], *this);
     return;
   }
-  TxBuf& b = tx_[port];
-  if (b.n == 0) dirty_[n_dirty_++] = port;
-  uint16_t i = 0;
-  while (i < n) {
-    uint16_t k = std::min<uint16_t>(n - i, kBatch - b.n);
-    std::memcpy(&b.pkts[b.n], &pkts[i], k * sizeof(pkts[0]));
-    b.n += k;
-    i += k;
-    if (b.n == kBatch) FlushPort(port);
-  }
+  TxAppendBurst(port, pkts, n);
 }
 
 void Pmd::Output(uint32_t port, rte_mbuf* m) noexcept { TxAppend(port, m); }

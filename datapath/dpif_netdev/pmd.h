@@ -73,6 +73,8 @@ class Pmd {
   void FlushTx() noexcept;
   // Output()'s body, inlined into the per-packet loop.
   void TxAppend(uint32_t port, rte_mbuf* m) noexcept;
+  // n packets into port's tx buffer (dropped and counted if the port is gone).
+  void TxAppendBurst(uint32_t port, rte_mbuf* const* pkts, uint16_t n) noexcept;
   void FlushPort(uint32_t port_no) noexcept;
   bool AdmitUpcall(uint32_t in_port) noexcept;
   // clock::NowMs() from the TSC: the system clock is read once a second, not per burst.
