@@ -236,9 +236,13 @@ void Pmd::ProcessBatch(rte_mbuf** pkts, const uint32_t* recirc_ids, uint16_t n,
   }
   uint16_t emc_hits = n - n_miss;
   uint16_t mf_hits = 0;
-  if (n_miss) {
+  // No Sync in the lookups: the subtable set must stay the one WordsUsed() described above.
+  if (n_miss && !use_emc) {
+    // Every packet is in miss_keys, in order: look up straight into flows.
+    dpcls_.LookupBatch(miss_keys, n_miss, flows, /*sync=*/false);
+    for (uint16_t i = 0; i < n; ++i) mf_hits += flows[i] != nullptr;
+  } else if (n_miss) {
     Megaflow* found[kBatch];
-    // No Sync here: the subtable set must stay the one WordsUsed() described above.
     dpcls_.LookupBatch(miss_keys, n_miss, found, /*sync=*/false);
     for (uint16_t j = 0; j < n_miss; ++j) {
       uint16_t i = miss_idx[j];
