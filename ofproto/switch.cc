@@ -1,13 +1,16 @@
 #include "ofproto/switch.h"
 
+#include <arpa/inet.h>
 #include <rte_mbuf.h>
 
 #include <fmt/format.h>
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <unordered_set>
 
 #include "common/clock.h"
+#include "datapath/actions/execute.h"
 #include "datapath/dpif_netdev/pmd.h"
 #include "datapath/flow/odp_text.h"
 #include "datapath/packet/parse.h"
@@ -54,6 +57,175 @@ void Credit(const std::vector<std::shared_ptr<const Rule>>& rules,
 std::string MacText(const Mac& m) {
   return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4],
                      m[5]);
+}
+
+// The id of the recirc() action that ends `actions`, or 0.
+uint32_t LastRecirc(dp::ActionView actions) {
+  uint32_t id = 0;
+  for (auto a = actions.begin(); a != actions.end(); ++a) {
+    id = static_cast<dp::ActionType>(a->type) == dp::ActionType::kRecirc
+             ? a.payload<dp::ActRecirc>().recirc_id
+             : 0;
+  }
+  return id;
+}
+
+// The mask that shows a packet's whole key and nothing it does not have (absent VLAN tags, the
+// MPLS entry of a non-MPLS packet), for the trace's "Flow:" lines.
+dp::FlowMask PacketMask(const dp::FlowKey& k) {
+  dp::FlowMask m;
+  m.SetAll();
+  for (size_t i = 0; i < 2; ++i) {
+    if (k.vlans[i].tci == 0 && k.vlans[i].tpid == 0) m.bits.vlans[i] = dp::VlanHdr{};
+  }
+  if (!dp::IsMplsEthType(ntohs(k.eth_type))) m.bits.mpls_lse = 0;
+  return m;
+}
+
+// Where ofproto/trace runs a packet's actions: nothing leaves, meters let everything pass, and
+// the packet a recirc() hands back is kept.
+struct TraceSink {
+  rte_mempool* pool = nullptr;
+  rte_mbuf* recirculated = nullptr;
+  void Output(uint32_t, rte_mbuf* m) { rte_pktmbuf_free(m); }
+  void Userspace(const dp::ActUserspace&, rte_mbuf* m) { rte_pktmbuf_free(m); }
+  void Recirc(uint32_t, rte_mbuf* m) {
+    if (recirculated) rte_pktmbuf_free(recirculated);
+    recirculated = m;
+  }
+  rte_mempool* ClonePool() { return pool; }
+  void CountDrop() {}
+  bool Meter(uint32_t, rte_mbuf*) { return true; }
+};
+
+// The bytes of `packet` after the datapath ran `actions` on it, as recirc() gets them.
+Result<std::vector<uint8_t>> ExecuteForTrace(rte_mempool* pool, const std::vector<uint8_t>& packet,
+                                             uint32_t in_port, dp::ActionView actions) {
+  rte_mbuf* m = pool ? rte_pktmbuf_alloc(pool) : nullptr;
+  if (!m) return MakeError(Errc::kInvalid, "no packet buffers");
+  char* p = rte_pktmbuf_append(m, static_cast<uint16_t>(std::min<size_t>(packet.size(), 65535)));
+  if (!p || packet.size() > 65535) {
+    rte_pktmbuf_free(m);
+    return MakeError(Errc::kInvalid, "packet larger than a packet buffer");
+  }
+  std::memcpy(p, packet.data(), packet.size());
+  m->port = static_cast<uint16_t>(in_port);
+  TraceSink sink;
+  sink.pool = pool;
+  dp::ExecuteActions(actions, m, sink);
+  if (!sink.recirculated) return MakeError(Errc::kInvalid, "the actions drop the packet");
+  std::vector<uint8_t> out(rte_pktmbuf_pkt_len(sink.recirculated));
+  const void* src =
+      rte_pktmbuf_read(sink.recirculated, 0, static_cast<uint32_t>(out.size()), out.data());
+  if (src && src != out.data()) std::memcpy(out.data(), src, out.size());
+  rte_pktmbuf_free(sink.recirculated);
+  return out;
+}
+
+// bytes = (bytes & ~mask) | (value & mask)
+void MaskedSet(void* dst, const void* value, const void* mask, size_t n) {
+  auto* d = static_cast<uint8_t*>(dst);
+  const auto* v = static_cast<const uint8_t*>(value);
+  const auto* k = static_cast<const uint8_t*>(mask);
+  for (size_t i = 0; i < n; ++i) d[i] = static_cast<uint8_t>((d[i] & ~k[i]) | (v[i] & k[i]));
+}
+
+// The key the datapath would parse after running `actions` on a packet with key `k`, for a
+// trace given as a flow: there are no bytes beyond the key, so what the actions expose (the
+// headers under a popped MPLS entry) keeps the values the flow gave, zero by default.
+void ApplyActionsToKey(dp::ActionView actions, dp::FlowKey* k) {
+  using dp::ActionType;
+  for (auto a = actions.begin(); a != actions.end(); ++a) {
+    switch (static_cast<ActionType>(a->type)) {
+      case ActionType::kPushVlan: {
+        const auto& p = a.payload<dp::ActPushVlan>();
+        k->vlans[1] = k->vlans[0];
+        k->vlans[0].tpid = p.tpid;
+        k->vlans[0].tci = p.tci | htons(dp::kVlanCfi);
+        break;
+      }
+      case ActionType::kPopVlan:
+        k->vlans[0] = k->vlans[1];
+        k->vlans[1] = dp::VlanHdr{};
+        break;
+      case ActionType::kPushMpls: {
+        const auto& p = a.payload<dp::ActPushMpls>();
+        // Nothing after an MPLS header is parsed.
+        constexpr size_t kL3 = offsetof(dp::FlowKey, nw_src);
+        std::memset(reinterpret_cast<uint8_t*>(k) + kL3, 0, sizeof(*k) - kL3);
+        k->eth_type = p.ethertype;
+        k->mpls_lse = p.lse;
+        break;
+      }
+      case ActionType::kPopMpls:
+        k->eth_type = a.payload<dp::ActPopMpls>().ethertype;
+        k->mpls_lse = 0;
+        break;
+      case ActionType::kSetMasked: {
+        const auto& s = a.payload<dp::ActSetMasked>();
+        const auto& v = s.value;
+        const auto& m = s.mask;
+        switch (static_cast<dp::SetHeader>(s.header)) {
+          case dp::SetHeader::kEthernet:
+            MaskedSet(&k->eth_src, &v.eth.src, &m.eth.src, 6);
+            MaskedSet(&k->eth_dst, &v.eth.dst, &m.eth.dst, 6);
+            break;
+          case dp::SetHeader::kMpls:
+            MaskedSet(&k->mpls_lse, &v.mpls.lse, &m.mpls.lse, 4);
+            break;
+          case dp::SetHeader::kIpv4:
+            if (ntohs(k->eth_type) != 0x0800) break;  // no such header: unchanged
+            MaskedSet(&k->nw_src, &v.ipv4.src, &m.ipv4.src, 4);
+            MaskedSet(&k->nw_dst, &v.ipv4.dst, &m.ipv4.dst, 4);
+            MaskedSet(&k->nw_tos, &v.ipv4.tos, &m.ipv4.tos, 1);
+            MaskedSet(&k->nw_ttl, &v.ipv4.ttl, &m.ipv4.ttl, 1);
+            break;
+          case dp::SetHeader::kIpv6:
+            if (ntohs(k->eth_type) != 0x86dd) break;
+            MaskedSet(&k->ipv6_src, &v.ipv6.src, &m.ipv6.src, sizeof(k->ipv6_src));
+            MaskedSet(&k->ipv6_dst, &v.ipv6.dst, &m.ipv6.dst, sizeof(k->ipv6_dst));
+            MaskedSet(&k->ipv6_label, &v.ipv6.label, &m.ipv6.label, 4);
+            MaskedSet(&k->nw_tos, &v.ipv6.tclass, &m.ipv6.tclass, 1);
+            MaskedSet(&k->nw_ttl, &v.ipv6.hlimit, &m.ipv6.hlimit, 1);
+            break;
+          case dp::SetHeader::kTcp:
+          case dp::SetHeader::kUdp:
+          case dp::SetHeader::kSctp:
+            MaskedSet(&k->tp_src, &v.ports.src, &m.ports.src, 2);
+            MaskedSet(&k->tp_dst, &v.ports.dst, &m.ports.dst, 2);
+            break;
+          case dp::SetHeader::kArp: {
+            if (ntohs(k->eth_type) != 0x0806) break;
+            MaskedSet(&k->nw_src, &v.arp.sip, &m.arp.sip, 4);
+            MaskedSet(&k->nw_dst, &v.arp.tip, &m.arp.tip, 4);
+            uint8_t op = static_cast<uint8_t>(ntohs(v.arp.op)),
+                    op_mask = static_cast<uint8_t>(ntohs(m.arp.op));
+            MaskedSet(&k->nw_proto, &op, &op_mask, 1);
+            MaskedSet(&k->arp_sha, &v.arp.sha, &m.arp.sha, 6);
+            MaskedSet(&k->arp_tha, &v.arp.tha, &m.arp.tha, 6);
+            break;
+          }
+          case dp::SetHeader::kIcmp:
+          case dp::SetHeader::kIcmpv6: {
+            // The key keeps type and code in the low byte of tp_src / tp_dst (network order).
+            uint16_t type = htons(v.icmp.type), type_mask = htons(m.icmp.type);
+            uint16_t code = htons(v.icmp.code), code_mask = htons(m.icmp.code);
+            MaskedSet(&k->tp_src, &type, &type_mask, 2);
+            MaskedSet(&k->tp_dst, &code, &code_mask, 2);
+            break;
+          }
+          case dp::SetHeader::kNd:
+            MaskedSet(&k->nd_target, &v.nd.target, &m.nd.target, sizeof(k->nd_target));
+            MaskedSet(&k->arp_sha, &v.nd.sll, &m.nd.sll, 6);
+            MaskedSet(&k->arp_tha, &v.nd.tll, &m.nd.tll, 6);
+            break;
+        }
+        break;
+      }
+      default:  // output, userspace, meter, recirc: the key stays
+        break;
+    }
+  }
 }
 
 }  // namespace
@@ -456,7 +628,12 @@ void Switch::MissLocked(rte_mbuf* m, const dp::FlowKey& key, std::vector<Pending
   XBridge* xbr = nullptr;
   uint32_t ofport = 0;
   if (!ResolveInputLocked(key, &xbr, &ofport)) {
-    ++ctr_.upcall_no_bridge;
+    if (key.recirc_id != 0 && !recirc_registry_.Find(key.recirc_id)) {
+      ++ctr_.upcall_recirc_missing;
+      Log()->debug("recirculated packet with unknown recirc_id {:#x} dropped", key.recirc_id);
+    } else {
+      ++ctr_.upcall_no_bridge;
+    }
     rte_pktmbuf_free(m);
     return;
   }
@@ -787,6 +964,21 @@ void Switch::PushStatsLocked() {
     }
     ++it;
   }
+  SweepRecircLocked();
+}
+
+void Switch::SweepRecircLocked() {
+  if (recirc_registry_.size() == 0) return;
+  std::unordered_set<uint32_t> keep;
+  for (const auto& [mk, t] : tracked_->map) {
+    if (mk.key.recirc_id) keep.insert(mk.key.recirc_id);  // a second pass
+    for (auto a = t.actions.view().begin(); a != t.actions.view().end(); ++a) {
+      if (static_cast<dp::ActionType>(a->type) == dp::ActionType::kRecirc) {
+        keep.insert(a.payload<dp::ActRecirc>().recirc_id);  // a first pass
+      }
+    }
+  }
+  ctr_.recirc_states_dropped += recirc_registry_.Sweep(keep, clock::NowMs(), cfg_.recirc_grace_ms);
 }
 
 // ---------------------------------------------------------------- meters
@@ -991,13 +1183,14 @@ Result<std::string> Switch::Trace(const std::string& bridge, const std::string& 
   bool hex = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
     return std::isxdigit(static_cast<unsigned char>(c));
   });
+  std::vector<uint8_t> packet;
   if (hex) {
     if (text.size() % 2) return MakeError(Errc::kInvalid, "odd number of hex digits");
-    std::vector<uint8_t> bytes(text.size() / 2);
-    for (size_t i = 0; i < bytes.size(); ++i) {
-      bytes[i] = static_cast<uint8_t>(std::stoul(text.substr(2 * i, 2), nullptr, 16));
+    packet.resize(text.size() / 2);
+    for (size_t i = 0; i < packet.size(); ++i) {
+      packet[i] = static_cast<uint8_t>(std::stoul(text.substr(2 * i, 2), nullptr, 16));
     }
-    dp::ParsePacket(bytes.data(), static_cast<uint32_t>(bytes.size()), &in.key);
+    dp::ParsePacket(packet.data(), static_cast<uint32_t>(packet.size()), &in.key);
   } else if (!text.empty()) {
     dp::FlowMask mask;
     if (auto r = dp::ParseOdpFlow(text, &in.key, &mask); !r) return std::unexpected(r.error());
@@ -1014,27 +1207,66 @@ Result<std::string> Switch::Trace(const std::string& bridge, const std::string& 
   const XPort* xp = br->x.Port(ofport);
   if (have_port && xp && xp->dp_port != kNoDpPort) in.key.in_port = xp->dp_port;
   in.in_ofport = ofport;
-  std::string trace;
-  in.trace = &trace;
-  XlateResult r = Translate(EnvLocked(), in);
   std::string out;
   if (of_match)
     out = "Flow: " + text::FormatMatch(*of_match) + "\nDatapath flow: ";
   else
     out = "Flow: ";
-  out += dp::FormatOdpFlow(in.key,
-                           [] {
-                             dp::FlowMask m;
-                             m.SetAll();
-                             return m;
-                           }()) +
-         "\n\nbridge(\"" + bridge + "\")\n" + std::string(15, '-') + "\n" + trace + "\n";
-  dp::FlowKey masked;
-  dp::ApplyMask(in.key, r.mask, &masked);
-  out += "Megaflow: " + dp::FormatOdpFlow(masked, r.mask) + "\n";
-  out += "Datapath actions: " +
-         (r.actions.size() ? dp::FormatOdpActions(r.actions.view()) : std::string("drop")) + "\n";
-  if (r.error) out += "Translation error: " + r.error_text + "\n";
+  out += dp::FormatOdpFlow(in.key, PacketMask(in.key)) + "\n";
+  // One pass per recirculation, as the datapath runs them: the packet (or, for a flow, its key)
+  // as the actions before recirc(N) leave it is parsed again with recirc_id N, and the frozen
+  // translation resumes.
+  for (unsigned pass = 0;; ++pass) {
+    std::string trace;
+    in.trace = &trace;
+    XlateResult r = Translate(EnvLocked(), in);
+    out += "\nbridge(\"" + in.bridge->name + "\")\n" + std::string(15, '-') + "\n" + trace + "\n";
+    dp::FlowKey masked;
+    dp::ApplyMask(in.key, r.mask, &masked);
+    out += "Megaflow: " + dp::FormatOdpFlow(masked, r.mask) + "\n";
+    out += "Datapath actions: " +
+           (r.actions.size() ? dp::FormatOdpActions(r.actions.view()) : std::string("drop")) + "\n";
+    if (r.error) out += "Translation error: " + r.error_text + "\n";
+    uint32_t id = LastRecirc(r.actions.view());
+    if (!id) break;
+    out += "\n" + std::string(79, '=') +
+           fmt::format("\nrecirc({:#x}) - the packet is parsed again and the translation resumes\n",
+                       id) +
+           std::string(79, '=') + "\n\n";
+    if (pass + 1 >= dp::Pmd::kMaxRecircDepth) {
+      out += fmt::format("Recirculation depth limit ({}) reached: the datapath drops the packet\n",
+                         dp::Pmd::kMaxRecircDepth);
+      break;
+    }
+    dp::FlowKey next;
+    if (!packet.empty()) {
+      // Run the actions on a copy of the packet (outputs and userspace discarded, meters
+      // passed) and take what the recirculation would get.
+      auto again = ExecuteForTrace(dp_.pool(), packet, in.key.in_port, r.actions.view());
+      if (!again) {
+        out += "Cannot execute the actions on the packet: " + again.error().message + "\n";
+        break;
+      }
+      packet = std::move(*again);
+      next.Clear();
+      next.in_port = in.key.in_port;
+      dp::ParsePacket(packet.data(), static_cast<uint32_t>(packet.size()), &next);
+    } else {
+      next = in.key;
+      ApplyActionsToKey(r.actions.view(), &next);
+    }
+    next.recirc_id = id;
+    XBridge* xbr = nullptr;
+    uint32_t rc_ofport = 0;
+    if (!ResolveInputLocked(next, &xbr, &rc_ofport)) {
+      out += fmt::format("No recirculation state for recirc_id {:#x}: the packet is dropped\n", id);
+      break;
+    }
+    out += "Flow: " + dp::FormatOdpFlow(next, PacketMask(next)) + "\n";
+    in.key = next;
+    in.bridge = xbr;
+    in.in_ofport = rc_ofport;
+  }
   return out;
 }
 
@@ -1116,8 +1348,11 @@ std::string Switch::CoverageText() const {
   line("packet_in", c.packet_ins);
   line("packet_out", c.packet_outs);
   std::lock_guard lk(mu_);
+  line("upcall_recirc_missing", c.upcall_recirc_missing);
+  line("recirc_states_dropped", c.recirc_states_dropped);
   line("megaflows_tracked", tracked_->map.size());
   line("packet_in_contexts", pin_registry_.size());
+  line("recirc_states", recirc_registry_.size());
   return out;
 }
 
@@ -1153,13 +1388,19 @@ std::string Switch::MemoryText() const {
   }
   return fmt::format(
       "bridges:{} ports:{} rules:{} megaflows:{} mac_entries:{} packet_in_contexts:{} "
-      "rss_kb:{}\n",
-      bridges_.size(), ports, rules, tracked_->map.size(), macs, pin_registry_.size(), rss_kb);
+      "recirc_states:{} rss_kb:{}\n",
+      bridges_.size(), ports, rules, tracked_->map.size(), macs, pin_registry_.size(),
+      recirc_registry_.size(), rss_kb);
 }
 
 size_t Switch::TrackedCount() const {
   std::lock_guard lk(mu_);
   return tracked_->map.size();
+}
+
+size_t Switch::RecircStateCount() const {
+  std::lock_guard lk(mu_);
+  return recirc_registry_.size();
 }
 
 }  // namespace sluice::ofp

@@ -59,6 +59,9 @@ struct SwitchOptions {
   size_t mac_table_size = 8192;
   size_t max_megaflows = 200000;  // installed by upcalls, across bridges; beyond: execute only
   int64_t stats_interval_ms = 1000;
+  // A recirculation state no megaflow names any more is dropped after this long (a packet
+  // between its two passes, or queued for an upcall, must still find it).
+  int64_t recirc_grace_ms = 2000;
 };
 
 struct SwitchCounters {
@@ -76,6 +79,8 @@ struct SwitchCounters {
   uint64_t packet_ins = 0;
   uint64_t packet_outs = 0;
   uint64_t upcall_no_bridge = 0;
+  uint64_t upcall_recirc_missing = 0;  // recirculated miss whose state is gone: dropped
+  uint64_t recirc_states_dropped = 0;  // states swept (no megaflow names them)
 };
 
 class Switch : public dp::UpcallHandler {
@@ -131,6 +136,7 @@ class Switch : public dp::UpcallHandler {
   // memory/show: object counts (and resident memory) as one line.
   std::string MemoryText() const;
   size_t TrackedCount() const;
+  size_t RecircStateCount() const;
   // Runs a revalidation pass if anything changed, then waits for the PMDs to quiesce.
   void Sync();
   // Consistency check (tests, revalidator/check): every remembered megaflow re-translated now
@@ -168,6 +174,9 @@ class Switch : public dp::UpcallHandler {
   void SyncLocked();
   void PushStats();
   void PushStatsLocked();
+  // Drops the recirculation states that no tracked megaflow names (in its key or its actions)
+  // and that have not been used for cfg_.recirc_grace_ms.
+  void SweepRecircLocked();
   void ArmStatsTimer();
   XlateEnv EnvLocked();
   void InstallLocked(const dp::FlowKey& key, const XlateResult& r);

@@ -336,7 +336,7 @@ class Ctx {
 
   void Recirculate(const FrozenState& f) {
     stopped_ = true;
-    uint32_t id = env_.recirc ? env_.recirc->Intern(f) : 0;
+    uint32_t id = env_.recirc ? env_.recirc->Intern(f, in_.now_ms) : 0;
     if (!id) {
       Fail("cannot recirculate (no recirculation registry, or it is full)");
       r_.no_install = true;
@@ -364,7 +364,23 @@ class Ctx {
     flow_.Set(OxmField::kMetadata, f->metadata);
     table_id_ = f->table_id;
     rule_ = f->rule.get();
-    Trace(fmt::format("resume recirc({:#x}) in bridge {}", id, br_->name));
+    // As ovs-appctl ofproto/trace prints a thawed translation.
+    Trace("thaw");
+    switch (f->stage) {
+      case FrozenState::Stage::kApply:
+        Trace(fmt::format("    Resuming from table {}, with the rest of its rule's actions",
+                          f->table_id));
+        break;
+      case FrozenState::Stage::kTable:
+        Trace(fmt::format("    Resuming from table {}", f->table_id));
+        break;
+      case FrozenState::Stage::kActionSet:
+        Trace("    Resuming the action set");
+        break;
+      case FrozenState::Stage::kPacketOut:
+        Trace("    Resuming the packet-out's actions");
+        break;
+    }
     ActionSet aset;
     aset.Write(f->action_set);
     switch (f->stage) {
@@ -1358,7 +1374,7 @@ uint32_t PacketInRegistry::Intern(const PacketInContext& c) {
   return id;
 }
 
-uint32_t RecircRegistry::Intern(const FrozenState& f) {
+uint32_t RecircRegistry::Intern(const FrozenState& f, int64_t now_ms) {
   uint64_t h = std::hash<std::string>{}(f.bridge);
   for (uint64_t v : {uint64_t(f.in_ofport), f.metadata, uint64_t(f.stage), uint64_t(f.table_id),
                      uint64_t(reinterpret_cast<uintptr_t>(f.rule.get())),
@@ -1367,17 +1383,47 @@ uint32_t RecircRegistry::Intern(const FrozenState& f) {
   }
   auto [b, e] = index_.equal_range(h);
   for (auto it = b; it != e; ++it) {
-    if (states_[it->second - 1] == f) return it->second;
+    Entry& en = states_.at(it->second);
+    if (en.state == f) {
+      en.used_ms = std::max(en.used_ms, now_ms);
+      return it->second;
+    }
   }
   if (states_.size() >= kMax) return 0;
-  states_.push_back(f);
-  uint32_t id = static_cast<uint32_t>(states_.size());
+  while (next_id_ == 0 || states_.count(next_id_)) ++next_id_;
+  uint32_t id = next_id_++;
+  states_.emplace(id, Entry{f, h, now_ms});
   index_.emplace(h, id);
   return id;
 }
 
 const FrozenState* RecircRegistry::Find(uint32_t id) const {
-  return id >= 1 && id <= states_.size() ? &states_[id - 1] : nullptr;
+  auto it = states_.find(id);
+  return it == states_.end() ? nullptr : &it->second.state;
+}
+
+size_t RecircRegistry::Sweep(const std::unordered_set<uint32_t>& keep, int64_t now_ms,
+                             int64_t grace_ms) {
+  size_t dropped = 0;
+  for (auto it = states_.begin(); it != states_.end();) {
+    Entry& en = it->second;
+    if (keep.count(it->first)) {
+      en.used_ms = std::max(en.used_ms, now_ms);
+    } else if (now_ms - en.used_ms >= grace_ms) {
+      auto [b, e] = index_.equal_range(en.hash);
+      for (auto x = b; x != e; ++x) {
+        if (x->second == it->first) {
+          index_.erase(x);
+          break;
+        }
+      }
+      it = states_.erase(it);
+      ++dropped;
+      continue;
+    }
+    ++it;
+  }
+  return dropped;
 }
 
 const PacketInContext* PacketInRegistry::Find(uint32_t id) const {

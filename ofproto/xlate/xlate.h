@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "datapath/actions/action_list.h"
@@ -125,17 +126,32 @@ struct FrozenState {
   bool operator==(const FrozenState&) const = default;
 };
 
+// Frozen states by id. An id is handed out once (ids only grow, skipping 0 and live ids when
+// they wrap), so a megaflow the datapath may still hold never resumes someone else's state. The
+// Switch drops the states no megaflow names any more (Sweep) after a grace period, so that a
+// packet between its two passes still finds its state.
 class RecircRegistry {
  public:
   static constexpr size_t kMax = 1 << 20;
-  // Id for the state (deduplicated, never 0); 0 when the registry is full.
-  uint32_t Intern(const FrozenState& state);
+  // Id for the state (deduplicated, never 0); 0 when the registry is full. Interning counts as a
+  // use at now_ms.
+  uint32_t Intern(const FrozenState& state, int64_t now_ms = 0);
+  // Stable until the state is swept.
   const FrozenState* Find(uint32_t id) const;
+  // Drops the states whose ids are not in `keep` and that were not interned or kept within
+  // grace_ms before now_ms; the kept ones count as used now. Returns how many were dropped.
+  size_t Sweep(const std::unordered_set<uint32_t>& keep, int64_t now_ms, int64_t grace_ms);
   size_t size() const { return states_.size(); }
 
  private:
-  std::vector<FrozenState> states_;  // id - 1
+  struct Entry {
+    FrozenState state;
+    uint64_t hash = 0;
+    int64_t used_ms = 0;
+  };
+  std::unordered_map<uint32_t, Entry> states_;
   std::unordered_multimap<uint64_t, uint32_t> index_;
+  uint32_t next_id_ = 1;
 };
 
 struct PacketInEvent {

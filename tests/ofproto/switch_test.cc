@@ -4,20 +4,24 @@
 // replaced rules. Also measures the barrier latency this costs under a stream of flow mods.
 #include "ofproto/switch.h"
 
+#include <rte_mbuf.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <thread>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "common/eal_env.h"
 #include "common/jsonrpc.h"
 #include "datapath/flow/odp_text.h"
+#include "datapath/packet/parse.h"
 #include "datapath/port/dummy_port.h"
 #include "ofproto/codec/messages.h"
 
@@ -88,7 +92,7 @@ class SwitchTest : public ::testing::Test {
       auto no = dp_->PortAdd(spec);
       ASSERT_TRUE(no.has_value()) << no.error().message;
     }
-    sw_ = std::make_unique<Switch>(io_, *dp_, rundir_);
+    sw_ = std::make_unique<Switch>(io_, *dp_, rundir_, opts_);
     ASSERT_TRUE(sw_->AddBridge("br0", 0x1, /*secure=*/true).has_value());
     for (uint32_t i = 1; i <= 3; ++i) {
       BridgePortSpec p;
@@ -192,6 +196,42 @@ class SwitchTest : public ::testing::Test {
     return {a, b};
   }
 
+  // pop_mpls + goto_table:1 in table 0 for MPLS, IPv4 from 10.0.0.1 to p2 in table 1.
+  void AddPopMplsRules() {
+    FlowMod pop;
+    pop.priority = 10;
+    pop.match.Set(OxmEntry::Exact(OxmField::kEthType, 0x8847));
+    pop.instructions = {InstApplyActions{{ActPopMpls{0x0800}}}, InstGotoTable{1}};
+    Send(pop);
+    FlowMod inner;
+    inner.table_id = 1;
+    inner.priority = 10;
+    inner.match.Set(OxmEntry::Exact(OxmField::kEthType, 0x0800));
+    inner.match.Set(OxmEntry::Exact(OxmField::kIpv4Src, 0x0a000001));
+    inner.instructions = {InstApplyActions{{ActOutput{2, 0}}}};
+    Send(inner);
+    Barrier();
+  }
+  // The IPv4 frame with one MPLS label (100, bottom of stack, TTL 64) after the addresses.
+  static std::vector<uint8_t> MplsFrame(const std::vector<uint8_t>& ip) {
+    std::vector<uint8_t> mpls(ip.begin(), ip.begin() + 12);
+    uint32_t lse = 100u << 12 | 1u << 8 | 64u;
+    mpls.insert(mpls.end(),
+                {0x88, 0x47, static_cast<uint8_t>(lse >> 24), static_cast<uint8_t>(lse >> 16),
+                 static_cast<uint8_t>(lse >> 8), static_cast<uint8_t>(lse)});
+    mpls.insert(mpls.end(), ip.begin() + 14, ip.end());
+    return mpls;
+  }
+  // The recirc_ids of the datapath's megaflows (second passes).
+  std::vector<uint32_t> DpRecircIds() {
+    std::vector<uint32_t> ids;
+    for (const auto& e : dp_->DumpFlows()) {
+      if (e.key.recirc_id) ids.push_back(e.key.recirc_id);
+    }
+    return ids;
+  }
+
+  SwitchOptions opts_;
   asio::io_context io_;
   std::string rundir_;
   std::unique_ptr<dp::Datapath> dp_;
@@ -502,6 +542,114 @@ TEST_F(SwitchTest, PopMplsGotoTableRecirculatesRealPackets) {
       static_cast<uint32_t>(out[0][14]) << 24 | out[0][15] << 16 | out[0][16] << 8 | out[0][17];
   EXPECT_EQ(got, 77u << 12 | 1u << 8 | 64u);  // label 77, bos, the IPv4 TTL
   EXPECT_TRUE(std::equal(from3.begin() + 14, from3.end(), out[0].begin() + 18));
+}
+
+TEST_F(SwitchTest, TraceFollowsRecirculationAfterPopMpls) {
+  AddPopMplsRules();
+  auto ip = UdpFrame(1, 2, 1000);
+  std::string hex;
+  for (uint8_t b : MplsFrame(ip)) hex += fmt::format("{:02x}", b);
+
+  // A packet: the first pass pops the label and recirculates; the trace executes that on a copy
+  // of the packet, parses it again and shows the second pass from table 1.
+  auto t = sw_->Trace("br0", "in_port=p1," + hex);
+  ASSERT_TRUE(t.has_value()) << t.error().message;
+  const std::string& out = *t;
+  SCOPED_TRACE(out);
+  size_t first = out.find("Datapath actions: pop_mpls(eth_type=0x800),recirc(0x");
+  ASSERT_NE(first, std::string::npos);
+  size_t banner = out.find("the packet is parsed again and the translation resumes", first);
+  ASSERT_NE(banner, std::string::npos);
+  size_t thaw = out.find("thaw\n        Resuming from table 1\n", banner);
+  ASSERT_NE(thaw, std::string::npos);
+  size_t rule = out.find("br0: table 1: ip,nw_src=10.0.0.1, priority 10", thaw);
+  EXPECT_NE(rule, std::string::npos);
+  // The second pass's flow is the IPv4 packet under the label, with the recirc_id.
+  size_t flow2 = out.find("\nFlow: ", banner);
+  ASSERT_NE(flow2, std::string::npos);
+  std::string line2 = out.substr(flow2 + 1, out.find('\n', flow2 + 1) - flow2 - 1);
+  EXPECT_NE(line2.find("recirc_id(0x"), std::string::npos) << line2;
+  EXPECT_NE(line2.find("eth_type(0x0800),ipv4(src=10.0.0.1,dst=10.0.0.2,proto=17"),
+            std::string::npos)
+      << line2;
+  size_t mf2 = out.find("Megaflow: recirc_id(0x", thaw);
+  EXPECT_NE(mf2, std::string::npos);
+  EXPECT_TRUE(out.ends_with("Datapath actions: 2\n"));
+  EXPECT_EQ(out.find("recirc(0x", banner + 1), std::string::npos);  // one recirculation
+  // Nothing left the switch.
+  EXPECT_EQ(Egress(1, 100), std::make_pair(size_t{0}, size_t{0}));
+
+  // A flow: pop_mpls changes eth_type, the IPv4 header is unknown (zero): table 1 misses.
+  t = sw_->Trace("br0", "in_port=p1,mpls,mpls_label=100");
+  ASSERT_TRUE(t.has_value()) << t.error().message;
+  SCOPED_TRACE(*t);
+  banner = t->find("the packet is parsed again");
+  ASSERT_NE(banner, std::string::npos);
+  EXPECT_NE(t->find("eth_type(0x0800)", banner), std::string::npos);
+  EXPECT_NE(t->find("br0: table 1: no match", banner), std::string::npos);
+  EXPECT_TRUE(t->ends_with("Datapath actions: drop\n"));
+}
+
+class SwitchRecircGcTest : public SwitchTest {
+ protected:
+  void SetUp() override {
+    opts_.recirc_grace_ms = 0;
+    SwitchTest::SetUp();
+  }
+};
+
+TEST_F(SwitchRecircGcTest, StatesGoWithTheirMegaflowsAndAreNotReused) {
+  AddPopMplsRules();
+  auto ip = UdpFrame(1, 2, 1000);
+  auto mpls = MplsFrame(ip);
+  ASSERT_TRUE(Port("p1")->Inject(mpls.data(), mpls.size()));
+  EXPECT_EQ(Egress(1), std::make_pair(size_t{1}, size_t{0}));
+  ASSERT_EQ(sw_->TrackedCount(), 2u);
+  EXPECT_EQ(sw_->RecircStateCount(), 1u);
+  auto ids = DpRecircIds();
+  ASSERT_EQ(ids.size(), 1u);
+  uint32_t old_id = ids[0];
+
+  // A stats pass keeps what installed megaflows name.
+  ASSERT_TRUE(sw_->DumpFlowsText("br0").has_value());
+  EXPECT_EQ(sw_->RecircStateCount(), 1u);
+
+  // The megaflows go (as on idle expiry): the next stats pass forgets them and the state.
+  dp_->FlowFlush();
+  ASSERT_TRUE(sw_->DumpFlowsText("br0").has_value());
+  EXPECT_EQ(sw_->TrackedCount(), 0u);
+  EXPECT_EQ(sw_->RecircStateCount(), 0u);
+  EXPECT_EQ(sw_->counters().recirc_states_dropped, 1u);
+
+  // A packet that was between its passes meanwhile: its state is gone, it is dropped and
+  // counted.
+  dp::Upcall u;
+  u.packet = rte_pktmbuf_alloc(dp_->pool());
+  ASSERT_NE(u.packet, nullptr);
+  char* p = rte_pktmbuf_append(u.packet, static_cast<uint16_t>(ip.size()));
+  ASSERT_NE(p, nullptr);
+  std::memcpy(p, ip.data(), ip.size());
+  u.packet->port = 1;
+  u.key.Clear();
+  u.key.in_port = 1;
+  u.key.recirc_id = old_id;
+  dp::ParsePacket(ip.data(), static_cast<uint32_t>(ip.size()), &u.key);
+  uint64_t xlates = sw_->counters().xlates;
+  sw_->HandleUpcall(u);
+  EXPECT_EQ(sw_->counters().upcall_recirc_missing, 1u);
+  EXPECT_EQ(sw_->counters().xlates, xlates);
+  EXPECT_EQ(sw_->TrackedCount(), 0u);
+  EXPECT_EQ(Egress(1, 100), std::make_pair(size_t{0}, size_t{0}));
+  EXPECT_NE(sw_->CoverageText().find("upcall_recirc_missing        1"), std::string::npos);
+
+  // The same translation again gets a new id.
+  ASSERT_TRUE(Port("p1")->Inject(mpls.data(), mpls.size()));
+  EXPECT_EQ(Egress(1), std::make_pair(size_t{1}, size_t{0}));
+  ids = DpRecircIds();
+  ASSERT_EQ(ids.size(), 1u);
+  EXPECT_NE(ids[0], old_id);
+  EXPECT_EQ(sw_->RecircStateCount(), 1u);
+  EXPECT_TRUE(sw_->VerifyMegaflows().empty());
 }
 
 }  // namespace

@@ -913,5 +913,39 @@ TEST_F(XlateTest, StandaloneFailsOpenToNormalUntilAControllerConnects) {
   ::unlink(path.c_str());
 }
 
+TEST(RecircRegistryTest, SweepDropsUnnamedStatesAfterTheGraceAndIdsAreNeverReused) {
+  RecircRegistry reg;
+  FrozenState a;
+  a.bridge = "br0";
+  a.table_id = 1;
+  FrozenState b = a;
+  b.table_id = 2;
+  uint32_t ia = reg.Intern(a, 1000);
+  uint32_t ib = reg.Intern(b, 1000);
+  ASSERT_NE(ia, 0u);
+  ASSERT_NE(ib, 0u);
+  EXPECT_NE(ia, ib);
+  EXPECT_EQ(reg.Intern(a, 1500), ia);  // deduplicated, and used again at 1500
+  EXPECT_EQ(reg.size(), 2u);
+
+  // Within the grace nothing goes; a kept id stays whatever its age.
+  EXPECT_EQ(reg.Sweep({}, 1900, 1000), 0u);
+  EXPECT_EQ(reg.Sweep({ib}, 2400, 1000), 0u);  // a: used at 1500, b: kept
+  EXPECT_EQ(reg.Sweep({ib}, 2600, 1000), 1u);  // a: unused for 1100 ms
+  EXPECT_EQ(reg.Find(ia), nullptr);
+  ASSERT_NE(reg.Find(ib), nullptr);
+  EXPECT_EQ(reg.Find(ib)->table_id, 2);
+  EXPECT_EQ(reg.size(), 1u);
+
+  // The same state again: a new id, never the dropped one.
+  uint32_t ia2 = reg.Intern(a, 2800);
+  EXPECT_NE(ia2, ia);
+  EXPECT_NE(ia2, ib);
+  EXPECT_EQ(reg.Find(ia2)->table_id, 1);
+  EXPECT_EQ(reg.Sweep({}, 3500, 1000), 0u);  // b was kept at 2600, a used at 2800
+  EXPECT_EQ(reg.Sweep({}, 3800, 1000), 2u);
+  EXPECT_EQ(reg.size(), 0u);
+}
+
 }  // namespace
 }  // namespace sluice::ofp
