@@ -1,6 +1,7 @@
 #include "datapath/cache/dpcls.h"
 
 #include <algorithm>
+#include <iterator>
 #include <new>
 #include <utility>
 
@@ -473,31 +474,15 @@ void Dpcls::LookupBatch(const FlowKey* const keys[], size_t n, Megaflow* out[],
 
   for (size_t r = 0; r < n_order_ && pending; ++r) {
     Subtable* st = order_[r];
-    uint64_t found;
     // Unrolled for the common mask widths (the word count is a constant there).
-    switch (st->n_words) {
-      case 1:
-        found = LookupSubtable<1>(st, keys, pending, out);
-        break;
-      case 2:
-        found = LookupSubtable<2>(st, keys, pending, out);
-        break;
-      case 3:
-        found = LookupSubtable<3>(st, keys, pending, out);
-        break;
-      case 4:
-        found = LookupSubtable<4>(st, keys, pending, out);
-        break;
-      case 5:
-        found = LookupSubtable<5>(st, keys, pending, out);
-        break;
-      case 6:
-        found = LookupSubtable<6>(st, keys, pending, out);
-        break;
-      default:
-        found = LookupSubtable<0>(st, keys, pending, out);
-        break;
-    }
+    using LookupFn =
+        uint64_t (*)(const Subtable*, const FlowKey* const[], uint64_t, Megaflow*[]) noexcept;
+    static constexpr LookupFn kByWidth[] = {
+        &LookupSubtable<0>, &LookupSubtable<1>, &LookupSubtable<2>, &LookupSubtable<3>,
+        &LookupSubtable<4>, &LookupSubtable<5>, &LookupSubtable<6>};
+    constexpr uint32_t kUnrolled = std::size(kByWidth) - 1;
+    const uint64_t found =
+        kByWidth[st->n_words <= kUnrolled ? st->n_words : 0](st, keys, pending, out);
     if (found) {
       pending &= ~found;
       st->hits.store(st->hits.load(std::memory_order_relaxed) + __builtin_popcountll(found),

@@ -474,18 +474,7 @@ namespace {
 // again, recirc_id set) matches the inner IPv4 header. Both passes become megaflows, and later
 // packets recirculate inside the PMD without any upcall.
 TEST_F(SwitchTest, PopMplsGotoTableRecirculatesRealPackets) {
-  FlowMod pop;
-  pop.priority = 10;
-  pop.match.Set(OxmEntry::Exact(OxmField::kEthType, 0x8847));
-  pop.instructions = {InstApplyActions{{ActPopMpls{0x0800}}}, InstGotoTable{1}};
-  Send(pop);
-  FlowMod inner;
-  inner.table_id = 1;
-  inner.priority = 10;
-  inner.match.Set(OxmEntry::Exact(OxmField::kEthType, 0x0800));
-  inner.match.Set(OxmEntry::Exact(OxmField::kIpv4Src, 0x0a000001));
-  inner.instructions = {InstApplyActions{{ActOutput{2, 0}}}};
-  Send(inner);
+  AddPopMplsRules();
   FlowMod push;  // the other way: push a label and set it
   push.priority = 10;
   push.match.Set(OxmEntry::Exact(OxmField::kInPort, 3));
