@@ -485,12 +485,7 @@ TEST_F(SwitchTest, PopMplsGotoTableRecirculatesRealPackets) {
   Barrier();
 
   auto ip = UdpFrame(1, 2, 1000);
-  std::vector<uint8_t> mpls(ip.begin(), ip.begin() + 12);
-  uint32_t lse = 100u << 12 | 1u << 8 | 64u;
-  mpls.insert(mpls.end(),
-              {0x88, 0x47, static_cast<uint8_t>(lse >> 24), static_cast<uint8_t>(lse >> 16),
-               static_cast<uint8_t>(lse >> 8), static_cast<uint8_t>(lse)});
-  mpls.insert(mpls.end(), ip.begin() + 14, ip.end());
+  std::vector<uint8_t> mpls = MplsFrame(ip);
 
   ASSERT_TRUE(Port("p1")->Inject(mpls.data(), mpls.size()));
   std::vector<std::vector<uint8_t>> out;
