@@ -214,12 +214,17 @@ class SwitchTest : public ::testing::Test {
   }
   // The IPv4 frame with one MPLS label (100, bottom of stack, TTL 64) after the addresses.
   static std::vector<uint8_t> MplsFrame(const std::vector<uint8_t>& ip) {
-    std::vector<uint8_t> mpls(ip.begin(), ip.begin() + 12);
-    uint32_t lse = 100u << 12 | 1u << 8 | 64u;
-    mpls.insert(mpls.end(),
-                {0x88, 0x47, static_cast<uint8_t>(lse >> 24), static_cast<uint8_t>(lse >> 16),
-                 static_cast<uint8_t>(lse >> 8), static_cast<uint8_t>(lse)});
-    mpls.insert(mpls.end(), ip.begin() + 14, ip.end());
+    const uint32_t lse = 100u << 12 | 1u << 8 | 64u;
+    const uint8_t tag[6] = {0x88,
+                            0x47,
+                            static_cast<uint8_t>(lse >> 24),
+                            static_cast<uint8_t>(lse >> 16),
+                            static_cast<uint8_t>(lse >> 8),
+                            static_cast<uint8_t>(lse)};
+    std::vector<uint8_t> mpls(ip.size() + 4);  // addresses, ethertype + LSE, the rest of ip
+    std::copy(ip.begin(), ip.begin() + 12, mpls.begin());
+    std::copy(std::begin(tag), std::end(tag), mpls.begin() + 12);
+    std::copy(ip.begin() + 14, ip.end(), mpls.begin() + 18);
     return mpls;
   }
   // The recirc_ids of the datapath's megaflows (second passes).
