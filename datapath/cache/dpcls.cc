@@ -133,58 +133,36 @@ struct alignas(64) Dpcls::Subtable {
   alignas(64) std::atomic<uint64_t> hits{0};
   uint64_t rank = 0;  // hits during the last ranking interval
 
-  // key & mask over the subtable's words into `out`, and the hash of those words.
+  // key & mask over the subtable's words into `out`, and the hash of those words. N is the word
+  // count when the caller knows it at compile time (the loop is then unrolled), else 0.
+  template <uint32_t N = 0>
   uint32_t MaskAndHash(const FlowKey& key, uint64_t* out) const noexcept {
-    const uint64_t* w = key.words();
-    uint32_t h = 0;
-    for (uint32_t i = 0; i < n_words; ++i) {
-      out[i] = w[idx[i]] & mwords[i];
-      h = HashKeyWord(h, out[i]);
-    }
-    return HashFinishShort(h, n_words * 8);
-  }
-
-  // The same for a subtable of exactly N words, unrolled.
-  template <uint32_t N>
-  uint32_t MaskAndHashN(const FlowKey& key, uint64_t* out) const noexcept {
+    const uint32_t n = N ? N : n_words;
     const uint64_t* w = key.words();
     uint32_t h = 0;
 #pragma GCC unroll 8
-    for (uint32_t i = 0; i < N; ++i) {
+    for (uint32_t i = 0; i < n; ++i) {
       out[i] = w[idx[i]] & mwords[i];
       h = HashKeyWord(h, out[i]);
     }
-    return HashFinishShort(h, N * 8);
+    return HashFinishShort(h, n * 8);
   }
 
-  // Narrow subtables compare the megaflow's compacted copy on its first line (Megaflow::match),
-  // wider ones the key itself.
-  template <uint32_t N>
-  bool MatchesN(const Megaflow* f, const uint64_t* masked) const noexcept {
+  // Whether `f` has these masked words (N as above). Narrow subtables compare the megaflow's
+  // compacted copy on its first line (Megaflow::match), wider ones the key itself.
+  template <uint32_t N = 0>
+  bool Matches(const Megaflow* f, const uint64_t* masked) const noexcept {
+    const uint32_t n = N ? N : n_words;
     uint64_t diff = 0;
-    if constexpr (N <= kMegaflowMatchWords) {
+    if (n <= kMegaflowMatchWords) {
 #pragma GCC unroll 8
-      for (uint32_t i = 0; i < N; ++i) diff |= f->match[i] ^ masked[i];
+      for (uint32_t i = 0; i < n; ++i) diff |= f->match[i] ^ masked[i];
     } else {
       const uint64_t* fw = f->key.words();
 #pragma GCC unroll 8
-      for (uint32_t i = 0; i < N; ++i) diff |= fw[idx[i]] ^ masked[i];
+      for (uint32_t i = 0; i < n; ++i) diff |= fw[idx[i]] ^ masked[i];
     }
     return diff == 0;
-  }
-
-  bool Matches(const Megaflow* f, const uint64_t* masked) const noexcept {
-    if (n_words <= kMegaflowMatchWords) {
-      for (uint32_t i = 0; i < n_words; ++i) {
-        if (f->match[i] != masked[i]) return false;
-      }
-      return true;
-    }
-    const uint64_t* fw = f->key.words();
-    for (uint32_t i = 0; i < n_words; ++i) {
-      if (fw[idx[i]] != masked[i]) return false;
-    }
-    return true;
   }
 
   // Reader and writer: probe `t` for the megaflow with this masked key.
@@ -504,7 +482,7 @@ uint64_t Dpcls::LookupSubtable(const Subtable* st, const FlowKey* const keys[], 
   // the bucket lines are (ideally) on their way.
   for (uint64_t m = pending; m; m &= m - 1) {
     const int i = __builtin_ctzll(m);
-    hashes[i] = N ? st->MaskAndHashN<N>(*keys[i], masked[i]) : st->MaskAndHash(*keys[i], masked[i]);
+    hashes[i] = st->MaskAndHash<N>(*keys[i], masked[i]);
     __builtin_prefetch(&t->buckets()[hashes[i] & t->bucket_mask]);
   }
   // Pass 2: the first slot of the home bucket with a matching hash is the likely megaflow;
@@ -537,7 +515,7 @@ uint64_t Dpcls::LookupSubtable(const Subtable* st, const FlowKey* const keys[], 
   for (uint64_t m = pending; m; m &= m - 1) {
     const int i = __builtin_ctzll(m);
     Megaflow* f = cand[i];
-    if (f && !(N ? st->MatchesN<N>(f, masked[i]) : st->Matches(f, masked[i]))) {
+    if (f && !st->Matches<N>(f, masked[i])) {
       f = st->Probe(t, hashes[i], masked[i]);
     } else if (!f && (reprobe & (uint64_t{1} << i))) {
       f = st->Probe(t, hashes[i], masked[i]);

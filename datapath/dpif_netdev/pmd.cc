@@ -142,19 +142,6 @@ void Pmd::Run() {
   Log()->info("pmd{} stopped", index_);
 }
 
-inline void Pmd::TxAppend(uint32_t port, rte_mbuf* m) noexcept {
-  if (port >= kMaxPorts || !table_ || !table_->by_no[port]) [[unlikely]] {
-    rte_pktmbuf_free(m);
-    CountDrop();
-    return;
-  }
-  TxBuf& b = tx_[port];
-  if (b.n == 0) dirty_[n_dirty_++] = port;
-  b.pkts[b.n++] = m;
-  if (b.n == kBatch) [[unlikely]]
-    FlushPort(port);
-}
-
 inline void Pmd::TxAppendBurst(uint32_t port, rte_mbuf* const* pkts, uint16_t n) noexcept {
   if (port >= kMaxPorts || !table_ || !table_->by_no[port]) [[unlikely]] {
     for (uint16_t i = 0; i < n; ++i) rte_pktmbuf_free(pkts[i]);
@@ -330,7 +317,7 @@ void Pmd::ExecuteBatch(const Megaflow* f, rte_mbuf** pkts, uint16_t n) noexcept 
   TxAppendBurst(port, pkts, n);
 }
 
-void Pmd::Output(uint32_t port, rte_mbuf* m) noexcept { TxAppend(port, m); }
+void Pmd::Output(uint32_t port, rte_mbuf* m) noexcept { TxAppendBurst(port, &m, 1); }
 
 void Pmd::FlushPort(uint32_t port) noexcept {
   TxBuf& b = tx_[port];

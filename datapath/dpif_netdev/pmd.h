@@ -71,8 +71,6 @@ class Pmd {
                     unsigned depth) noexcept;
   void ExecuteBatch(const Megaflow* f, rte_mbuf** pkts, uint16_t n) noexcept;
   void FlushTx() noexcept;
-  // Output()'s body, inlined into the per-packet loop.
-  void TxAppend(uint32_t port, rte_mbuf* m) noexcept;
   // n packets into port's tx buffer (dropped and counted if the port is gone).
   void TxAppendBurst(uint32_t port, rte_mbuf* const* pkts, uint16_t n) noexcept;
   void FlushPort(uint32_t port_no) noexcept;
