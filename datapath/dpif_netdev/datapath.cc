@@ -394,6 +394,8 @@ void Datapath::HandlerLoop() {
     for (auto& p : pmds_) {
       unsigned n = p->TakeUpcalls(batch, 64);
       total += n;
+      if (n == 0) continue;
+      std::lock_guard handler_lk(handler_mu_);
       UpcallHandler* h = handler_.load(std::memory_order_acquire);
       for (unsigned i = 0; i < n; ++i) {
         Upcall* u = batch[i];

@@ -162,7 +162,12 @@ class Datapath {
   using RecircFn = std::function<void(uint32_t recirc_id, rte_mbuf*)>;
   void Execute(rte_mbuf* packet, ActionView actions, const UserspaceFn& on_userspace = {},
                const RecircFn& on_recirc = {});
-  void SetUpcallHandler(UpcallHandler* h) { handler_.store(h, std::memory_order_release); }
+  // Returns once the handler thread no longer runs the previous handler (it holds handler_mu_
+  // while it uses one), so an owner may destroy itself right after SetUpcallHandler(nullptr).
+  void SetUpcallHandler(UpcallHandler* h) {
+    std::lock_guard lk(handler_mu_);
+    handler_.store(h, std::memory_order_release);
+  }
 
   // ---- meters (the meter(N) action; see datapath/actions/meter.h) ----
   // Adds or replaces meter `id` (0..kMaxMeters-1).
@@ -206,6 +211,7 @@ class Datapath {
   std::atomic<const PortTable*> ports_pub_{nullptr};
   std::vector<std::unique_ptr<Pmd>> pmds_;
   std::atomic<UpcallHandler*> handler_{nullptr};
+  std::mutex handler_mu_;  // held by the handler thread while it calls handler_
   uint64_t next_flow_id_ = 1;
   DatapathCounters counters_;
   std::atomic<bool> stop_{false};
