@@ -1,254 +1,314 @@
-// Commit half of Transaction: the checks OVS runs before a transaction may commit (garbage
-// collection, weak references, referential integrity, maxRows, unique indexes), then the
-// change set, the storage record, and the update of the committed tables.
+// Commit checks of Transaction: the rules OVS enforces before a transaction may commit (garbage
+// collection, weak references, referential integrity, maxRows, unique indexes), computed from
+// the rows the transaction touched and their edits only.
 #include <algorithm>
-#include <chrono>
-#include <set>
 
 #include "ovsdb/transaction.h"
 
 namespace sluice::db {
-
-using nlohmann::json;
-
 namespace {
 
-int64_t NowMs(const TxnContext& ctx) {
-  if (ctx.now_ms) return ctx.now_ms;
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string ValuesText(const std::vector<Datum>& values) {
+std::string ValuesText(const std::vector<const Datum*>& values) {
   std::string s;
-  for (const Datum& d : values) s += (s.empty() ? "" : ", ") + d.ToJson().dump();
+  for (const Datum* d : values) s += (s.empty() ? "" : ", ") + d->ToJson().dump();
   return s;
 }
 
-// Columns written to storage for a row: all persistent columns for a new row that are not at
-// their default, or the changed persistent columns of a modified row.
-json StorageColumns(const TableSchema& ts, const Row* old, const Row& cur) {
-  json cols = json::object();
-  for (const ColumnSchema& c : ts.columns) {
-    if (c.implicit || c.ephemeral) continue;
-    const Datum& d = cur.columns[c.index];
-    if (old ? old->columns[c.index] != d : d != Datum::Default(c.type)) {
-      // A changed set or map of an existing row is stored as its diff, so that adding one
-      // element to a large set writes one element, not the whole set.
-      cols[c.name] = old ? DiffDatum(c.type, old->columns[c.index], d).ToJson() : d.ToJson();
+std::vector<Uuid> SortedUuids(const std::vector<Atom>& atoms) {
+  std::vector<Uuid> out;
+  out.reserve(atoms.size());
+  for (const Atom& a : atoms) out.push_back(std::get<Uuid>(a));
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Calls fn(uuid, -1) for references only in `before`, fn(uuid, +1) for those only in `after`.
+template <class Fn>
+void DiffUuids(const std::vector<Uuid>& before, const std::vector<Uuid>& after, Fn&& fn) {
+  size_t i = 0, j = 0;
+  while (i < before.size() || j < after.size()) {
+    if (j == after.size() || (i < before.size() && before[i] < after[j])) {
+      fn(before[i++], -1);
+    } else if (i == before.size() || after[j] < before[i]) {
+      fn(after[j++], +1);
+    } else {
+      ++i;
+      ++j;
     }
   }
-  return cols;
 }
 
 }  // namespace
 
-void Transaction::CountStrongRefs(const TableSchema& ts, const Row& row, int64_t sign,
-                                  RefDelta& delta) const {
-  for (const ColumnSchema& c : ts.columns) {
-    const Datum& d = row.columns[c.index];
-    if (c.type.key.IsStrongRef()) {
-      Table* target = db_.MutableTable(c.type.key.ref_table);
-      for (const Atom& a : d.keys) delta[{target, std::get<Uuid>(a)}] += sign;
-    }
-    if (c.type.value.IsStrongRef()) {
-      Table* target = db_.MutableTable(c.type.value.ref_table);
-      for (const Atom& a : d.values) delta[{target, std::get<Uuid>(a)}] += sign;
+void Transaction::DropNoOps() {
+  for (TxnRows& rows : rows_) {
+    for (auto it = rows.begin(); it != rows.end();) {
+      TxnRow& tr = it->second;
+      bool keep;
+      if (tr.inserted || tr.deleted) {
+        keep = true;
+      } else if (!tr.committed) {
+        keep = false;  // inserted and deleted again
+      } else {
+        std::erase_if(tr.edits, [&tr](const ColumnEdit& e) {
+          return e.is_delta ? e.delta.empty() : e.value == tr.committed->Get(e.column);
+        });
+        keep = !tr.edits.empty();
+      }
+      it = keep ? std::next(it) : rows.erase(it);
     }
   }
 }
 
-void Transaction::DiffStrongRefs(const TableSchema& ts, const Row* old, const Row* cur,
-                                 RefDelta& delta) const {
-  if (!old || !cur) {
-    if (old) CountStrongRefs(ts, *old, -1, delta);
-    if (cur) CountStrongRefs(ts, *cur, +1, delta);
+void Transaction::CountRefs(TxnRow& tr, int64_t sign, RefDelta& delta) {
+  // The references of the row as this transaction now has it.
+  for (const Table::RefColumn& rc : tr.table->ref_columns_) {
+    if (!rc.strong_key && !rc.strong_value) continue;
+    const Datum& d = NewValue(tr, rc.column);
+    if (rc.strong_key) {
+      for (const Atom& a : d.keys) delta[{rc.strong_key, std::get<Uuid>(a)}] += sign;
+    }
+    if (rc.strong_value) {
+      for (const Atom& a : d.values) delta[{rc.strong_value, std::get<Uuid>(a)}] += sign;
+    }
+  }
+}
+
+void Transaction::AddRefChanges(TxnRow& tr, RefDelta& delta) {
+  if (tr.inserted) return CountRefs(tr, +1, delta);
+  if (tr.deleted) {
+    for (const Table::RefColumn& rc : tr.table->ref_columns_) {
+      const Datum& d = tr.committed->Get(rc.column);
+      if (rc.strong_key) {
+        for (const Atom& a : d.keys) delta[{rc.strong_key, std::get<Uuid>(a)}] -= 1;
+      }
+      if (rc.strong_value) {
+        for (const Atom& a : d.values) delta[{rc.strong_value, std::get<Uuid>(a)}] -= 1;
+      }
+    }
     return;
   }
-  // Modified rows: only the references that differ touch the delta, so growing a large set
-  // (Open_vSwitch.bridges) costs a linear merge rather than a map update per element.
-  std::vector<Uuid> before, after;
-  auto merge = [&](Table* target) {
-    std::sort(before.begin(), before.end());
-    std::sort(after.begin(), after.end());
-    size_t i = 0, j = 0;
-    while (i < before.size() || j < after.size()) {
-      if (j == after.size() || (i < before.size() && before[i] < after[j])) {
-        delta[{target, before[i++]}] -= 1;
-      } else if (i == before.size() || after[j] < before[i]) {
-        delta[{target, after[j++]}] += 1;
-      } else {
-        ++i;
-        ++j;
+  // Modified: only the references that differ, so growing a large set costs its growth.
+  for (const Table::RefColumn& rc : tr.table->ref_columns_) {
+    if (!rc.strong_key && !rc.strong_value) continue;
+    const ColumnEdit* e = tr.FindEdit(rc.column);
+    if (!e) continue;
+    for (auto [target, keys] : {std::pair{rc.strong_key, true}, {rc.strong_value, false}}) {
+      if (!target) continue;
+      auto add = [&delta, target](const Uuid& u, int64_t n) { delta[{target, u}] += n; };
+      if (e->is_delta) {
+        for (const Atom& a : keys ? e->delta.removed.keys : e->delta.removed.values) {
+          add(std::get<Uuid>(a), -1);
+        }
+        for (const Atom& a : keys ? e->delta.added.keys : e->delta.added.values) {
+          add(std::get<Uuid>(a), +1);
+        }
+        continue;
       }
-    }
-  };
-  for (const ColumnSchema& c : ts.columns) {
-    const Datum& a = old->columns[c.index];
-    const Datum& b = cur->columns[c.index];
-    if (a == b) continue;
-    for (auto [base, pick] :
-         {std::pair{&c.type.key, &Datum::keys}, {&c.type.value, &Datum::values}}) {
-      if (!base->IsStrongRef()) continue;
-      before.clear();
-      after.clear();
-      for (const Atom& x : a.*pick) before.push_back(std::get<Uuid>(x));
-      for (const Atom& x : b.*pick) after.push_back(std::get<Uuid>(x));
-      merge(db_.MutableTable(base->ref_table));
+      const Datum& old = tr.committed->Get(rc.column);
+      const Datum& now = e->value;
+      DiffUuids(SortedUuids(keys ? old.keys : old.values),
+                SortedUuids(keys ? now.keys : now.values), add);
     }
   }
 }
 
-Transaction::RefDelta Transaction::ComputeRefDelta() const {
-  RefDelta delta;
-  for (const auto& [t, trows] : rows_) {
-    for (const auto& [u, tr] : trows) {
-      DiffStrongRefs(t->schema(), tr.old, tr.current ? &*tr.current : nullptr, delta);
-    }
-  }
-  return delta;
-}
-
-void Transaction::DropNoOps() {
-  for (auto t = rows_.begin(); t != rows_.end();) {
-    auto& trows = t->second;
-    for (auto r = trows.begin(); r != trows.end();) {
-      const TxnRow& tr = r->second;
-      bool noop = tr.old ? tr.current && tr.current->SameContents(*tr.old) : !tr.current;
-      r = noop ? trows.erase(r) : std::next(r);
-    }
-    t = trows.empty() ? rows_.erase(t) : std::next(t);
-  }
-}
-
-bool Transaction::CollectGarbage() {
+bool Transaction::CollectGarbage(RefDelta& delta) {
   bool any = false;
   for (;;) {
-    RefDelta delta = ComputeRefDelta();
-    std::vector<std::pair<Table*, Uuid>> victims;
+    std::vector<TxnRow*> victims;
     auto consider = [&](Table* t, const Uuid& u) {
-      if (t->schema().is_root || !Get(*t, u)) return;
+      if (t->schema().is_root) return;
+      TxnRow* tr = FindTxnRow(*t, u);
+      if (tr ? !tr->exists() : !t->Find(u)) return;
+      const Row* committed = t->Find(u);
       auto it = delta.find({t, u});
-      if (t->RefCount(u) + (it == delta.end() ? 0 : it->second) <= 0) victims.emplace_back(t, u);
+      int64_t n = (committed ? committed->strong_refs() : 0) + (it == delta.end() ? 0 : it->second);
+      if (n > 0) return;
+      tr = Touch(*t, u);
+      if (std::find(victims.begin(), victims.end(), tr) == victims.end()) victims.push_back(tr);
     };
-    for (const auto& [t, trows] : rows_) {
-      for (const auto& [u, tr] : trows) {
-        if (tr.current) consider(t, u);
+    for (Table* t : tables_) {
+      if (t->schema().is_root) continue;
+      std::vector<Uuid> present;
+      for (auto& [u, tr] : RowsOf(*t)) {
+        if (tr.exists()) present.push_back(u);
       }
+      for (const Uuid& u : present) consider(t, u);
     }
+    std::vector<RefKey> dropped;
     for (const auto& [key, d] : delta) {
-      if (d < 0) consider(key.first, key.second);
+      if (d < 0) dropped.push_back(key);
     }
+    for (const RefKey& k : dropped) consider(k.table, k.uuid);
     if (victims.empty()) return any;
-    for (const auto& [t, u] : victims) DeleteRow(*t, u);
+    for (TxnRow* tr : victims) {
+      CountRefs(*tr, -1, delta);  // what it referenced goes with it
+      DeleteRow(*tr);
+    }
     any = true;
   }
 }
 
 DbResult<bool> Transaction::RemoveWeakRefs() {
-  std::set<std::string> deleted_tables;
-  for (const auto& [t, trows] : rows_) {
-    for (const auto& [u, tr] : trows) {
-      if (!tr.current) deleted_tables.insert(t->schema().name);
+  std::vector<bool> deleted_in(tables_.size(), false);
+  for (size_t i = 0; i < tables_.size(); ++i) {
+    for (const auto& [u, tr] : rows_[i]) {
+      if (tr.deleted) deleted_in[i] = true;
     }
   }
-  struct Edit {
+  struct Fix {
     Table* table;
-    Uuid uuid;
+    TxnRow* tr;
+    const Row* row;  // committed row not yet touched
     size_t column;
-    Datum datum;
+    Datum drop;  // elements (set) or pairs (map) to remove
   };
-  std::vector<Edit> edits;
-  for (auto& [name, table] : db_.tables_) {
-    const TableSchema& ts = table.schema();
-    std::vector<const ColumnSchema*> weak;
+  std::vector<Fix> fixes;
+  for (Table* t : tables_) {
+    if (!t->has_weak_) continue;
     bool full_scan = false;
-    for (const ColumnSchema& c : ts.columns) {
-      if (!c.type.key.IsWeakRef() && !c.type.value.IsWeakRef()) continue;
-      weak.push_back(&c);
-      for (const BaseType* b : {&c.type.key, &c.type.value}) {
-        if (b->IsWeakRef() && deleted_tables.contains(b->ref_table)) full_scan = true;
+    for (const Table::RefColumn& rc : t->ref_columns_) {
+      for (Table* w : {rc.weak_key, rc.weak_value}) {
+        if (w && deleted_in[w->index_]) full_scan = true;
       }
     }
-    if (weak.empty()) continue;
-    // Without deletions in a referenced table only rows written here can hold dangling refs.
-    std::vector<const Row*> rows;
+    auto check = [&](TxnRow* tr, const Row* row, const Table::RefColumn& rc, const Datum& d,
+                     const Datum* only) {
+      // `only`: just these elements are new (a delta's additions) and need checking.
+      const Datum& scan = only ? *only : d;
+      Datum drop;
+      drop.is_map = scan.is_map;
+      for (size_t i = 0; i < scan.size(); ++i) {
+        bool dangling = (rc.weak_key && !Exists(*rc.weak_key, std::get<Uuid>(scan.keys[i]))) ||
+                        (rc.weak_value && !Exists(*rc.weak_value, std::get<Uuid>(scan.values[i])));
+        if (!dangling) continue;
+        drop.keys.push_back(scan.keys[i]);
+        if (scan.is_map) drop.values.push_back(scan.values[i]);
+      }
+      if (!drop.empty()) fixes.push_back({t, tr, row, rc.column, std::move(drop)});
+    };
+    TxnRows& rows = RowsOf(*t);
     if (full_scan) {
-      rows = Visible(table);
-    } else if (auto it = rows_.find(&table); it != rows_.end()) {
-      for (const auto& [u, tr] : it->second) {
-        if (tr.current) rows.push_back(&*tr.current);
+      for (const Row* row : t->rows()) {
+        auto it = rows.find(row->uuid());
+        TxnRow* tr = it == rows.end() ? nullptr : &it->second;
+        if (tr && !tr->exists()) continue;
+        for (const Table::RefColumn& rc : t->ref_columns_) {
+          if (!rc.weak_key && !rc.weak_value) continue;
+          check(tr, tr ? nullptr : row, rc, tr ? NewValue(*tr, rc.column) : row->Get(rc.column),
+                nullptr);
+        }
       }
     }
-    for (const Row* row : rows) {
-      for (const ColumnSchema* c : weak) {
-        const Datum& d = row->columns[c->index];
-        Table* kt = c->type.key.IsWeakRef() ? db_.MutableTable(c->type.key.ref_table) : nullptr;
-        Table* vt = c->type.value.IsWeakRef() ? db_.MutableTable(c->type.value.ref_table) : nullptr;
-        Datum kept;
-        kept.is_map = d.is_map;
-        for (size_t i = 0; i < d.size(); ++i) {
-          if (kt && !Get(*kt, std::get<Uuid>(d.keys[i]))) continue;
-          if (vt && !Get(*vt, std::get<Uuid>(d.values[i]))) continue;
-          kept.keys.push_back(d.keys[i]);
-          if (d.is_map) kept.values.push_back(d.values[i]);
+    // Rows written here (all of them when not scanning, inserted ones in any case).
+    for (auto& [u, tr] : rows) {
+      if (!tr.exists() || (full_scan && !tr.inserted)) continue;
+      for (const Table::RefColumn& rc : t->ref_columns_) {
+        if (!rc.weak_key && !rc.weak_value) continue;
+        if (tr.inserted) {
+          check(&tr, nullptr, rc, tr.inserted->Get(rc.column), nullptr);
+          continue;
         }
-        if (kept.size() != d.size()) edits.push_back({&table, row->uuid(), c->index, kept});
+        const ColumnEdit* e = tr.FindEdit(rc.column);
+        if (!e) continue;
+        check(&tr, nullptr, rc, NewValue(tr, rc.column), e->is_delta ? &e->delta.added : nullptr);
       }
     }
   }
-  for (Edit& e : edits) {
-    const TableSchema& ts = e.table->schema();
-    const ColumnSchema& c = ts.columns[e.column];
-    if (e.datum.size() < c.type.min) {
+  for (Fix& f : fixes) {
+    Table* table = f.table;
+    TxnRow& tr = f.tr ? *f.tr : *Touch(*table, f.row->uuid());
+    const TableSchema& ts = table->schema();
+    const ColumnSchema& c = ts.columns[f.column];
+    // A map whose other half holds strong references drops those references too.
+    for (const Table::RefColumn& rc : table->ref_columns_) {
+      if (rc.column != f.column) continue;
+      if (rc.strong_key) {
+        for (const Atom& a : f.drop.keys) ref_delta_[{rc.strong_key, std::get<Uuid>(a)}] -= 1;
+      }
+      if (rc.strong_value) {
+        for (const Atom& a : f.drop.values) ref_delta_[{rc.strong_value, std::get<Uuid>(a)}] -= 1;
+      }
+    }
+    size_t left;
+    if (tr.inserted) {
+      Datum& d = tr.inserted->Mutable(f.column);
+      DatumDelta dd = MakeDelta(d.is_map);
+      DeltaDelete(d, dd, f.drop);
+      DeltaApplyInPlace(d, dd);
+      left = d.size();
+      tr.inserted->Normalize(f.column);
+    } else if (ColumnEdit* e = tr.FindEdit(f.column); e && !e->is_delta) {
+      DatumDelta dd = MakeDelta(e->value.is_map);
+      DeltaDelete(e->value, dd, f.drop);
+      DeltaApplyInPlace(e->value, dd);
+      e->diff.reset();
+      left = e->value.size();
+    } else {
+      if (!e) {
+        Mutation m;  // an empty delete creates the delta edit
+        m.column = f.column;
+        m.mutator = Mutator::kDelete;
+        m.arg.is_map = c.type.IsMap();
+        (void)Mutate(tr, m);
+        e = tr.FindEdit(f.column);
+      }
+      const Datum& base = tr.committed->Get(f.column);
+      DeltaDelete(base, e->delta, f.drop);
+      e->materialized.reset();
+      e->diff.reset();
+      left = DeltaSize(base, e->delta);
+    }
+    if (left < c.type.min) {
       return DbErr(
           "constraint violation",
           "Deletion of weak reference(s) to deleted (or never-existing) rows from column " +
-              c.name + " in " + ts.name + " row " + e.uuid.ToString() +
-              " caused this column to have " + std::to_string(e.datum.size()) +
+              c.name + " in " + ts.name + " row " + tr.uuid.ToString() +
+              " caused this column to have " + std::to_string(left) +
               " element(s), less than the minimum of " + std::to_string(c.type.min) + ".");
     }
-    Modify(*e.table, e.uuid)->columns[e.column] = std::move(e.datum);
   }
-  return !edits.empty();
+  return !fixes.empty();
 }
 
-DbResult<void> Transaction::CheckStrongRefs(const RefDelta& delta) const {
+DbResult<void> Transaction::CheckStrongRefs(const RefDelta& delta) {
   // Only references this transaction added can dangle; pre-existing ones pointed at rows that
   // still exist unless deleted here, which the remaining-reference check below catches.
   for (const auto& [key, d] : delta) {
-    const auto& [target, missing] = key;
-    if (d <= 0 || Get(*target, missing)) continue;
-    for (const auto& [t, trows] : rows_) {
-      const TableSchema& ts = t->schema();
-      for (const auto& [u, tr] : trows) {
-        if (!tr.current) continue;
-        for (const ColumnSchema& c : ts.columns) {
-          const Datum& datum = tr.current->columns[c.index];
-          for (auto [base, atoms] :
-               {std::pair{&c.type.key, &datum.keys}, {&c.type.value, &datum.values}}) {
-            if (!base->IsStrongRef() || base->ref_table != target->schema().name) continue;
-            if (std::find(atoms->begin(), atoms->end(), Atom(UuidAtom(missing))) == atoms->end()) {
-              continue;
-            }
-            return DbErr("referential integrity violation",
-                         "Table " + ts.name + " column " + c.name + " row " + u.ToString() +
-                             " references nonexistent row " + missing.ToString() + " in table " +
-                             base->ref_table + ".");
+    if (d <= 0 || Exists(*key.table, key.uuid)) continue;
+    const std::string& target = key.table->schema().name;
+    for (Table* t : tables_) {
+      for (auto& [u, tr] : RowsOf(*t)) {
+        if (!tr.exists()) continue;
+        for (const Table::RefColumn& rc : t->ref_columns_) {
+          if (rc.strong_key != key.table && rc.strong_value != key.table) continue;
+          const Datum& datum = NewValue(tr, rc.column);
+          bool found = false;
+          for (const Atom& a : rc.strong_key == key.table ? datum.keys : datum.values) {
+            found = found || std::get<Uuid>(a) == key.uuid;
           }
+          if (!found && rc.strong_key == key.table && rc.strong_value == key.table) {
+            for (const Atom& a : datum.values) found = found || std::get<Uuid>(a) == key.uuid;
+          }
+          if (!found) continue;
+          return DbErr("referential integrity violation",
+                       "Table " + t->schema().name + " column " +
+                           t->schema().columns[rc.column].name + " row " + u.ToString() +
+                           " references nonexistent row " + key.uuid.ToString() + " in table " +
+                           target + ".");
         }
       }
     }
-    return DbErr("referential integrity violation", "reference to nonexistent row " +
-                                                        missing.ToString() + " in table " +
-                                                        target->schema().name + ".");
+    return DbErr(
+        "referential integrity violation",
+        "reference to nonexistent row " + key.uuid.ToString() + " in table " + target + ".");
   }
-  for (const auto& [t, trows] : rows_) {
-    for (const auto& [u, tr] : trows) {
-      if (tr.current) continue;
+  for (Table* t : tables_) {
+    for (auto& [u, tr] : RowsOf(*t)) {
+      if (!tr.deleted) continue;
       auto it = delta.find({t, u});
-      int64_t n = t->RefCount(u) + (it == delta.end() ? 0 : it->second);
+      int64_t n = tr.committed->strong_refs() + (it == delta.end() ? 0 : it->second);
       if (n > 0) {
         return DbErr("referential integrity violation",
                      "cannot delete " + t->schema().name + " row " + u.ToString() + " because of " +
@@ -259,12 +319,12 @@ DbResult<void> Transaction::CheckStrongRefs(const RefDelta& delta) const {
   return {};
 }
 
-DbResult<void> Transaction::CheckMaxRows() const {
-  for (const auto& [t, trows] : rows_) {
+DbResult<void> Transaction::CheckMaxRows() {
+  for (Table* t : tables_) {
     const TableSchema& ts = t->schema();
     if (!ts.max_rows) continue;
     int64_t n = static_cast<int64_t>(t->size());
-    for (const auto& [u, tr] : trows) n += (tr.current ? 1 : 0) - (tr.old ? 1 : 0);
+    for (auto& [u, tr] : RowsOf(*t)) n += (tr.inserted ? 1 : 0) - (tr.deleted ? 1 : 0);
     if (n > static_cast<int64_t>(*ts.max_rows)) {
       return DbErr("constraint violation", "Transaction causes \"" + ts.name +
                                                "\" table to contain " + std::to_string(n) +
@@ -275,36 +335,50 @@ DbResult<void> Transaction::CheckMaxRows() const {
   return {};
 }
 
-DbResult<void> Transaction::CheckIndexes() const {
-  for (const auto& [t, trows] : rows_) {
+DbResult<void> Transaction::CheckIndexes() {
+  for (Table* t : tables_) {
+    TxnRows& rows = RowsOf(*t);
+    if (rows.empty()) continue;
     const TableSchema& ts = t->schema();
-    for (size_t i = 0; i < ts.indexes.size(); ++i) {
-      const std::vector<size_t>& index = ts.indexes[i];
-      auto key_of = [&](const Row& row) {
-        std::vector<Datum> key;
-        for (size_t c : index) key.push_back(row.columns[c]);
-        return key;
-      };
-      auto conflict = [&](const std::vector<Datum>& key, const Uuid& a, const Uuid& b) {
-        std::string cols;
-        for (size_t c : index) cols += (cols.empty() ? "" : ", ") + ts.columns[c].name;
+    for (const RowIndex& index : t->indexes_) {
+      const std::vector<size_t>& cols = index.columns();
+      auto conflict = [&](const std::vector<const Datum*>& key, const Uuid& a, const Uuid& b) {
+        std::string names;
+        for (size_t c : cols) names += (names.empty() ? "" : ", ") + ts.columns[c].name;
         return DbErr("constraint violation", "Transaction causes multiple rows in \"" + ts.name +
                                                  "\" table to have identical values (" +
                                                  ValuesText(key) + ") for index on column(s) " +
-                                                 cols + ".  First row has UUID " + a.ToString() +
+                                                 names + ".  First row has UUID " + a.ToString() +
                                                  "; second row has UUID " + b.ToString() + ".");
       };
-      std::map<std::vector<Datum>, Uuid> written;
-      for (const auto& [u, tr] : trows) {
-        if (!tr.current) continue;
-        std::vector<Datum> key = key_of(*tr.current);
-        // Rows this transaction did not touch keep their committed keys.
-        const auto& committed = t->indexes_[i];
-        if (auto it = committed.find(key); it != committed.end() && it->second != u) {
-          if (!trows.contains(it->second)) return conflict(key, it->second, u);
+      struct Written {
+        TxnRow* tr;
+        std::vector<const Datum*> key;
+      };
+      std::unordered_multimap<uint64_t, Written> written;
+      for (auto& [u, tr] : rows) {
+        if (!tr.exists()) continue;
+        bool key_changed = tr.inserted != nullptr;
+        std::vector<const Datum*> key;
+        for (size_t c : cols) {
+          key.push_back(&NewValue(tr, c));
+          key_changed = key_changed || tr.FindEdit(c);
         }
-        auto [it, inserted] = written.emplace(std::move(key), u);
-        if (!inserted) return conflict(it->first, it->second, u);
+        uint64_t h = index.HashKey(key);
+        auto [b, e] = written.equal_range(h);
+        for (auto it = b; it != e; ++it) {
+          bool same = true;
+          for (size_t k = 0; k < key.size() && same; ++k) same = *key[k] == *it->second.key[k];
+          if (same) return conflict(key, it->second.tr->uuid, u);
+        }
+        // Rows this transaction did not touch keep their committed keys.
+        if (key_changed) {
+          const Row* other = index.Find(key, h);
+          if (other && other->uuid() != u && !FindTxnRow(*t, other->uuid())) {
+            return conflict(key, other->uuid(), u);
+          }
+        }
+        written.emplace(h, Written{&tr, std::move(key)});
       }
     }
   }
@@ -313,164 +387,26 @@ DbResult<void> Transaction::CheckIndexes() const {
 
 DbResult<void> Transaction::Precommit() {
   DropNoOps();
+  ref_delta_.clear();
+  for (TxnRows& rows : rows_) {
+    for (auto& [u, tr] : rows) AddRefChanges(tr, ref_delta_);
+  }
   for (;;) {
     auto weak = RemoveWeakRefs();
     if (!weak) return std::unexpected(weak.error());
-    bool collected = CollectGarbage();
+    bool collected = CollectGarbage(ref_delta_);
     if (!*weak && !collected) break;
   }
   DropNoOps();
-  if (auto r = CheckStrongRefs(ComputeRefDelta()); !r) return r;
+  if (auto r = CheckStrongRefs(ref_delta_); !r) return r;
   if (auto r = CheckMaxRows(); !r) return r;
   if (auto r = CheckIndexes(); !r) return r;
-  for (auto& [t, trows] : rows_) {
-    for (auto& [u, tr] : trows) {
-      if (tr.current) tr.current->SetVersion(Uuid::Random());
+  for (TxnRows& rows : rows_) {
+    for (auto& [u, tr] : rows) {
+      if (tr.exists()) tr.version = Uuid::Random();
     }
   }
   return {};
-}
-
-ChangeSet Transaction::BuildChanges() const {
-  ChangeSet cs;
-  for (const auto& [t, trows] : rows_) {
-    const TableSchema& ts = t->schema();
-    TableChanges& tc = cs.tables[ts.name];
-    tc.table = &ts;
-    for (const auto& [u, tr] : trows) {
-      RowChange rc;
-      if (tr.old) rc.old_row = *tr.old;
-      if (tr.current) rc.new_row = *tr.current;
-      for (const ColumnSchema& c : ts.columns) {
-        if (c.implicit) continue;
-        if (!tr.old || !tr.current || tr.old->columns[c.index] != tr.current->columns[c.index]) {
-          rc.changed.push_back(c.index);
-        }
-      }
-      tc.rows.emplace(u, std::move(rc));
-    }
-  }
-  return cs;
-}
-
-json Transaction::BuildRecord() const {
-  json rec = json::object();
-  for (const auto& [t, trows] : rows_) {
-    const TableSchema& ts = t->schema();
-    json tj = json::object();
-    for (const auto& [u, tr] : trows) {
-      if (!tr.current) {
-        tj[u.ToString()] = nullptr;
-        continue;
-      }
-      json cols = StorageColumns(ts, tr.old, *tr.current);
-      if (tr.old && cols.empty()) continue;  // only ephemeral columns changed
-      tj[u.ToString()] = std::move(cols);
-    }
-    if (!tj.empty()) rec[ts.name] = std::move(tj);
-  }
-  if (rec.empty()) return nullptr;
-  rec["_date"] = NowMs(ctx_);
-  rec["_is_diff"] = true;
-  if (!comments_.empty()) {
-    std::string c;
-    for (const std::string& s : comments_) c += (c.empty() ? "" : "\n") + s;
-    rec["_comment"] = c;
-  }
-  return rec;
-}
-
-void Transaction::Apply(const RefDelta& delta) {
-  for (auto& [t, trows] : rows_) {
-    const TableSchema& ts = t->schema();
-    // Remove every old key before adding new ones so rows may swap index values.
-    for (size_t i = 0; i < ts.indexes.size(); ++i) {
-      auto& index = t->indexes_[i];
-      auto key_of = [&](const Row& row) {
-        std::vector<Datum> key;
-        for (size_t c : ts.indexes[i]) key.push_back(row.columns[c]);
-        return key;
-      };
-      for (const auto& [u, tr] : trows) {
-        if (!tr.old) continue;
-        auto it = index.find(key_of(*tr.old));
-        if (it != index.end() && it->second == u) index.erase(it);
-      }
-      for (const auto& [u, tr] : trows) {
-        if (tr.current) index.insert_or_assign(key_of(*tr.current), u);
-      }
-    }
-    for (auto& [u, tr] : trows) {
-      if (tr.current) {
-        t->rows_.insert_or_assign(u, std::move(*tr.current));
-      } else {
-        t->rows_.erase(u);
-      }
-    }
-  }
-  for (const auto& [key, d] : delta) {
-    if (d == 0) continue;
-    auto& counts = key.first->refcount_;
-    if ((counts[key.second] += d) == 0) counts.erase(key.second);
-  }
-  rows_.clear();
-  ++db_.generation_;
-}
-
-Result<ChangeSet> Transaction::Replay(const json& record) {
-  if (!record.is_object()) return MakeError(Errc::kInvalid, "storage record must be an object");
-  // In a diff record, the columns of a row that already exists are diffs (see DiffDatum).
-  bool is_diff = record.contains("_is_diff") && record["_is_diff"] == true;
-  for (const auto& [name, tj] : record.items()) {
-    if (!name.empty() && name[0] == '_') continue;
-    Table* t = db_.MutableTable(name);
-    if (!t) return MakeError(Errc::kInvalid, "record names unknown table " + name);
-    if (!tj.is_object())
-      return MakeError(Errc::kInvalid, "record table " + name + " not an object");
-    const TableSchema& ts = t->schema();
-    for (const auto& [uuid_text, rj] : tj.items()) {
-      auto u = Uuid::Parse(uuid_text);
-      if (!u) return MakeError(Errc::kInvalid, "record has bad row UUID " + uuid_text);
-      if (rj.is_null()) {
-        if (!Get(*t, *u)) {
-          return MakeError(Errc::kInvalid, "record deletes missing " + name + " row " + uuid_text);
-        }
-        DeleteRow(*t, *u);
-        continue;
-      }
-      if (!rj.is_object()) return MakeError(Errc::kInvalid, "record row must be object or null");
-      Row* row = Modify(*t, *u);
-      bool existed = row != nullptr;
-      if (!row) {
-        InsertRow(*t, Row::New(ts, *u));
-        row = Modify(*t, *u);
-      }
-      for (const auto& [cname, value] : rj.items()) {
-        const ColumnSchema* c = ts.FindColumn(cname);
-        if (!c || c->implicit) {
-          return MakeError(Errc::kInvalid, "record names unknown column " + name + "." + cname);
-        }
-        bool diff = is_diff && existed && !c->type.IsScalar();
-        auto d = DatumFromJson(value, diff ? DiffType(c->type) : c->type, nullptr);
-        if (!d) return std::unexpected(d.error().ToError());
-        if (diff) {
-          row->columns[c->index] = ApplyDatumDiff(c->type, row->columns[c->index], *d);
-        } else {
-          row->columns[c->index] = std::move(*d);
-        }
-      }
-    }
-  }
-  DropNoOps();
-  for (auto& [t, trows] : rows_) {
-    for (auto& [u, tr] : trows) {
-      if (tr.current) tr.current->SetVersion(Uuid::Random());
-    }
-  }
-  RefDelta delta = ComputeRefDelta();
-  ChangeSet changes = BuildChanges();
-  if (!rows_.empty()) Apply(delta);
-  return changes;
 }
 
 }  // namespace sluice::db

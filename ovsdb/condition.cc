@@ -82,11 +82,12 @@ DbResult<Condition> ParseCondition(const json& where, const TableSchema& table,
   return cond;
 }
 
-bool Matches(const Clause& clause, const Row& row) {
-  if (clause.function == Function::kTrue) return true;
-  if (clause.function == Function::kFalse) return false;
-  const Datum& value = row.columns[clause.column];
+bool ClauseHolds(const Clause& clause, const Datum& value) {
   switch (clause.function) {
+    case Function::kTrue:
+      return true;
+    case Function::kFalse:
+      return false;
     case Function::kEq:
       return value == clause.arg;
     case Function::kNe:
@@ -114,6 +115,35 @@ bool Matches(const Clause& clause, const Row& row) {
     default:
       return false;
   }
+}
+
+bool ClauseHoldsForUuid(const Clause& clause, const Uuid& uuid) {
+  const Datum& arg = clause.arg;
+  bool one = arg.size() == 1 && std::get<Uuid>(arg.keys[0]) == uuid;
+  switch (clause.function) {
+    case Function::kTrue:
+      return true;
+    case Function::kFalse:
+      return false;
+    case Function::kEq:
+    case Function::kIncludes:
+      // A scalar includes an argument when every element of it is the scalar.
+      return clause.function == Function::kEq ? one : arg.empty() || one;
+    case Function::kNe:
+      return !one;
+    case Function::kExcludes:
+      return !arg.Contains(UuidAtom(uuid));
+    default:
+      return false;  // ordering functions are refused for uuids at parse time
+  }
+}
+
+bool Matches(const Clause& clause, const Row& row) {
+  if (clause.function == Function::kTrue) return true;
+  if (clause.function == Function::kFalse) return false;
+  if (clause.column == kUuidColumn) return ClauseHoldsForUuid(clause, row.uuid());
+  if (clause.column == kVersionColumn) return ClauseHoldsForUuid(clause, row.version());
+  return ClauseHolds(clause, row.Get(clause.column));
 }
 
 bool Matches(const Condition& condition, const Row& row) {

@@ -30,5 +30,9 @@ DbResult<Condition> ParseCondition(const nlohmann::json& where, const TableSchem
                                    SymbolTable* symtab);
 bool Matches(const Condition& condition, const Row& row);
 bool Matches(const Clause& clause, const Row& row);
+// Whether `clause` (not kTrue/kFalse) holds for a column whose value is `value`.
+bool ClauseHolds(const Clause& clause, const Datum& value);
+// For clauses on _uuid or _version: whether it holds for that uuid.
+bool ClauseHoldsForUuid(const Clause& clause, const Uuid& uuid);
 
 }  // namespace sluice::db

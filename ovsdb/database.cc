@@ -8,73 +8,81 @@ namespace sluice::db {
 
 using nlohmann::json;
 
-const Row* Table::Find(const Uuid& uuid) const {
-  auto it = rows_.find(uuid);
-  return it == rows_.end() ? nullptr : &it->second;
+Table::Table(const TableSchema& schema) : shape_(std::make_unique<TableShape>(schema)) {
+  for (const std::vector<size_t>& columns : schema.indexes) indexes_.emplace_back(columns);
+}
+
+Table::~Table() {
+  for (const Row* row : rows_) Row::Unref(row);
 }
 
 int64_t Table::RefCount(const Uuid& uuid) const {
-  auto it = refcount_.find(uuid);
-  return it == refcount_.end() ? 0 : it->second;
-}
-
-json ChangesToJson(const ChangeSet& changes) {
-  json out = json::object();
-  for (const auto& [name, tc] : changes.tables) {
-    json tj = json::object();
-    for (const auto& [uuid, rc] : tc.rows) {
-      json names = json::array();
-      for (size_t c : rc.changed) names.push_back(tc.table->columns[c].name);
-      tj[uuid.ToString()] = {
-          {"old", rc.old_row ? RowToJson(*tc.table, *rc.old_row) : json(nullptr)},
-          {"new", rc.new_row ? RowToJson(*tc.table, *rc.new_row) : json(nullptr)},
-          {"changed", std::move(names)}};
-    }
-    out[name] = std::move(tj);
-  }
-  return out;
+  const Row* row = rows_.Find(uuid);
+  return row ? row->strong_refs() : 0;
 }
 
 Database::Database(DatabaseSchema schema)
     : schema_(std::make_unique<const DatabaseSchema>(std::move(schema))) {
-  for (const auto& [name, ts] : schema_->tables) tables_.emplace(name, Table(ts));
+  for (const auto& [name, ts] : schema_->tables) {
+    auto t = std::make_unique<Table>(ts);
+    t->index_ = tables_.size();
+    tables_.emplace(name, std::move(t));
+  }
+  for (auto& [name, t] : tables_) {
+    for (const ColumnSchema& c : t->schema().columns) {
+      Table::RefColumn rc{c.index};
+      auto target = [this](const BaseType& b, bool strong) -> Table* {
+        if (!b.IsRef() || b.IsStrongRef() != strong) return nullptr;
+        return MutableTable(b.ref_table);
+      };
+      rc.strong_key = target(c.type.key, true);
+      rc.strong_value = target(c.type.value, true);
+      rc.weak_key = target(c.type.key, false);
+      rc.weak_value = target(c.type.value, false);
+      if (rc.strong_key || rc.strong_value || rc.weak_key || rc.weak_value) {
+        t->ref_columns_.push_back(rc);
+        t->has_weak_ = t->has_weak_ || rc.weak_key || rc.weak_value;
+      }
+    }
+  }
 }
+
+Database::~Database() = default;
 
 const Table* Database::GetTable(std::string_view name) const {
   auto it = tables_.find(name);
-  return it == tables_.end() ? nullptr : &it->second;
+  return it == tables_.end() ? nullptr : it->second.get();
 }
 
 Table* Database::MutableTable(std::string_view name) {
   auto it = tables_.find(name);
-  return it == tables_.end() ? nullptr : &it->second;
+  return it == tables_.end() ? nullptr : it->second.get();
 }
 
-TxnOutcome Database::Execute(const json& operations, const TxnContext& ctx) {
+TxnOutcome Database::Execute(const json& operations, const TxnContext& ctx, size_t first) {
   Transaction txn(*this, ctx);
-  return txn.Run(operations);
+  return txn.Run(operations, first);
 }
 
-Result<ChangeSet> Database::ApplyRecord(const json& record) {
+Result<void> Database::ApplyRecord(const json& record,
+                                   const std::function<void(const ChangeSet&)>& on_commit) {
   TxnContext ctx;
   Transaction txn(*this, ctx);
-  return txn.Replay(record);
+  return txn.Replay(record, on_commit);
 }
 
 json Database::Snapshot() const {
   json rec = json::object();
   for (const auto& [name, table] : tables_) {
-    if (table.size() == 0) continue;
-    const TableSchema& ts = table.schema();
+    if (table->size() == 0) continue;
+    const TableSchema& ts = table->schema();
     json tj = json::object();
-    for (const auto& [uuid, row] : table.rows()) {
+    for (const Row* row : table->rows()) {
       json cols = json::object();
-      for (const ColumnSchema& c : ts.columns) {
-        if (c.implicit || c.ephemeral) continue;
-        const Datum& d = row.columns[c.index];
-        if (d != Datum::Default(c.type)) cols[c.name] = d.ToJson();
-      }
-      tj[uuid.ToString()] = std::move(cols);
+      row->ForEachStored([&](size_t c, const Datum& d) {
+        if (!ts.columns[c].ephemeral) cols[ts.columns[c].name] = d.ToJson();
+      });
+      tj[row->uuid().ToString()] = std::move(cols);
     }
     rec[name] = std::move(tj);
   }
@@ -93,8 +101,8 @@ std::vector<const Row*> Database::Select(const Table& table, const Condition& co
       return out;
     }
   }
-  for (const auto& [uuid, row] : table.rows()) {
-    if (Matches(condition, row)) out.push_back(&row);
+  for (const Row* row : table.rows()) {
+    if (Matches(condition, *row)) out.push_back(row);
   }
   return out;
 }

@@ -9,13 +9,14 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "ovsdb/change_set.h"
 #include "ovsdb/condition.h"
 #include "ovsdb/row.h"
+#include "ovsdb/row_set.h"
 #include "ovsdb/schema.h"
 #include "sluice/result.h"
 
@@ -23,49 +24,42 @@ namespace sluice::db {
 
 class Table {
  public:
-  explicit Table(const TableSchema& schema) : schema_(&schema), indexes_(schema.indexes.size()) {}
+  explicit Table(const TableSchema& schema);
+  ~Table();
+  Table(const Table&) = delete;
+  Table& operator=(const Table&) = delete;
 
-  const TableSchema& schema() const { return *schema_; }
-  // Committed rows in UUID order.
-  const std::map<Uuid, Row>& rows() const { return rows_; }
-  const Row* Find(const Uuid& uuid) const;
+  const TableSchema& schema() const { return *shape_->schema; }
+  const TableShape& shape() const { return *shape_; }
+  // Committed rows, in no particular order: `for (const Row* r : table.rows())`.
+  const RowMap& rows() const { return rows_; }
+  const Row* Find(const Uuid& uuid) const { return rows_.Find(uuid); }
   size_t size() const { return rows_.size(); }
   // Number of strong references to `uuid` held by committed rows.
   int64_t RefCount(const Uuid& uuid) const;
+  // The unique indexes, in schema order.
+  const std::vector<RowIndex>& indexes() const { return indexes_; }
 
  private:
   friend class Transaction;
   friend class Database;
 
-  const TableSchema* schema_;
-  std::map<Uuid, Row> rows_;
-  std::unordered_map<Uuid, int64_t, UuidHash> refcount_;
-  // One map per schema index: indexed column values -> row, so commits check uniqueness
-  // without scanning the table.
-  std::vector<std::map<std::vector<Datum>, Uuid>> indexes_;
-};
+  // A column holding references: the tables its keys and values refer to, by strength.
+  struct RefColumn {
+    size_t column;
+    Table* strong_key = nullptr;
+    Table* strong_value = nullptr;
+    Table* weak_key = nullptr;
+    Table* weak_value = nullptr;
+  };
 
-// What a committed transaction changed in one row.
-struct RowChange {
-  std::optional<Row> old_row;   // absent for inserts
-  std::optional<Row> new_row;   // absent for deletes
-  std::vector<size_t> changed;  // column indexes whose value changed (declared columns only)
+  size_t index_ = 0;  // position in Database::tables()
+  std::vector<RefColumn> ref_columns_;
+  bool has_weak_ = false;
+  std::unique_ptr<TableShape> shape_;  // rows point at it, so its address is fixed
+  RowMap rows_;                        // holds one reference to each row
+  std::vector<RowIndex> indexes_;
 };
-
-struct TableChanges {
-  const TableSchema* table = nullptr;
-  std::map<Uuid, RowChange> rows;
-};
-
-// Everything one commit changed, for monitors (update/update2/update3) and wait retries.
-struct ChangeSet {
-  std::map<std::string, TableChanges> tables;
-  bool empty() const { return tables.empty(); }
-};
-
-// {"<table>": {"<uuid>": {"old": row|null, "new": row|null, "changed": [column names]}}},
-// rows rendered with every column (including _uuid and _version).
-nlohmann::json ChangesToJson(const ChangeSet& changes);
 
 struct TxnContext {
   // "assert": whether the issuing client owns `lock`. Unset means it owns no locks.
@@ -74,9 +68,12 @@ struct TxnContext {
   int64_t waited_ms = 0;
   // Wall clock in ms for the record's "_date"; 0 means read the system clock.
   int64_t now_ms = 0;
-  // Called with the storage record before the commit becomes visible; an error fails the
-  // transaction with "I/O error" and leaves the database unchanged.
-  std::function<Result<void>(const nlohmann::json& record, bool durable)> persist;
+  // Called with the storage record (JSON text) before the commit becomes visible; an error
+  // fails the transaction with "I/O error" and leaves the database unchanged.
+  std::function<Result<void>(std::string_view record, bool durable)> persist;
+  // Called once the transaction is certain to commit, after `persist` and before the tables
+  // change: `changes` refers to the old rows (still in the tables) and to the new values.
+  std::function<void(const ChangeSet& changes)> on_commit;
 };
 
 struct TxnOutcome {
@@ -88,33 +85,39 @@ struct TxnOutcome {
   std::optional<int64_t> block_timeout_ms;
   // True when the transaction committed and changed at least one row.
   bool committed = false;
-  ChangeSet changes;
-  // OVS log record {"<table>": {"<uuid>": {columns} | null}, "_date": ms, "_comment": ...};
-  // null when nothing persistent changed (read-only or ephemeral-only transactions).
-  nlohmann::json record;
+  // The storage record (see StorageRecord); empty when nothing persistent changed.
+  std::string record;
   bool durable = false;  // a "commit" operation asked for "durable": true
 };
 
 class Database {
  public:
   explicit Database(DatabaseSchema schema);
+  ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
   const DatabaseSchema& schema() const { return *schema_; }
   const Table* GetTable(std::string_view name) const;
+  // Tables in name order.
+  const std::map<std::string, std::unique_ptr<Table>, std::less<>>& tables() const {
+    return tables_;
+  }
 
-  // Executes the operations array of a "transact" request (params without the db name).
-  TxnOutcome Execute(const nlohmann::json& operations, const TxnContext& ctx = {});
+  // Executes the operations of a "transact" request: the elements of `operations` (an array)
+  // from index `first` on (so a request's params can be passed without copying).
+  TxnOutcome Execute(const nlohmann::json& operations, const TxnContext& ctx = {},
+                     size_t first = 0);
 
   // Replays a storage record (as produced by Execute or Snapshot) without integrity checks,
-  // since the log only ever holds committed data. Returns what changed.
-  Result<ChangeSet> ApplyRecord(const nlohmann::json& record);
+  // since the log only ever holds committed data. `on_commit` sees what changed.
+  Result<void> ApplyRecord(const nlohmann::json& record,
+                           const std::function<void(const ChangeSet&)>& on_commit = {});
 
-  // The whole database as one record, for log compaction.
+  // The whole database as one record, for log compaction and tests.
   nlohmann::json Snapshot() const;
 
-  // Rows of `table` matching `condition`, for monitor initial contents.
+  // Rows of `table` matching `condition`.
   std::vector<const Row*> Select(const Table& table, const Condition& condition) const;
 
   // Number of transactions that changed the database; lets servers detect change cheaply.
@@ -125,7 +128,7 @@ class Database {
   Table* MutableTable(std::string_view name);
 
   std::unique_ptr<const DatabaseSchema> schema_;
-  std::map<std::string, Table, std::less<>> tables_;
+  std::map<std::string, std::unique_ptr<Table>, std::less<>> tables_;
   uint64_t generation_ = 0;
 };
 

@@ -162,40 +162,51 @@ DbResult<std::vector<Mutation>> ParseMutations(const json& mutations, const Tabl
   return out;
 }
 
-DbResult<void> ApplyMutations(const std::vector<Mutation>& mutations, const TableSchema& table,
-                              Row& row) {
-  for (const Mutation& m : mutations) {
-    const ColumnSchema& col = table.columns[m.column];
-    Datum& d = row.columns[m.column];
-    if (IsArithmetic(m.mutator)) {
-      for (Atom& a : d.keys) {
-        if (auto* i = std::get_if<int64_t>(&a)) {
-          auto r = IntOp(m.mutator, *i, std::get<int64_t>(m.arg.keys[0]));
-          if (!r) return std::unexpected(r.error());
-          *i = *r;
-        } else {
-          double& x = std::get<double>(a);
-          auto r = RealOp(m.mutator, x, std::get<double>(m.arg.keys[0]));
-          if (!r) return std::unexpected(r.error());
-          x = *r;
-        }
-      }
-      if (!d.Sort()) {
-        return DbErr("constraint violation", "Result of \"" + std::string(NameOf(m.mutator)) +
-                                                 "\" operation on column " + col.name +
-                                                 " contains duplicate values.");
-      }
-    } else if (m.mutator == Mutator::kInsert) {
-      Insert(d, m.arg);
-    } else {
-      Delete(d, m.arg);
-    }
-    if (auto r = CheckDatum(d, col.type); !r) {
-      return DbErr("constraint violation", "Column " + col.name + " in table " + table.name +
-                                               " after \"" + std::string(NameOf(m.mutator)) +
-                                               "\": " + r.error().details);
-    }
+bool IsSetMutator(Mutator m) { return !IsArithmetic(m); }
+
+OvsdbError MutationError(const Mutation& m, const TableSchema& table, const OvsdbError& cause) {
+  return OvsdbError{"constraint violation",
+                    "Column " + table.columns[m.column].name + " in table " + table.name +
+                        " after \"" + std::string(NameOf(m.mutator)) + "\": " + cause.details};
+}
+
+DbResult<void> CheckSize(const Type& type, size_t n) {
+  if (n < type.min || n > type.max) {
+    std::string max = type.max == kUnlimited ? "unlimited" : std::to_string(type.max);
+    return DbErr("constraint violation", type.ToEnglish() + " must have " +
+                                             std::to_string(type.min) + " to " + max +
+                                             " members but " + std::to_string(n) + " are present");
   }
+  return {};
+}
+
+DbResult<void> ApplyMutation(const Mutation& m, const TableSchema& table, Datum& d) {
+  const ColumnSchema& col = table.columns[m.column];
+  if (IsArithmetic(m.mutator)) {
+    for (Atom& a : d.keys) {
+      if (auto* i = std::get_if<int64_t>(&a)) {
+        auto r = IntOp(m.mutator, *i, std::get<int64_t>(m.arg.keys[0]));
+        if (!r) return std::unexpected(r.error());
+        *i = *r;
+      } else {
+        double& x = std::get<double>(a);
+        auto r = RealOp(m.mutator, x, std::get<double>(m.arg.keys[0]));
+        if (!r) return std::unexpected(r.error());
+        x = *r;
+      }
+    }
+    if (!d.Sort()) {
+      return DbErr("constraint violation", "Result of \"" + std::string(NameOf(m.mutator)) +
+                                               "\" operation on column " + col.name +
+                                               " contains duplicate values.");
+    }
+  } else if (m.mutator == Mutator::kInsert) {
+    Insert(d, m.arg);
+  } else {
+    Delete(d, m.arg);
+  }
+  if (auto r = CheckDatum(d, col.type); !r)
+    return std::unexpected(MutationError(m, table, r.error()));
   return {};
 }
 

@@ -7,7 +7,6 @@
 
 #include "ovsdb/datum.h"
 #include "ovsdb/error.h"
-#include "ovsdb/row.h"
 #include "ovsdb/schema.h"
 
 namespace sluice::db {
@@ -22,9 +21,14 @@ struct Mutation {
 
 DbResult<std::vector<Mutation>> ParseMutations(const nlohmann::json& mutations,
                                                const TableSchema& table, SymbolTable* symtab);
-// Applies all mutations to `row` in order; on error `row` may be partly mutated (the caller's
-// transaction is abandoned anyway).
-DbResult<void> ApplyMutations(const std::vector<Mutation>& mutations, const TableSchema& table,
-                              Row& row);
+// "insert" and "delete" (which a transaction may keep as a DatumDelta) vs. arithmetic.
+bool IsSetMutator(Mutator m);
+// Applies `m` to `d`, the value of column `m.column` of `table`, and checks the result against
+// the column's type. On error `d` may be partly mutated (the transaction is abandoned anyway).
+DbResult<void> ApplyMutation(const Mutation& m, const TableSchema& table, Datum& d);
+// The error of a mutation whose result breaks the column's constraints (`cause`: CheckDatum's).
+OvsdbError MutationError(const Mutation& m, const TableSchema& table, const OvsdbError& cause);
+// Element count of a column after a mutation, as CheckDatum reports it when out of range.
+DbResult<void> CheckSize(const Type& type, size_t n);
 
 }  // namespace sluice::db

@@ -6,28 +6,78 @@ namespace sluice::db {
 
 using nlohmann::json;
 
-Row Row::New(const TableSchema& table, Uuid uuid) {
-  Row row;
-  row.columns.reserve(table.columns.size());
-  for (const ColumnSchema& c : table.columns) row.columns.push_back(Datum::Default(c.type));
-  row.columns[kUuidColumn] = Datum::Scalar(UuidAtom(uuid));
-  row.SetVersion(Uuid::Random());
-  return row;
+TableShape::TableShape(const TableSchema& s) : schema(&s) {
+  defaults.reserve(s.columns.size());
+  for (const ColumnSchema& c : s.columns) defaults.push_back(Datum::Default(c.type));
+}
+
+const Row::Slot* Row::FindSlot(size_t column) const {
+  // Rows store a handful of columns: a linear scan beats a binary search.
+  for (const Slot& s : slots_) {
+    if (s.column >= column) return s.column == column ? &s : nullptr;
+  }
+  return nullptr;
+}
+
+std::vector<Row::Slot>::iterator Row::LowerBound(size_t column) {
+  return std::lower_bound(slots_.begin(), slots_.end(), column,
+                          [](const Slot& s, size_t c) { return s.column < c; });
+}
+
+ColumnValue Row::Value(size_t column) const {
+  if (column == kUuidColumn) return ColumnValue::Own(Datum::Scalar(UuidAtom(uuid_)));
+  if (column == kVersionColumn) return ColumnValue::Own(Datum::Scalar(UuidAtom(version_)));
+  return ColumnValue::Ref(Get(column));
+}
+
+void Row::Set(size_t column, Datum value) {
+  auto it = LowerBound(column);
+  bool present = it != slots_.end() && it->column == column;
+  if (value == shape_->defaults[column]) {
+    if (present) slots_.erase(it);
+    return;
+  }
+  if (present) {
+    static_cast<Datum&>(*it) = std::move(value);
+  } else {
+    slots_.emplace(it, static_cast<uint32_t>(column), std::move(value));
+  }
+}
+
+Datum& Row::Mutable(size_t column) {
+  auto it = LowerBound(column);
+  if (it == slots_.end() || it->column != column) {
+    it = slots_.emplace(it, static_cast<uint32_t>(column), shape_->defaults[column]);
+  }
+  return *it;
+}
+
+void Row::Normalize(size_t column) {
+  auto it = LowerBound(column);
+  if (it != slots_.end() && it->column == column &&
+      static_cast<const Datum&>(*it) == shape_->defaults[column]) {
+    slots_.erase(it);
+  }
 }
 
 bool Row::SameContents(const Row& other) const {
-  for (size_t i = 0; i < columns.size(); ++i) {
-    if (i != kVersionColumn && columns[i] != other.columns[i]) return false;
+  if (uuid_ != other.uuid_ || slots_.size() != other.slots_.size()) return false;
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (slots_[i].column != other.slots_[i].column ||
+        static_cast<const Datum&>(slots_[i]) != static_cast<const Datum&>(other.slots_[i])) {
+      return false;
+    }
   }
   return true;
 }
 
-json RowToJson(const TableSchema& table, const Row& row, const std::vector<size_t>* columns) {
+json RowToJson(const Row& row, const std::vector<size_t>* columns) {
+  const TableSchema& table = row.schema();
   json j = json::object();
   if (columns) {
-    for (size_t c : *columns) j[table.columns[c].name] = row.columns[c].ToJson();
+    for (size_t c : *columns) j[table.columns[c].name] = row.Value(c)->ToJson();
   } else {
-    for (const ColumnSchema& c : table.columns) j[c.name] = row.columns[c.index].ToJson();
+    for (const ColumnSchema& c : table.columns) j[c.name] = row.Value(c.index)->ToJson();
   }
   return j;
 }

@@ -1,465 +1,223 @@
+// The transaction overlay: rows touched by a transaction, read and written through per-column
+// edits over the committed rows.
 #include "ovsdb/transaction.h"
 
 #include <algorithm>
-#include <string_view>
-
-#include "ovsdb/mutation.h"
 
 namespace sluice::db {
 
-using nlohmann::json;
-
-namespace {
-
-// Tracks which members of an operation were consumed so leftovers are reported, as OVS does.
-class OpParser {
- public:
-  explicit OpParser(const json& op) : op_(op) {}
-
-  const json* Optional(const char* name) {
-    used_.push_back(name);
-    auto it = op_.find(name);
-    return it == op_.end() ? nullptr : &*it;
+ColumnEdit* TxnRow::FindEdit(size_t column) {
+  for (ColumnEdit& e : edits) {
+    if (e.column >= column) return e.column == column ? &e : nullptr;
   }
-  DbResult<const json*> Required(const char* name) {
-    const json* j = Optional(name);
-    if (!j) return SyntaxErr(std::string("Required '") + name + "' member is missing.");
-    return j;
+  return nullptr;
+}
+
+const ColumnEdit* TxnRow::FindEdit(size_t column) const {
+  return const_cast<TxnRow*>(this)->FindEdit(column);
+}
+
+ColumnEdit& TxnRow::EditFor(size_t column) {
+  auto it = std::lower_bound(edits.begin(), edits.end(), column,
+                             [](const ColumnEdit& e, size_t c) { return e.column < c; });
+  if (it == edits.end() || it->column != column) {
+    it = edits.insert(it, ColumnEdit{});
+    it->column = column;
   }
-  DbResult<std::string> RequiredString(const char* name) {
-    auto j = Required(name);
-    if (!j) return std::unexpected(j.error());
-    if (!(*j)->is_string()) return SyntaxErr(std::string("'") + name + "' must be a string.");
-    return (*j)->get<std::string>();
+  return *it;
+}
+
+Transaction::Transaction(Database& db, const TxnContext& ctx) : db_(db), ctx_(ctx) {
+  rows_.resize(db.tables_.size());
+  tables_.reserve(db.tables_.size());
+  for (auto& [name, t] : db.tables_) tables_.push_back(t.get());
+}
+
+size_t Transaction::TableIndex(const Table& table) const { return table.index_; }
+
+TxnRow* Transaction::FindTxnRow(Table& table, const Uuid& uuid) {
+  TxnRows& rows = RowsOf(table);
+  if (rows.empty()) return nullptr;
+  auto it = rows.find(uuid);
+  return it == rows.end() ? nullptr : &it->second;
+}
+
+bool Transaction::Exists(Table& table, const Uuid& uuid) {
+  if (TxnRow* tr = FindTxnRow(table, uuid)) return tr->exists();
+  return table.Find(uuid) != nullptr;
+}
+
+TxnRow* Transaction::Touch(Table& table, const Uuid& uuid) {
+  if (TxnRow* tr = FindTxnRow(table, uuid)) return tr->exists() ? tr : nullptr;
+  const Row* row = table.Find(uuid);
+  if (!row) return nullptr;
+  TxnRow& tr = RowsOf(table)[uuid];
+  tr.table = &table;
+  tr.uuid = uuid;
+  tr.committed = row;
+  return &tr;
+}
+
+const Datum& Transaction::NewValue(TxnRow& tr, size_t column) {
+  if (tr.inserted) return tr.inserted->Get(column);
+  ColumnEdit* e = tr.FindEdit(column);
+  if (!e) return tr.committed->Get(column);
+  if (!e->is_delta) return e->value;
+  if (!e->materialized) e->materialized = DeltaMaterialize(tr.committed->Get(column), e->delta);
+  return *e->materialized;
+}
+
+const Datum& Transaction::Column(TxnRow& tr, size_t column) { return NewValue(tr, column); }
+
+ColumnValue Transaction::ColumnAny(TxnRow& tr, size_t column) {
+  if (column == kUuidColumn) return ColumnValue::Own(Datum::Scalar(UuidAtom(tr.uuid)));
+  if (column == kVersionColumn) {
+    const Row* r = tr.inserted ? tr.inserted.get() : tr.committed;
+    return ColumnValue::Own(Datum::Scalar(UuidAtom(r->version())));
   }
-  DbResult<void> Finish() const {
-    for (const auto& [key, _] : op_.items()) {
-      if (key == "op" || std::find(used_.begin(), used_.end(), key) != used_.end()) continue;
-      return SyntaxErr("Member '" + key + "' is present but not allowed here.");
+  return ColumnValue::Ref(Column(tr, column));
+}
+
+void Transaction::SetColumn(TxnRow& tr, size_t column, Datum value) {
+  if (tr.inserted) {
+    tr.inserted->Set(column, std::move(value));
+    return;
+  }
+  ColumnEdit& e = tr.EditFor(column);
+  e.is_delta = false;
+  e.value = std::move(value);
+  e.delta = DatumDelta{};
+  e.materialized.reset();
+  e.diff.reset();
+}
+
+DbResult<void> Transaction::Mutate(TxnRow& tr, const Mutation& m) {
+  const TableSchema& ts = tr.table->schema();
+  const ColumnSchema& col = ts.columns[m.column];
+  bool as_delta = IsSetMutator(m.mutator) && !col.type.IsScalar() && !tr.inserted;
+  ColumnEdit* e = tr.inserted ? nullptr : tr.FindEdit(m.column);
+  if (!as_delta || (e && !e->is_delta)) {
+    // Arithmetic, a new row, or a column this transaction already replaced: work on the value.
+    if (tr.inserted) {
+      Datum& d = tr.inserted->Mutable(m.column);
+      auto r = ApplyMutation(m, ts, d);
+      tr.inserted->Normalize(m.column);
+      return r;
     }
+    Datum d = Column(tr, m.column);
+    if (auto r = ApplyMutation(m, ts, d); !r) return r;
+    SetColumn(tr, m.column, std::move(d));
     return {};
   }
-
- private:
-  const json& op_;
-  std::vector<std::string_view> used_;
-};
-
-// Parses a "row" object into `row`; `updated` receives the column indexes set.
-DbResult<void> ParseRow(const json& j, const TableSchema& table, SymbolTable* symtab, bool update,
-                        Row& row, std::vector<size_t>* updated) {
-  if (!j.is_object()) return SyntaxErr("\"row\" must be a JSON object");
-  for (const auto& [name, value] : j.items()) {
-    const ColumnSchema* col = table.FindColumn(name);
-    if (!col) return DbErr("unknown column", "No column " + name + " in table " + table.name + ".");
-    if (col->implicit || (update && !col->is_mutable)) {
-      return DbErr("constraint violation", std::string("Cannot ") + (update ? "update" : "set") +
-                                               " immutable column " + name + " in table " +
-                                               table.name + ".");
+  // An "insert" or "delete" of elements of a committed row's set or map: record only them.
+  if (!e) {
+    e = &tr.EditFor(m.column);
+    e->is_delta = true;
+    e->delta = MakeDelta(col.type.IsMap());
+  }
+  const Datum& base = tr.committed->Get(m.column);
+  e->materialized.reset();
+  e->diff.reset();
+  if (m.mutator == Mutator::kInsert) {
+    DeltaInsert(base, e->delta, m.arg);
+    // Constraints of the elements that went in (the ones present already passed them).
+    for (size_t i = 0; i < m.arg.size(); ++i) {
+      ptrdiff_t a = e->delta.added.Find(m.arg.keys[i]);
+      if (a < 0 || (col.type.IsMap() && e->delta.added.values[a] != m.arg.values[i])) continue;
+      auto r = CheckAtom(m.arg.keys[i], col.type.key);
+      if (r && col.type.IsMap()) r = CheckAtom(m.arg.values[i], col.type.value);
+      if (!r) return std::unexpected(MutationError(m, ts, r.error()));
     }
-    auto d = DatumFromJson(value, col->type, symtab);
-    if (!d) return std::unexpected(d.error());
-    row.columns[col->index] = std::move(*d);
-    if (updated) updated->push_back(col->index);
+  } else {
+    DeltaDelete(base, e->delta, m.arg);
+  }
+  if (auto r = CheckSize(col.type, DeltaSize(base, e->delta)); !r) {
+    return std::unexpected(MutationError(m, ts, r.error()));
   }
   return {};
 }
 
-std::vector<Datum> Project(const Row& row, const std::vector<size_t>& columns) {
-  std::vector<Datum> out;
-  for (size_t c : columns) out.push_back(row.columns[c]);
-  return out;
+TxnRow& Transaction::InsertRow(Table& table, std::unique_ptr<Row> row) {
+  Uuid uuid = row->uuid();
+  TxnRow& tr = RowsOf(table)[uuid];
+  tr.table = &table;
+  tr.uuid = uuid;
+  tr.inserted = std::move(row);
+  return tr;
 }
 
-}  // namespace
+void Transaction::DeleteRow(TxnRow& tr) {
+  tr.inserted.reset();
+  tr.edits.clear();
+  if (tr.committed) tr.deleted = true;
+}
 
-const Row* Transaction::Get(Table& table, const Uuid& uuid) const {
-  if (auto t = rows_.find(&table); t != rows_.end()) {
-    if (auto r = t->second.find(uuid); r != t->second.end()) {
-      return r->second.current ? &*r->second.current : nullptr;
+bool Transaction::RowMatches(TxnRow& tr, const Condition& cond) {
+  for (const Clause& c : cond.clauses) {
+    bool holds;
+    if (c.function == Function::kTrue || c.function == Function::kFalse) {
+      holds = c.function == Function::kTrue;
+    } else if (c.column == kUuidColumn) {
+      holds = ClauseHoldsForUuid(c, tr.uuid);
+    } else if (c.column == kVersionColumn) {
+      holds = ClauseHoldsForUuid(c, (tr.inserted ? tr.inserted.get() : tr.committed)->version());
+    } else {
+      holds = ClauseHolds(c, Column(tr, c.column));
     }
+    if (!holds) return false;
   }
-  return table.Find(uuid);
+  return true;
 }
 
-Row* Transaction::Modify(Table& table, const Uuid& uuid) {
-  auto& trows = rows_[&table];
-  if (auto r = trows.find(uuid); r != trows.end()) {
-    return r->second.current ? &*r->second.current : nullptr;
-  }
-  const Row* old = table.Find(uuid);
-  if (!old) return nullptr;
-  TxnRow& tr = trows[uuid];
-  tr.old = old;
-  tr.current = *old;
-  return &*tr.current;
-}
-
-void Transaction::InsertRow(Table& table, Row row) {
-  Uuid uuid = row.uuid();
-  rows_[&table][uuid].current = std::move(row);
-}
-
-void Transaction::DeleteRow(Table& table, const Uuid& uuid) {
-  auto& trows = rows_[&table];
-  auto [it, inserted] = trows.try_emplace(uuid);
-  if (inserted) it->second.old = table.Find(uuid);
-  it->second.current.reset();
-}
-
-std::vector<const Row*> Transaction::Visible(Table& table) const {
-  std::vector<const Row*> out;
-  auto t = rows_.find(&table);
-  const std::map<Uuid, TxnRow>* trows = t == rows_.end() ? nullptr : &t->second;
-  out.reserve(table.size() + (trows ? trows->size() : 0));
-  for (const auto& [uuid, row] : table.rows()) {
-    if (trows) {
-      if (auto r = trows->find(uuid); r != trows->end()) {
-        if (r->second.current) out.push_back(&*r->second.current);
-        continue;
-      }
-    }
-    out.push_back(&row);
-  }
-  if (trows) {
-    for (const auto& [uuid, tr] : *trows) {
-      if (!tr.old && tr.current) out.push_back(&*tr.current);
-    }
-  }
-  return out;
-}
-
-std::vector<Uuid> Transaction::Select(Table& table, const Condition& cond) const {
-  std::vector<Uuid> out;
-  // Lookups by _uuid are the common case (IDL clients); avoid a table scan for them.
+std::vector<Transaction::Sel> Transaction::Select(Table& table, const Condition& cond) {
+  std::vector<Sel> out;
+  // Lookups by _uuid are the common case (IDL clients): no table scan for them.
   for (const Clause& c : cond.clauses) {
     if (c.function == Function::kEq && c.column == kUuidColumn && c.arg.size() == 1) {
-      const Row* row = Get(table, std::get<Uuid>(c.arg.keys[0]));
-      if (row && Matches(cond, *row)) out.push_back(row->uuid());
-      return out;
-    }
-  }
-  for (const Row* row : Visible(table)) {
-    if (Matches(cond, *row)) out.push_back(row->uuid());
-  }
-  return out;
-}
-
-DbResult<Table*> Transaction::ParseTable(const json& op) {
-  auto it = op.find("table");
-  if (it == op.end()) return SyntaxErr("Required 'table' member is missing.");
-  if (!it->is_string()) return SyntaxErr("'table' must be a string.");
-  Table* t = db_.MutableTable(it->get<std::string>());
-  if (!t) return DbErr("unknown table", "No table named " + it->get<std::string>() + ".");
-  return t;
-}
-
-DbResult<json> Transaction::Dispatch(const json& op) {
-  if (!op.is_object()) return SyntaxErr("operation must be a JSON object, got " + op.dump());
-  auto it = op.find("op");
-  if (it == op.end()) return SyntaxErr("Required 'op' member is missing.");
-  if (!it->is_string()) return SyntaxErr("'op' must be a string.");
-  const std::string& name = it->get_ref<const std::string&>();
-  if (name == "insert") return OpInsert(op);
-  if (name == "select") return OpSelect(op);
-  if (name == "update") return OpUpdate(op);
-  if (name == "mutate") return OpMutate(op);
-  if (name == "delete") return OpDelete(op);
-  if (name == "wait") return OpWait(op);
-  OpParser p(op);
-  if (name == "commit") {
-    auto d = p.Required("durable");
-    if (!d) return std::unexpected(d.error());
-    if (!(*d)->is_boolean()) return SyntaxErr("'durable' must be a boolean.");
-    if (auto r = p.Finish(); !r) return std::unexpected(r.error());
-    durable_ |= (*d)->get<bool>();
-    return json::object();
-  }
-  if (name == "abort") {
-    if (auto r = p.Finish(); !r) return std::unexpected(r.error());
-    return DbErr("aborted", "Aborted by request.");
-  }
-  if (name == "comment") {
-    auto c = p.RequiredString("comment");
-    if (!c) return std::unexpected(c.error());
-    if (auto r = p.Finish(); !r) return std::unexpected(r.error());
-    comments_.push_back(*c);
-    return json::object();
-  }
-  if (name == "assert") {
-    auto lock = p.RequiredString("lock");
-    if (!lock) return std::unexpected(lock.error());
-    if (auto r = p.Finish(); !r) return std::unexpected(r.error());
-    if (!ctx_.owns_lock || !ctx_.owns_lock(*lock)) {
-      return DbErr("not owner", "Asserted lock " + *lock + " not acquired.");
-    }
-    return json::object();
-  }
-  return DbErr("unknown operation", "No operation named " + name + ".");
-}
-
-DbResult<json> Transaction::OpInsert(const json& op) {
-  OpParser p(op);
-  p.Optional("table");
-  auto table = ParseTable(op);
-  if (!table) return std::unexpected(table.error());
-  const TableSchema& ts = (*table)->schema();
-  const json* uuid_json = p.Optional("uuid");
-  const json* name_json = p.Optional("uuid-name");
-  const json* row_json = p.Optional("row");
-  if (auto r = p.Finish(); !r) return std::unexpected(r.error());
-
-  std::optional<Uuid> uuid;
-  if (uuid_json) {
-    auto u = uuid_json->is_string() ? Uuid::Parse(uuid_json->get<std::string>()) : std::nullopt;
-    if (!u) return SyntaxErr("'uuid' must be a UUID string, got " + uuid_json->dump());
-    uuid = *u;
-  }
-  if (name_json) {
-    if (!name_json->is_string()) return SyntaxErr("'uuid-name' must be a string.");
-    const std::string& name = name_json->get_ref<const std::string&>();
-    SymbolTable::Symbol* earlier = symtab_.Find(name);
-    if (earlier && earlier->created) {
-      return DbErr("duplicate uuid-name",
-                   "This \"uuid-name\" appeared on an earlier \"insert\" "
-                   "operation.");
-    }
-    // A forward reference already handed out the symbol's UUID, so it cannot change now.
-    if (earlier && uuid && earlier->uuid != *uuid) {
-      return SyntaxErr("uuid-name \"" + name +
-                       "\" was referenced before this insert, so its "
-                       "\"uuid\" cannot be chosen here.");
-    }
-    SymbolTable::Symbol& sym = symtab_.Lookup(name);
-    sym.created = true;
-    if (uuid) {
-      sym.uuid = *uuid;
-    } else {
-      uuid = sym.uuid;
-    }
-  }
-  if (!uuid) uuid = Uuid::Random();
-  auto trows = rows_.find(*table);
-  bool deleted_here = trows != rows_.end() && trows->second.contains(*uuid);
-  if (Get(**table, *uuid) || deleted_here) {
-    return DbErr("duplicate uuid",
-                 "This UUID would duplicate a UUID already present within the "
-                 "table or deleted within the same transaction.");
-  }
-  Row row = Row::New(ts, *uuid);
-  if (row_json) {
-    if (auto r = ParseRow(*row_json, ts, &symtab_, false, row, nullptr); !r) {
-      return std::unexpected(r.error());
-    }
-  }
-  InsertRow(**table, std::move(row));
-  return json{{"uuid", AtomToJson(UuidAtom(*uuid))}};
-}
-
-DbResult<json> Transaction::OpSelect(const json& op) {
-  OpParser p(op);
-  p.Optional("table");
-  auto table = ParseTable(op);
-  if (!table) return std::unexpected(table.error());
-  const TableSchema& ts = (*table)->schema();
-  auto where = p.Required("where");
-  if (!where) return std::unexpected(where.error());
-  const json* columns_json = p.Optional("columns");
-  if (auto r = p.Finish(); !r) return std::unexpected(r.error());
-  auto cond = ParseCondition(**where, ts, &symtab_);
-  if (!cond) return std::unexpected(cond.error());
-  std::optional<std::vector<size_t>> columns;
-  if (columns_json) {
-    auto c = ParseColumnList(*columns_json, ts);
-    if (!c) return std::unexpected(c.error());
-    columns = std::move(*c);
-  }
-  json rows = json::array();
-  for (const Uuid& u : Select(**table, *cond)) {
-    rows.push_back(RowToJson(ts, *Get(**table, u), columns ? &*columns : nullptr));
-  }
-  return json{{"rows", std::move(rows)}};
-}
-
-DbResult<json> Transaction::OpUpdate(const json& op) {
-  OpParser p(op);
-  p.Optional("table");
-  auto table = ParseTable(op);
-  if (!table) return std::unexpected(table.error());
-  const TableSchema& ts = (*table)->schema();
-  auto where = p.Required("where");
-  if (!where) return std::unexpected(where.error());
-  auto row_json = p.Required("row");
-  if (!row_json) return std::unexpected(row_json.error());
-  if (auto r = p.Finish(); !r) return std::unexpected(r.error());
-  Row update = Row::New(ts, Uuid{});
-  std::vector<size_t> columns;
-  if (auto r = ParseRow(**row_json, ts, &symtab_, true, update, &columns); !r) {
-    return std::unexpected(r.error());
-  }
-  auto cond = ParseCondition(**where, ts, &symtab_);
-  if (!cond) return std::unexpected(cond.error());
-  std::vector<Uuid> matched = Select(**table, *cond);
-  for (const Uuid& u : matched) {
-    Row* row = Modify(**table, u);
-    for (size_t c : columns) row->columns[c] = update.columns[c];
-  }
-  return json{{"count", matched.size()}};
-}
-
-DbResult<json> Transaction::OpMutate(const json& op) {
-  OpParser p(op);
-  p.Optional("table");
-  auto table = ParseTable(op);
-  if (!table) return std::unexpected(table.error());
-  const TableSchema& ts = (*table)->schema();
-  auto where = p.Required("where");
-  if (!where) return std::unexpected(where.error());
-  auto mutations_json = p.Required("mutations");
-  if (!mutations_json) return std::unexpected(mutations_json.error());
-  if (auto r = p.Finish(); !r) return std::unexpected(r.error());
-  auto cond = ParseCondition(**where, ts, &symtab_);
-  if (!cond) return std::unexpected(cond.error());
-  auto mutations = ParseMutations(**mutations_json, ts, &symtab_);
-  if (!mutations) return std::unexpected(mutations.error());
-  std::vector<Uuid> matched = Select(**table, *cond);
-  for (const Uuid& u : matched) {
-    if (auto r = ApplyMutations(*mutations, ts, *Modify(**table, u)); !r) {
-      return std::unexpected(r.error());
-    }
-  }
-  return json{{"count", matched.size()}};
-}
-
-DbResult<json> Transaction::OpDelete(const json& op) {
-  OpParser p(op);
-  p.Optional("table");
-  auto table = ParseTable(op);
-  if (!table) return std::unexpected(table.error());
-  auto where = p.Required("where");
-  if (!where) return std::unexpected(where.error());
-  if (auto r = p.Finish(); !r) return std::unexpected(r.error());
-  auto cond = ParseCondition(**where, (*table)->schema(), &symtab_);
-  if (!cond) return std::unexpected(cond.error());
-  std::vector<Uuid> matched = Select(**table, *cond);
-  for (const Uuid& u : matched) DeleteRow(**table, u);
-  return json{{"count", matched.size()}};
-}
-
-DbResult<json> Transaction::OpWait(const json& op) {
-  OpParser p(op);
-  p.Optional("table");
-  auto table = ParseTable(op);
-  if (!table) return std::unexpected(table.error());
-  const TableSchema& ts = (*table)->schema();
-  const json* timeout_json = p.Optional("timeout");
-  auto where = p.Required("where");
-  if (!where) return std::unexpected(where.error());
-  // Open vSwitch treats a missing "columns" as every column (ovs-vsctl relies on it).
-  const json* columns_json = p.Optional("columns");
-  auto until = p.RequiredString("until");
-  if (!until) return std::unexpected(until.error());
-  auto rows_json = p.Required("rows");
-  if (!rows_json) return std::unexpected(rows_json.error());
-  if (auto r = p.Finish(); !r) return std::unexpected(r.error());
-
-  std::optional<int64_t> timeout;
-  if (timeout_json) {
-    if (!timeout_json->is_number_integer() || timeout_json->get<int64_t>() < 0) {
-      return SyntaxErr("'timeout' must be a non-negative integer.");
-    }
-    timeout = timeout_json->get<int64_t>();
-  }
-  if (*until != "==" && *until != "!=") {
-    return SyntaxErr("'until' must be \"==\" or \"!=\", not \"" + *until + "\".");
-  }
-  auto cond = ParseCondition(**where, ts, &symtab_);
-  if (!cond) return std::unexpected(cond.error());
-  DbResult<std::vector<size_t>> columns = std::vector<size_t>();
-  if (columns_json) {
-    columns = ParseColumnList(*columns_json, ts);
-    if (!columns) return std::unexpected(columns.error());
-  } else {
-    for (const auto& col : ts.columns) columns->push_back(col.index);
-  }
-  if (!(*rows_json)->is_array()) return SyntaxErr("'rows' must be an array of rows.");
-
-  std::vector<std::vector<Datum>> expected;
-  for (const json& rj : **rows_json) {
-    Row row = Row::New(ts, Uuid{});
-    std::vector<size_t> set;
-    if (!rj.is_object()) return SyntaxErr("'rows' must be an array of rows.");
-    for (const auto& [name, value] : rj.items()) {
-      const ColumnSchema* col = ts.FindColumn(name);
-      if (!col) return DbErr("unknown column", "No column " + name + " in table " + ts.name + ".");
-      if (std::find(columns->begin(), columns->end(), col->index) == columns->end()) {
-        return SyntaxErr("Column " + name + " in 'rows' is not listed in 'columns'.");
+      const Uuid& u = std::get<Uuid>(c.arg.keys[0]);
+      if (TxnRow* tr = FindTxnRow(table, u)) {
+        if (tr->exists() && RowMatches(*tr, cond)) out.push_back({tr, nullptr});
+      } else if (const Row* row = table.Find(u); row && Matches(cond, *row)) {
+        out.push_back({nullptr, row});
       }
-      auto d = DatumFromJson(value, col->type, &symtab_);
-      if (!d) return std::unexpected(d.error());
-      row.columns[col->index] = std::move(*d);
+      return out;
     }
-    expected.push_back(Project(row, *columns));
   }
-  std::vector<std::vector<Datum>> actual;
-  for (const Uuid& u : Select(**table, *cond))
-    actual.push_back(Project(*Get(**table, u), *columns));
-  std::sort(expected.begin(), expected.end());
-  std::sort(actual.begin(), actual.end());
-  bool equal = expected == actual;
-  if (equal == (*until == "==")) return json::object();
-  if (timeout && (*timeout == 0 || ctx_.waited_ms >= *timeout)) {
-    return DbErr("timed out", "\"wait\" timed out");
+  TxnRows& rows = RowsOf(table);
+  for (const Row* row : table.rows()) {
+    auto it = rows.empty() ? rows.end() : rows.find(row->uuid());
+    if (it != rows.end()) {
+      if (it->second.exists() && RowMatches(it->second, cond))
+        out.push_back({&it->second, nullptr});
+    } else if (Matches(cond, *row)) {
+      out.push_back({nullptr, row});
+    }
   }
-  blocked_ = true;
-  block_timeout_ = timeout;
-  return DbErr("blocked", "");
+  for (auto& [uuid, tr] : rows) {
+    if (tr.inserted && RowMatches(tr, cond)) out.push_back({&tr, nullptr});
+  }
+  return out;
 }
 
-TxnOutcome Transaction::Run(const json& operations) {
-  TxnOutcome out;
-  out.reply = json::array();
-  if (!operations.is_array()) {
-    out.reply.push_back(OvsdbError{"syntax error", "array of operations expected"}.ToJson());
-    return out;
+TxnRow& Transaction::Own(Table& table, const Sel& sel) {
+  return sel.tr ? *sel.tr : *Touch(table, sel.row->uuid());
+}
+
+ColumnValue Transaction::ColumnAny(const Sel& sel, size_t column) {
+  return sel.tr ? ColumnAny(*sel.tr, column) : sel.row->Value(column);
+}
+
+nlohmann::json Transaction::RowJson(const Sel& sel, const TableSchema& ts,
+                                    const std::vector<size_t>* columns) {
+  if (sel.row) return RowToJson(*sel.row, columns);
+  nlohmann::json j = nlohmann::json::object();
+  auto add = [&](size_t c) { j[ts.columns[c].name] = ColumnAny(*sel.tr, c)->ToJson(); };
+  if (columns) {
+    for (size_t c : *columns) add(c);
+  } else {
+    for (const ColumnSchema& c : ts.columns) add(c.index);
   }
-  bool failed = false;
-  for (const json& op : operations) {
-    auto r = Dispatch(op);
-    if (blocked_) {
-      out.reply = nullptr;
-      out.blocked = true;
-      out.block_timeout_ms = block_timeout_;
-      return out;
-    }
-    if (!r) {
-      out.reply.push_back(r.error().ToJson());
-      failed = true;
-      break;
-    }
-    out.reply.push_back(std::move(*r));
-  }
-  while (out.reply.size() < operations.size()) out.reply.push_back(nullptr);
-  if (failed) return out;
-  if (auto r = Precommit(); !r) {
-    out.reply.push_back(r.error().ToJson());
-    return out;
-  }
-  RefDelta delta = ComputeRefDelta();
-  if (rows_.empty()) return out;
-  out.record = BuildRecord();
-  out.durable = durable_;
-  if (!out.record.is_null() && ctx_.persist) {
-    if (auto r = ctx_.persist(out.record, durable_); !r) {
-      out.reply.push_back(OvsdbError{"I/O error", r.error().message}.ToJson());
-      out.record = nullptr;
-      return out;
-    }
-  }
-  out.changes = BuildChanges();
-  Apply(delta);
-  out.committed = true;
-  return out;
+  return j;
 }
 
 }  // namespace sluice::db

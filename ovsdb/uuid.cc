@@ -1,17 +1,16 @@
 #include "ovsdb/uuid.h"
 
-#include <cstdio>
 #include <random>
+
+#include "ovsdb/json_writer.h"
 
 namespace sluice::db {
 
 std::string Uuid::ToString() const {
-  char buf[40];
-  std::snprintf(buf, sizeof(buf), "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
-                static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
-                static_cast<unsigned>(lo >> 48),
-                static_cast<unsigned long long>(lo & 0xffffffffffffULL));
-  return buf;
+  std::string s;
+  s.reserve(36);
+  AppendUuid(s, *this);
+  return s;
 }
 
 std::optional<Uuid> Uuid::Parse(std::string_view text) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "ovsdb/json_writer.h"
+
 namespace sluice::db {
 namespace {
 
@@ -46,7 +48,80 @@ bool ParseSelect(const Json& sel, TableMonitor* tm, OvsdbError* err) {
   return true;
 }
 
-bool IsDefault(const ColumnSchema& col, const Datum& d) { return d == Datum::Default(col.type); }
+// Whether a row (seen through `value(column)` and its uuid/version) is in the monitored set.
+template <class Value>
+bool InWhere(const TableMonitor& tm, const Uuid& uuid, const Uuid& version, Value&& value) {
+  if (!tm.has_where || tm.where.empty()) return true;
+  for (const Clause& c : tm.where) {
+    bool holds;
+    if (c.function == Function::kTrue || c.function == Function::kFalse) {
+      holds = c.function == Function::kTrue;
+    } else if (c.column == kUuidColumn || c.column == kVersionColumn) {
+      holds = ClauseHoldsForUuid(c, c.column == kUuidColumn ? uuid : version);
+    } else {
+      holds = ClauseHolds(c, *value(c.column));
+    }
+    if (holds) return true;
+  }
+  return false;
+}
+
+bool InWhere(const TableMonitor& tm, const Row& row) {
+  return InWhere(tm, row.uuid(), row.version(), [&row](size_t c) { return row.Value(c); });
+}
+
+bool InWhere(const TableMonitor& tm, const RowChange& rc, bool after) {
+  const Uuid& version = after ? rc.new_version() : rc.old_row()->version();
+  return InWhere(tm, rc.uuid(), version,
+                 [&rc, after](size_t c) { return after ? rc.New(c) : rc.Old(c); });
+}
+
+// {"col": value, ...} of the monitored columns; with `skip_defaults` (update2 "insert" and
+// "initial"), columns at their default are left out.
+template <class Value>
+void WriteColumns(JsonWriter& w, const TableMonitor& tm, const TableShape& shape,
+                  bool skip_defaults, Value&& value) {
+  w.Char('{');
+  bool first = true;
+  for (size_t c : tm.columns) {
+    ColumnValue v = value(c);
+    if (skip_defaults && c >= 2 && *v == shape.defaults[c]) continue;
+    if (!first) w.Char(',');
+    first = false;
+    w.Key(tm.table->columns[c].name);
+    w.Datum(*v);
+  }
+  w.Char('}');
+}
+
+// The same for a committed row, reading its stored columns directly.
+void WriteRow(JsonWriter& w, const TableMonitor& tm, const Row& row, bool skip_defaults) {
+  const TableShape& shape = row.shape();
+  w.Char('{');
+  bool first = true;
+  for (size_t c : tm.columns) {
+    if (c < 2) {
+      if (!first) w.Char(',');
+      first = false;
+      w.Key(tm.table->columns[c].name);
+      w.Atom(UuidAtom(c == kUuidColumn ? row.uuid() : row.version()));
+      continue;
+    }
+    const Datum& d = row.Get(c);
+    // A column the row does not store is at its default.
+    if (skip_defaults && &d == &shape.defaults[c]) continue;
+    if (!first) w.Char(',');
+    first = false;
+    w.Key(tm.table->columns[c].name);
+    w.Datum(d);
+  }
+  w.Char('}');
+}
+
+void WriteRowKey(JsonWriter& w, const Uuid& uuid) {
+  w.UuidString(uuid);
+  w.Char(':');
+}
 
 }  // namespace
 
@@ -102,132 +177,236 @@ DbResult<Monitor> Monitor::Parse(const Database& db, const Json& requests, int v
     tm.columns.erase(std::unique(tm.columns.begin(), tm.columns.end()), tm.columns.end());
     m.tables_[table_name] = std::move(tm);
   }
+  m.ComputeKey();
   return m;
 }
 
-bool Monitor::RowMatches(const TableMonitor& tm, const Row& row) const {
-  if (!tm.has_where || tm.where.empty()) return true;
-  for (const auto& c : tm.where) {
-    if (Matches(c, row)) return true;
+void Monitor::ComputeKey() {
+  JsonWriter w(key_);
+  key_.clear();
+  w.Int(version_);
+  for (const auto& [name, tm] : tables_) {
+    w.Char(';');
+    w.String(name);
+    for (size_t c : tm.columns) {
+      w.Char(',');
+      w.Int(static_cast<int64_t>(c));
+    }
+    w.Raw(tm.initial ? "|i" : "|");
+    w.Raw(tm.insert ? "n" : "");
+    w.Raw(tm.remove ? "d" : "");
+    w.Raw(tm.modify ? "m" : "");
+    if (!tm.has_where) continue;
+    w.Raw("|w");
+    for (const Clause& c : tm.where) {
+      w.Char('[');
+      w.Int(static_cast<int64_t>(c.column));
+      w.Char(',');
+      w.Int(static_cast<int64_t>(c.function));
+      w.Char(',');
+      w.Datum(c.arg);
+      w.Char(']');
+    }
   }
-  return false;
 }
 
-Json Monitor::RowJson(const TableMonitor& tm, const Row& row, bool skip_defaults) const {
-  Json j = Json::object();
-  for (size_t c : tm.columns) {
-    const ColumnSchema& col = tm.table->columns[c];
-    if (skip_defaults && IsDefault(col, row.columns[c])) continue;
-    j[col.name] = row.columns[c].ToJson();
-  }
-  return j;
-}
-
-Json Monitor::Initial(const Database& db) const {
-  Json out = Json::object();
+void Monitor::WriteInitial(const Database& db, std::string& out) const {
+  JsonWriter w(out);
+  w.Char('{');
+  bool any_table = false;
   for (const auto& [name, tm] : tables_) {
     if (!tm.initial) continue;
     const Table* t = db.GetTable(name);
-    Json rows = Json::object();
-    for (const auto& [uuid, row] : t->rows()) {
-      if (!RowMatches(tm, row)) continue;
-      if (version_ == 1)
-        rows[uuid.ToString()] = Json{{"new", RowJson(tm, row, false)}};
-      else
-        rows[uuid.ToString()] = Json{{"initial", RowJson(tm, row, true)}};
+    size_t mark = out.size();
+    if (any_table) w.Char(',');
+    w.Key(name);
+    w.Char('{');
+    bool any_row = false;
+    for (const Row* row : t->rows()) {
+      if (!InWhere(tm, *row)) continue;
+      if (any_row) w.Char(',');
+      any_row = true;
+      WriteRowKey(w, row->uuid());
+      w.Raw(version_ == 1 ? "{\"new\":" : "{\"initial\":");
+      WriteRow(w, tm, *row, version_ != 1);
+      w.Char('}');
     }
-    if (!rows.empty()) out[name] = std::move(rows);
+    if (!any_row) {
+      out.resize(mark);
+      continue;
+    }
+    w.Char('}');
+    any_table = true;
   }
-  return out;
+  w.Char('}');
 }
 
-Json Monitor::Updates(const ChangeSet& changes) const {
-  Json out = Json::object();
+bool Monitor::WriteUpdates(const ChangeSet& changes, std::string& out) const {
+  size_t start = out.size();
+  JsonWriter w(out);
+  w.Char('{');
+  bool any_table = false;
+  std::vector<size_t> changed;
   for (const auto& [name, tm] : tables_) {
     auto it = changes.tables.find(name);
     if (it == changes.tables.end()) continue;
-    Json rows = Json::object();
-    for (const auto& [uuid, ch] : it->second.rows) {
-      bool old_in = ch.old_row && RowMatches(tm, *ch.old_row);
-      bool new_in = ch.new_row && RowMatches(tm, *ch.new_row);
-      std::string key = uuid.ToString();
-      if (!old_in && new_in) {  // insert (or entered the condition)
-        if (!tm.insert) continue;
-        if (version_ == 1)
-          rows[key] = Json{{"new", RowJson(tm, *ch.new_row, false)}};
-        else
-          rows[key] = Json{{"insert", RowJson(tm, *ch.new_row, true)}};
-      } else if (old_in && !new_in) {  // delete (or left the condition)
-        if (!tm.remove) continue;
-        if (version_ == 1)
-          rows[key] = Json{{"old", RowJson(tm, *ch.old_row, false)}};
-        else
-          rows[key] = Json{{"delete", nullptr}};
-      } else if (old_in && new_in) {
-        if (!tm.modify) continue;
-        std::vector<size_t> changed;
-        for (size_t c : tm.columns) {
-          if (ch.old_row->columns[c] != ch.new_row->columns[c]) changed.push_back(c);
+    size_t mark = out.size();
+    if (any_table) w.Char(',');
+    w.Key(name);
+    w.Char('{');
+    bool any_row = false;
+    bool monitors_version =
+        std::binary_search(tm.columns.begin(), tm.columns.end(), kVersionColumn);
+    for (const RowChange& rc : it->second.rows) {
+      bool old_in = rc.kind() != RowChange::Kind::kInsert && InWhere(tm, rc, false);
+      bool new_in = rc.kind() != RowChange::Kind::kDelete && InWhere(tm, rc, true);
+      const TableShape& shape = (rc.new_row() ? rc.new_row() : rc.old_row())->shape();
+      auto after = [&rc](size_t c) { return rc.New(c); };
+      auto before = [&rc](size_t c) { return rc.Old(c); };
+      size_t row_mark = out.size();
+      if (any_row) w.Char(',');
+      WriteRowKey(w, rc.uuid());
+      if (!old_in && new_in) {  // inserted (or entered the condition)
+        if (!tm.insert) {
+          out.resize(row_mark);
+          continue;
         }
-        if (changed.empty()) continue;
+        w.Raw(version_ == 1 ? "{\"new\":" : "{\"insert\":");
+        WriteColumns(w, tm, shape, version_ != 1, after);
+        w.Char('}');
+      } else if (old_in && !new_in) {  // deleted (or left the condition)
+        if (!tm.remove) {
+          out.resize(row_mark);
+          continue;
+        }
         if (version_ == 1) {
-          Json old = Json::object();
-          for (size_t c : changed) old[tm.table->columns[c].name] = ch.old_row->columns[c].ToJson();
-          rows[key] = Json{{"old", std::move(old)}, {"new", RowJson(tm, *ch.new_row, false)}};
+          w.Raw("{\"old\":");
+          WriteColumns(w, tm, shape, false, before);
+          w.Char('}');
         } else {
-          Json diff = Json::object();
-          for (size_t c : changed) {
-            const ColumnSchema& col = tm.table->columns[c];
-            diff[col.name] =
-                DiffDatum(col.type, ch.old_row->columns[c], ch.new_row->columns[c]).ToJson();
-          }
-          rows[key] = Json{{"modify", std::move(diff)}};
+          w.Raw("{\"delete\":null}");
         }
+      } else if (old_in && new_in && tm.modify) {
+        // The monitored columns that changed (both lists are sorted).
+        changed.clear();
+        if (monitors_version) changed.push_back(kVersionColumn);
+        std::set_intersection(rc.changed().begin(), rc.changed().end(), tm.columns.begin(),
+                              tm.columns.end(), std::back_inserter(changed));
+        if (changed.empty()) {
+          out.resize(row_mark);
+          continue;
+        }
+        if (version_ == 1) {
+          w.Raw("{\"old\":{");
+          for (size_t i = 0; i < changed.size(); ++i) {
+            if (i) w.Char(',');
+            w.Key(tm.table->columns[changed[i]].name);
+            w.Datum(*rc.Old(changed[i]));
+          }
+          w.Raw("},\"new\":");
+          WriteColumns(w, tm, shape, false, after);
+          w.Char('}');
+        } else {
+          w.Raw("{\"modify\":{");
+          for (size_t i = 0; i < changed.size(); ++i) {
+            size_t c = changed[i];
+            if (i) w.Char(',');
+            w.Key(tm.table->columns[c].name);
+            if (c < 2) {
+              w.Datum(*rc.New(c));
+            } else {
+              w.Datum(rc.Diff(c));
+            }
+          }
+          w.Raw("}}");
+        }
+      } else {
+        out.resize(row_mark);
+        continue;
       }
+      any_row = true;
     }
-    if (!rows.empty()) out[name] = std::move(rows);
+    if (!any_row) {
+      out.resize(mark);
+      continue;
+    }
+    w.Char('}');
+    any_table = true;
   }
-  return out;
+  if (!any_table) {
+    out.resize(start);
+    return false;
+  }
+  w.Char('}');
+  return true;
+}
+
+Json Monitor::Initial(const Database& db) const {
+  std::string text;
+  WriteInitial(db, text);
+  return Json::parse(text);
+}
+
+Json Monitor::Updates(const ChangeSet& changes) const {
+  std::string text;
+  if (!WriteUpdates(changes, text)) return Json::object();
+  return Json::parse(text);
 }
 
 DbResult<Json> Monitor::ChangeConditions(const Database& db, const Json& requests) {
   if (!requests.is_object()) return SyntaxErr("monitor-cond-change requests must be an object");
   Json out = Json::object();
+  std::map<std::string, TableMonitor> next_tables = tables_;
   for (auto& [name, req] : requests.items()) {
-    auto it = tables_.find(name);
-    if (it == tables_.end()) return SyntaxErr("table " + name + " is not monitored");
-    TableMonitor& tm = it->second;
+    auto it = next_tables.find(name);
+    if (it == next_tables.end()) return SyntaxErr("table " + name + " is not monitored");
+    TableMonitor& next = it->second;
     std::vector<Json> reqs;
     if (req.is_array()) {
       for (auto& r : req) reqs.push_back(r);
     } else {
       reqs.push_back(req);
     }
-    TableMonitor next = tm;
     next.where.clear();
     next.has_where = false;
     for (const auto& r : reqs) {
       if (!r.is_object()) return SyntaxErr("monitor-cond-change request must be an object");
       if (r.contains("columns")) return SyntaxErr("monitor-cond-change cannot change columns");
       if (r.contains("where")) {
-        auto w = ParseWhere(r["where"], *tm.table);
+        auto w = ParseWhere(r["where"], *next.table);
         if (!w) return std::unexpected(w.error());
         next.has_where = true;
         for (auto& c : *w) next.where.push_back(std::move(c));
       }
     }
-    const Table* t = db.GetTable(name);
-    Json rows = Json::object();
-    for (const auto& [uuid, row] : t->rows()) {
-      bool was = RowMatches(tm, row), is = RowMatches(next, row);
-      if (!was && is)
-        rows[uuid.ToString()] = Json{{"insert", RowJson(next, row, true)}};
-      else if (was && !is)
-        rows[uuid.ToString()] = Json{{"delete", nullptr}};
-    }
-    tm = std::move(next);
-    if (!rows.empty()) out[name] = std::move(rows);
   }
+  for (const auto& [name, next] : next_tables) {
+    if (!requests.contains(name)) continue;
+    const TableMonitor& tm = tables_.at(name);
+    const Table* t = db.GetTable(name);
+    std::string text;
+    JsonWriter w(text);
+    w.Char('{');
+    bool any = false;
+    for (const Row* row : t->rows()) {
+      bool was = InWhere(tm, *row), is = InWhere(next, *row);
+      if (was == is) continue;
+      if (any) w.Char(',');
+      any = true;
+      WriteRowKey(w, row->uuid());
+      if (is) {
+        w.Raw("{\"insert\":");
+        WriteRow(w, next, *row, true);
+        w.Char('}');
+      } else {
+        w.Raw("{\"delete\":null}");
+      }
+    }
+    w.Char('}');
+    if (any) out[name] = Json::parse(text);
+  }
+  tables_ = std::move(next_tables);
+  ComputeKey();
   return out;
 }
 

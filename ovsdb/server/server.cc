@@ -1,11 +1,14 @@
 #include "ovsdb/server/server.h"
 
+#include "ovsdb/server/server_internal.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <future>
 
 #include "sluice/log.h"
 
@@ -47,49 +50,6 @@ Json Err(const std::string& error, const std::string& details = {}) {
 
 }  // namespace
 
-struct OvsdbServer::DbEntry {
-  std::unique_ptr<Database> db;
-  std::optional<Log> log;
-  std::string path;
-  Uuid last_txn;  // all-zero until the first commit after start-up
-};
-
-struct OvsdbServer::Session {
-  std::shared_ptr<JsonRpcConnection> conn;
-  struct Mon {
-    std::string db;
-    Json id;
-    Monitor monitor;
-    // While congested: table -> row -> the row as the client last saw it (nullopt: absent).
-    std::map<std::string, std::map<Uuid, std::optional<Row>>> coalesced;
-  };
-  std::map<std::string, Mon> monitors;  // by id.dump()
-  bool db_change_aware = false;
-  std::string remote;  // the remote it came from (listener or active remote)
-  std::string close_reason;
-  std::function<void(const std::string& why)> on_closed;  // active remotes: reconnect
-};
-
-struct OvsdbServer::Active {
-  explicit Active(asio::io_context& io, std::string r) : remote(std::move(r)), timer(io) {}
-  std::string remote;
-  asio::steady_timer timer;
-  std::shared_ptr<asio::ip::tcp::socket> pending;
-  Session* session = nullptr;
-  int backoff_ms = 0;
-  std::string state = "CONNECTING";
-  std::string last_error;
-  bool removed = false;
-};
-
-struct OvsdbServer::PendingTxn {
-  Session* session;
-  Json id;
-  std::string db;
-  Json ops;
-  int64_t first_ms;
-};
-
 OvsdbServer::OvsdbServer(asio::io_context& io, ServerOptions opts)
     : io_(io), opts_(opts), server_id_(Uuid::Random()), pending_timer_(io), coalesce_timer_(io) {
   auto schema = DatabaseSchema::FromJson(Json::parse(kServerSchema));
@@ -100,6 +60,7 @@ OvsdbServer::OvsdbServer(asio::io_context& io, ServerOptions opts)
 }
 
 OvsdbServer::~OvsdbServer() {
+  Stop();
   pending_timer_.cancel();
   coalesce_timer_.cancel();
   listeners_.clear();
@@ -116,6 +77,19 @@ OvsdbServer::~OvsdbServer() {
     s->conn->OnClose(nullptr);
     s->conn->Close();
   }
+}
+
+void OvsdbServer::StartThread() {
+  thread_ = std::thread([this] {
+    auto work = asio::make_work_guard(io_);
+    io_.run();
+  });
+}
+
+void OvsdbServer::Stop() {
+  if (!thread_.joinable()) return;
+  io_.stop();
+  thread_.join();
 }
 
 Result<void> OvsdbServer::AddDatabaseFile(const std::string& path) {
@@ -193,150 +167,9 @@ void OvsdbServer::UpdateServerDb() {
     ops.push_back(Json{{"op", "insert"}, {"table", "Database"}, {"row", row}});
   }
   DbEntry& sdb = *dbs_["_Server"];
-  TxnOutcome out = sdb.db->Execute(ops);
-  if (out.committed) Committed(sdb, out);
-}
-
-Result<void> OvsdbServer::AddRemote(const std::string& remote) {
-  if (remote.starts_with("ssl:") || remote.starts_with("pssl:")) {
-    return MakeError(Errc::kUnsupported, "SSL remotes are not supported (this build has no TLS)");
-  }
-  if (remote.starts_with("tcp:") || remote.starts_with("unix:")) {
-    if (actives_.contains(remote)) return MakeError(Errc::kExists, remote + ": already a remote");
-    if (remote.starts_with("tcp:") && remote.rfind(':') < 4) {
-      return MakeError(Errc::kInvalid, remote + ": missing port (tcp:IP:PORT)");
-    }
-    auto a = std::make_shared<Active>(io_, remote);
-    actives_[remote] = a;
-    Log_()->info("{}: connecting (active remote)", remote);
-    Dial(a);
-    return {};
-  }
-  auto l = JsonRpcListener::Listen(io_, remote, [this, remote](StreamSocket s, std::string peer) {
-    Accept(std::move(s), std::move(peer), remote);
-  });
-  if (!l) return std::unexpected(l.error());
-  Log_()->info("listening on {}", remote);
-  listeners_.push_back(std::move(*l));
-  return {};
-}
-
-void OvsdbServer::Dial(const std::shared_ptr<Active>& a) {
-  if (a->removed) return;
-  a->state = "CONNECTING";
-  auto connected = [this, a](StreamSocket sock) {
-    if (a->backoff_ms) Log_()->info("{}: connected", a->remote);
-    a->backoff_ms = 0;
-    a->state = "ACTIVE";
-    a->last_error.clear();
-    Session* s = Accept(std::move(sock), a->remote, a->remote);
-    a->session = s;
-    s->on_closed = [this, a](const std::string& why) {
-      a->session = nullptr;
-      if (a->removed) return;
-      Log_()->info("{}: connection closed ({}), reconnecting", a->remote, why);
-      Redial(a, why);
-    };
-  };
-  if (a->remote.starts_with("unix:")) {
-    auto s = ConnectStream(io_, a->remote);
-    if (!s) {
-      std::string why = s.error().message;
-      if (why.starts_with(a->remote + ": ")) why.erase(0, a->remote.size() + 2);
-      return Redial(a, why);
-    }
-    return connected(std::move(*s));
-  }
-  // tcp:IP:PORT, connected without blocking the loop.
-  std::string rest = a->remote.substr(4);
-  size_t colon = rest.rfind(':');
-  std::string host = rest.substr(0, colon), port = rest.substr(colon + 1);
-  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  std::error_code ec;
-  auto addr = asio::ip::make_address(host, ec);
-  unsigned long port_no = std::strtoul(port.c_str(), nullptr, 10);
-  if (ec || port_no == 0 || port_no > 65535) {
-    return Redial(a, "bad address " + rest + " (tcp:IP:PORT)");
-  }
-  a->pending = std::make_shared<asio::ip::tcp::socket>(io_);
-  a->pending->async_connect(asio::ip::tcp::endpoint(addr, static_cast<uint16_t>(port_no)),
-                            [this, a, sock = a->pending, connected](std::error_code ec) {
-                              if (a->removed) return;
-                              a->pending.reset();
-                              if (ec) return Redial(a, ec.message());
-                              std::error_code e2;
-                              sock->set_option(asio::ip::tcp::no_delay(true), e2);
-                              connected(StreamSocket(std::move(*sock)));
-                            });
-}
-
-void OvsdbServer::Redial(const std::shared_ptr<Active>& a, const std::string& error) {
-  if (a->removed) return;
-  if (a->backoff_ms == 0) Log_()->info("{}: {}", a->remote, error);
-  a->last_error = error;
-  a->state = "BACKOFF";
-  a->backoff_ms = a->backoff_ms == 0 ? 1000 : std::min(a->backoff_ms * 2, 8000);
-  a->timer.expires_after(std::chrono::milliseconds(a->backoff_ms));
-  a->timer.async_wait([this, a](std::error_code ec) {
-    if (!ec && !a->removed) Dial(a);
-  });
-}
-
-Result<void> OvsdbServer::RemoveRemote(const std::string& remote) {
-  if (auto act = actives_.find(remote); act != actives_.end()) {
-    std::shared_ptr<Active> a = act->second;
-    actives_.erase(act);
-    a->removed = true;
-    a->timer.cancel();
-    if (a->pending) {
-      std::error_code ec;
-      a->pending->close(ec);
-    }
-    if (a->session) {
-      a->session->on_closed = nullptr;
-      a->session->conn->Close("remote removed");
-    }
-    Log_()->info("{}: active remote removed", remote);
-    return {};
-  }
-  auto it = std::find_if(listeners_.begin(), listeners_.end(),
-                         [&](const auto& l) { return l->remote() == remote; });
-  if (it == listeners_.end()) return MakeError(Errc::kNotFound, "not listening on " + remote);
-  listeners_.erase(it);
-  Log_()->info("stopped listening on {}", remote);
-  return {};
-}
-
-std::vector<RemoteStatus> OvsdbServer::RemoteStatuses() const {
-  std::vector<RemoteStatus> out;
-  for (const auto& l : listeners_) {
-    RemoteStatus st;
-    st.remote = l->remote();
-    st.bound_port = l->bound_port();
-    for (const auto& [c, s] : sessions_) {
-      if (s->remote == st.remote && !s->conn->closed()) ++st.n_connections;
-    }
-    st.connected = st.n_connections > 0;
-    out.push_back(std::move(st));
-  }
-  for (const auto& [r, a] : actives_) {
-    RemoteStatus st;
-    st.remote = r;
-    st.active = true;
-    st.connected = a->session != nullptr;
-    st.n_connections = st.connected ? 1 : 0;
-    st.state = a->state;
-    st.last_error = a->last_error;
-    out.push_back(std::move(st));
-  }
-  return out;
-}
-
-uint16_t OvsdbServer::tcp_port(const std::string& remote) const {
-  for (const auto& l : listeners_) {
-    if (l->remote() == remote) return l->bound_port();
-  }
-  return 0;
+  TxnContext ctx;
+  TxnOutcome out = Execute(sdb, ops, 0, ctx);
+  if (out.committed) Committed(sdb);
 }
 
 Database* OvsdbServer::FindDatabase(const std::string& name) {
@@ -370,6 +203,7 @@ OvsdbServer::Session* OvsdbServer::Accept(StreamSocket sock, std::string peer, s
 
 void OvsdbServer::CloseSession(Session& s) {
   ReleaseLocks(s);
+  for (auto& [key, m] : s.monitors) LeaveGroup(*dbs_[m.db], m.group);
   for (auto it = pending_.begin(); it != pending_.end();) {
     if ((*it)->session == &s)
       it = pending_.erase(it);
@@ -389,8 +223,10 @@ void OvsdbServer::HandleMessage(Session& s, Json msg) {
     return;
   }
   std::string method = msg["method"];
-  Json id = msg.contains("id") ? msg["id"] : Json();
-  Json params = msg.contains("params") ? msg["params"] : Json::array();
+  auto id_it = msg.find("id");
+  Json id = id_it != msg.end() ? std::move(*id_it) : Json();
+  auto params_it = msg.find("params");
+  Json params = params_it != msg.end() ? std::move(*params_it) : Json::array();
   if (!params.is_array()) {
     s.conn->SendError(id, Err("syntax error", "params is not an array"));
     return;
@@ -398,7 +234,7 @@ void OvsdbServer::HandleMessage(Session& s, Json msg) {
   HandleRequest(s, method, params, id);
 }
 
-void OvsdbServer::HandleRequest(Session& s, const std::string& method, const Json& params,
+void OvsdbServer::HandleRequest(Session& s, const std::string& method, Json& params,
                                 const Json& id) {
   auto& c = *s.conn;
   if (method == "echo") {
@@ -417,7 +253,7 @@ void OvsdbServer::HandleRequest(Session& s, const std::string& method, const Jso
     }
     c.SendReply(id, it->second->db->schema().ToJson());
   } else if (method == "transact") {
-    DoTransact(s, params, id);
+    DoTransact(s, std::move(params), id);
   } else if (method == "cancel") {
     // Notification: answer the cancelled transact, if it is still waiting.
     for (auto it = pending_.begin(); it != pending_.end(); ++it) {
@@ -436,7 +272,7 @@ void OvsdbServer::HandleRequest(Session& s, const std::string& method, const Jso
       c.SendError(id, Err("syntax error", "monitor_cancel takes one monitor id"));
       return;
     }
-    if (s.monitors.erase(params[0].dump()) == 0) {
+    if (!CancelMonitor(s, params[0])) {
       c.SendError(id, Err("unknown monitor"));
       return;
     }
@@ -459,7 +295,7 @@ void OvsdbServer::HandleRequest(Session& s, const std::string& method, const Jso
   }
 }
 
-void OvsdbServer::DoTransact(Session& s, const Json& params, const Json& id) {
+void OvsdbServer::DoTransact(Session& s, Json params, const Json& id) {
   if (params.empty() || !params[0].is_string()) {
     s.conn->SendError(id, Err("syntax error", "transact needs a database name"));
     return;
@@ -470,10 +306,9 @@ void OvsdbServer::DoTransact(Session& s, const Json& params, const Json& id) {
     s.conn->SendError(id, Err("unknown database", db));
     return;
   }
-  Json ops = Json::array();
-  for (size_t i = 1; i < params.size(); ++i) ops.push_back(params[i]);
   if (db == "_Server") {
-    for (const auto& op : ops) {
+    for (size_t i = 1; i < params.size(); ++i) {
+      const Json& op = params[i];
       std::string o = op.is_object() ? op.value("op", "") : "";
       if (o != "select" && o != "wait" && o != "comment" && o != "abort" && o != "assert") {
         s.conn->SendError(id, Err("permission error", "the _Server database is read-only"));
@@ -481,7 +316,7 @@ void OvsdbServer::DoTransact(Session& s, const Json& params, const Json& id) {
       }
     }
   }
-  auto p = std::make_unique<PendingTxn>(PendingTxn{&s, id, db, std::move(ops), NowMs()});
+  auto p = std::make_unique<PendingTxn>(PendingTxn{&s, id, db, std::move(params), NowMs()});
   if (!RunTxn(*p)) {
     pending_.push_back(std::move(p));
     ArmPendingTimer();
@@ -497,18 +332,25 @@ bool OvsdbServer::RunTxn(PendingTxn& p) {
     auto it = locks_.find(name);
     return it != locks_.end() && !it->second.empty() && it->second.front() == self;
   };
-  if (e.log) {
-    ctx.persist = [&e](const Json& record, bool durable) { return e.log->Append(record, durable); };
-  }
-  TxnOutcome out = e.db->Execute(p.ops, ctx);
+  TxnOutcome out = Execute(e, p.params, 1, ctx);
   if (out.blocked) return false;
-  p.session->conn->SendReply(p.id, out.reply);
-  if (out.committed) Committed(e, out);
+  p.session->conn->SendReply(p.id, std::move(out.reply));
+  if (out.committed) Committed(e);
   return true;
 }
 
-void OvsdbServer::Committed(DbEntry& e, const TxnOutcome& out) {
-  e.last_txn = Uuid::Random();
+TxnOutcome OvsdbServer::Execute(DbEntry& e, const Json& params, size_t first, TxnContext& ctx) {
+  if (e.log) {
+    ctx.persist = [&e](std::string_view record, bool durable) {
+      return e.log->AppendText(record, durable);
+    };
+  }
+  ctx.on_commit = [this, &e](const ChangeSet& changes) { CollectUpdates(e, changes); };
+  return e.db->Execute(params, ctx, first);
+}
+
+void OvsdbServer::Committed(DbEntry& e) {
+  FlushOutgoing();
   if (e.log && opts_.compact && e.log->ShouldCompact()) {
     auto r = e.log->Compact(e.db->schema().ToJson(), e.db->Snapshot());
     if (!r)
@@ -516,84 +358,9 @@ void OvsdbServer::Committed(DbEntry& e, const TxnOutcome& out) {
     else
       Log_()->info("{}: compacted", e.path);
   }
-  std::string name = e.db->schema().name;
-  for (auto& [conn, s] : sessions_) SendUpdates(*s, e, out.changes);
-  asio::post(io_, [this, name] { RetryPending(name); });
-}
-
-void OvsdbServer::Notify(Session& s, const Json& id, int version, const Uuid& txn, Json updates) {
-  switch (version) {
-    case 1:
-      s.conn->SendNotify("update", Json::array({id, std::move(updates)}));
-      break;
-    case 2:
-      s.conn->SendNotify("update2", Json::array({id, std::move(updates)}));
-      break;
-    default:
-      s.conn->SendNotify("update3", Json::array({id, txn.ToString(), std::move(updates)}));
+  if (!pending_.empty()) {
+    asio::post(io_, [this, name = e.db->schema().name] { RetryPending(name); });
   }
-}
-
-void OvsdbServer::SendUpdates(Session& s, DbEntry& e, const ChangeSet& changes) {
-  std::string name = e.db->schema().name;
-  bool congested = s.conn->backlog_bytes() > opts_.congestion_bytes;
-  for (auto& [key, m] : s.monitors) {
-    if (m.db != name) continue;
-    if (congested || !m.coalesced.empty()) {
-      // Keep only the first "old" state per row: the client's view before congestion.
-      for (const auto& [table, tc] : changes.tables) {
-        auto& rows = m.coalesced[table];
-        for (const auto& [uuid, ch] : tc.rows) rows.try_emplace(uuid, ch.old_row);
-      }
-      ArmCoalesceTimer();
-      continue;
-    }
-    Json updates = m.monitor.Updates(changes);
-    if (!updates.empty()) Notify(s, m.id, m.monitor.version(), e.last_txn, std::move(updates));
-  }
-}
-
-void OvsdbServer::ArmCoalesceTimer() {
-  if (coalesce_armed_) return;
-  coalesce_armed_ = true;
-  coalesce_timer_.expires_after(std::chrono::milliseconds(20));
-  coalesce_timer_.async_wait([this](std::error_code ec) {
-    coalesce_armed_ = false;
-    if (!ec) FlushCoalesced();
-  });
-}
-
-void OvsdbServer::FlushCoalesced() {
-  bool more = false;
-  for (auto& [conn, s] : sessions_) {
-    bool drained = s->conn->backlog_bytes() <= opts_.congestion_bytes / 2;
-    for (auto& [key, m] : s->monitors) {
-      if (m.coalesced.empty()) continue;
-      if (!drained) {
-        more = true;
-        continue;
-      }
-      // One synthetic change per row: from what the client saw to what is there now.
-      DbEntry& e = *dbs_[m.db];
-      ChangeSet cs;
-      for (auto& [table, rows] : m.coalesced) {
-        const Table* t = e.db->GetTable(table);
-        if (!t) continue;
-        TableChanges& tc = cs.tables[table];
-        tc.table = &t->schema();
-        for (auto& [uuid, old_row] : rows) {
-          RowChange rc;
-          rc.old_row = std::move(old_row);
-          if (const Row* now = t->Find(uuid)) rc.new_row = *now;
-          if (rc.old_row || rc.new_row) tc.rows[uuid] = std::move(rc);
-        }
-      }
-      m.coalesced.clear();
-      Json updates = m.monitor.Updates(cs);
-      if (!updates.empty()) Notify(*s, m.id, m.monitor.version(), e.last_txn, std::move(updates));
-    }
-  }
-  if (more) ArmCoalesceTimer();
 }
 
 void OvsdbServer::RetryPending(const std::string& db) {
@@ -616,81 +383,6 @@ void OvsdbServer::ArmPendingTimer() {
     RetryPending("");
     if (!pending_.empty()) ArmPendingTimer();
   });
-}
-
-void OvsdbServer::DoMonitor(Session& s, const std::string& method, const Json& params,
-                            const Json& id) {
-  int version = method == "monitor" ? 1 : method == "monitor_cond" ? 2 : 3;
-  size_t want = version == 3 ? 4 : 3;
-  if (params.size() != want || !params[0].is_string()) {
-    s.conn->SendError(
-        id, Err("syntax error", method + " takes " + std::to_string(want) + " parameters"));
-    return;
-  }
-  std::string db = params[0];
-  auto it = dbs_.find(db);
-  if (it == dbs_.end()) {
-    s.conn->SendError(id, Err("unknown database", db));
-    return;
-  }
-  std::string key = params[1].dump();
-  if (s.monitors.count(key)) {
-    s.conn->SendError(id, Err("duplicate monitor ID"));
-    return;
-  }
-  auto m = Monitor::Parse(*it->second->db, params[2], version);
-  if (!m) {
-    s.conn->SendError(id, m.error().ToJson());
-    return;
-  }
-  DbEntry& e = *it->second;
-  if (version == 3) {
-    std::string last = e.last_txn.ToString();
-    bool found = params[3].is_string() && params[3] == last && last != Uuid{}.ToString();
-    Json initial = found ? Json::object() : m->Initial(*e.db);
-    s.conn->SendReply(id, Json::array({found, last, initial}));
-  } else {
-    s.conn->SendReply(id, m->Initial(*e.db));
-  }
-  s.monitors.emplace(key, Session::Mon{db, params[1], std::move(*m), {}});
-}
-
-void OvsdbServer::DoMonitorCondChange(Session& s, const Json& params, const Json& id) {
-  if (params.size() != 3) {
-    s.conn->SendError(id, Err("syntax error", "monitor_cond_change takes 3 parameters"));
-    return;
-  }
-  auto it = s.monitors.find(params[0].dump());
-  if (it == s.monitors.end()) {
-    s.conn->SendError(id, Err("unknown monitor"));
-    return;
-  }
-  Session::Mon& mon = it->second;
-  if (mon.monitor.version() < 2) {
-    s.conn->SendError(id, Err("syntax error", "not a conditional monitor"));
-    return;
-  }
-  auto changes = mon.monitor.ChangeConditions(*dbs_[mon.db]->db, params[2]);
-  if (!changes) {
-    s.conn->SendError(id, changes.error().ToJson());
-    return;
-  }
-  Json new_id = params[1];
-  if (new_id.dump() != it->first) {
-    Session::Mon moved = std::move(mon);
-    moved.id = new_id;
-    s.monitors.erase(it);
-    it = s.monitors.emplace(new_id.dump(), std::move(moved)).first;
-  }
-  s.conn->SendReply(id, Json::object());
-  if (!changes->empty()) {
-    if (it->second.monitor.version() == 2) {
-      s.conn->SendNotify("update2", Json::array({new_id, *changes}));
-    } else {
-      s.conn->SendNotify("update3",
-                         Json::array({new_id, dbs_[it->second.db]->last_txn.ToString(), *changes}));
-    }
-  }
 }
 
 void OvsdbServer::DoLock(Session& s, const std::string& method, const Json& params,
@@ -750,23 +442,26 @@ void OvsdbServer::ReleaseLocks(Session& s) {
 }
 
 TxnOutcome OvsdbServer::Transact(const std::string& db, const Json& ops) {
-  auto it = dbs_.find(db);
-  if (it == dbs_.end()) {
-    TxnOutcome out;
-    out.reply = Json::array({Err("unknown database", db)});
+  return OnThread([&]() {
+    auto it = dbs_.find(db);
+    if (it == dbs_.end()) {
+      TxnOutcome out;
+      out.reply = Json::array({Err("unknown database", db)});
+      return out;
+    }
+    DbEntry& e = *it->second;
+    TxnContext ctx;
+    TxnOutcome out = Execute(e, ops, 0, ctx);
+    if (out.committed) Committed(e);
     return out;
-  }
-  DbEntry& e = *it->second;
-  TxnContext ctx;
-  if (e.log) {
-    ctx.persist = [&e](const Json& record, bool durable) { return e.log->Append(record, durable); };
-  }
-  TxnOutcome out = e.db->Execute(ops, ctx);
-  if (out.committed) Committed(e, out);
-  return out;
+  });
 }
 
 Result<void> OvsdbServer::CompactAll() {
+  return OnThread([this] { return DoCompactAll(); });
+}
+
+Result<void> OvsdbServer::DoCompactAll() {
   for (auto& [name, e] : dbs_) {
     if (!e->log) continue;
     if (auto r = e->log->Compact(e->db->schema().ToJson(), e->db->Snapshot()); !r) return r;

@@ -1,7 +1,11 @@
 // The OVSDB server: databases (each with its durable log), JSON-RPC sessions over the remotes,
 // and the RFC 7047 methods plus Open vSwitch's extensions (monitor_cond, monitor_cond_since,
 // monitor_cond_change, set_db_change_aware, get_server_id, the _Server database). Runs on one
-// asio io_context (the control thread); embedded in sluice-switchd or standalone.
+// asio io_context; embedded in sluice-switchd (on a thread of its own, so that commits never
+// wait for the bridge layer) or standalone.
+//
+// Threads: every method runs on the io_context's thread. The ones marked "any thread" may be
+// called from another thread too: they run there and wait for the result.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <asio.hpp>
@@ -57,16 +62,20 @@ class OvsdbServer {
   // Serves an in-memory database (no log), e.g. for tests.
   Result<void> AddDatabase(std::unique_ptr<Database> db);
 
+  // Runs the io_context on a thread of its own until the server is destroyed (or Stop()).
+  void StartThread();
+  void Stop();
+
   // Passive remotes (punix:PATH, ptcp:PORT[:IP]) listen; active ones (tcp:IP:PORT,
   // unix:PATH) connect out and serve the OVSDB protocol on that connection, reconnecting with
   // back-off (1 s doubling to 8 s) whenever it fails or closes, as ovsdb-server does. ssl: and
-  // pssl: are refused (kUnsupported: no TLS in this build).
+  // pssl: are refused (kUnsupported: no TLS in this build). Any thread.
   Result<void> AddRemote(const std::string& remote);
   // Stops listening on a passive remote (its sessions stay open), or disconnects an active one
-  // and stops reconnecting.
+  // and stops reconnecting. Any thread.
   Result<void> RemoveRemote(const std::string& remote);
-  std::vector<RemoteStatus> RemoteStatuses() const;
-  uint16_t tcp_port(const std::string& remote) const;  // bound port of a ptcp remote
+  std::vector<RemoteStatus> RemoteStatuses() const;    // any thread
+  uint16_t tcp_port(const std::string& remote) const;  // bound port of a ptcp remote; any thread
 
   Database* FindDatabase(const std::string& name);
   std::vector<std::string> DatabaseNames() const;
@@ -74,9 +83,11 @@ class OvsdbServer {
   size_t n_sessions() const { return sessions_.size(); }
 
   // Runs a transaction from inside the process (as a client would), notifying monitors.
+  // Any thread.
   TxnOutcome Transact(const std::string& db, const nlohmann::json& ops);
 
-  // Compacts every database log now (unixctl ovsdb-server/compact).
+  // Compacts every database log now (unixctl ovsdb-server/compact) and returns once the
+  // compacted files are in place; transactions go on meanwhile. Any thread.
   Result<void> CompactAll();
 
  private:
@@ -84,27 +95,41 @@ class OvsdbServer {
   struct Session;
   struct PendingTxn;
   struct Active;
+  struct MonitorGroup;
+  struct Outgoing;
+  struct Compaction;
+
+  // Runs `fn` on the server's thread and returns its result.
+  template <class Fn>
+  auto OnThread(Fn&& fn) const -> decltype(fn());
 
   Result<void> Serve(std::unique_ptr<Database> db, std::optional<Log> log, std::string path);
   Session* Accept(StreamSocket sock, std::string peer, std::string remote);
   void Dial(const std::shared_ptr<Active>& a);
   void Redial(const std::shared_ptr<Active>& a, const std::string& error);
   void HandleMessage(Session& s, nlohmann::json msg);
-  void HandleRequest(Session& s, const std::string& method, const nlohmann::json& params,
+  void HandleRequest(Session& s, const std::string& method, nlohmann::json& params,
                      const nlohmann::json& id);
   void CloseSession(Session& s);
 
-  void DoTransact(Session& s, const nlohmann::json& params, const nlohmann::json& id);
+  void DoTransact(Session& s, nlohmann::json params, const nlohmann::json& id);
   bool RunTxn(PendingTxn& p);  // false while still blocked
+  TxnOutcome Execute(DbEntry& e, const nlohmann::json& params, size_t first, TxnContext& ctx);
   void RetryPending(const std::string& db);
   void ArmPendingTimer();
-  void Committed(DbEntry& e, const TxnOutcome& out);
+  void Committed(DbEntry& e);
+  Result<void> DoCompactAll();
+
+  // Monitors (server_monitors.cc).
   void DoMonitor(Session& s, const std::string& method, const nlohmann::json& params,
                  const nlohmann::json& id);
   void DoMonitorCondChange(Session& s, const nlohmann::json& params, const nlohmann::json& id);
-  void SendUpdates(Session& s, DbEntry& e, const ChangeSet& changes);
-  void Notify(Session& s, const nlohmann::json& id, int version, const Uuid& txn,
-              nlohmann::json updates);
+  bool CancelMonitor(Session& s, const nlohmann::json& monitor_id);
+  MonitorGroup* JoinGroup(DbEntry& e, Monitor monitor);
+  void LeaveGroup(DbEntry& e, MonitorGroup* g);
+  // During a commit: builds the notifications of `changes` (sent by FlushOutgoing).
+  void CollectUpdates(DbEntry& e, const ChangeSet& changes);
+  void FlushOutgoing();
   void ArmCoalesceTimer();
   void FlushCoalesced();
   void DoLock(Session& s, const std::string& method, const nlohmann::json& params,
@@ -121,9 +146,11 @@ class OvsdbServer {
   std::map<std::string, std::shared_ptr<Active>> actives_;
   std::map<std::string, std::deque<Session*>> locks_;  // front = owner
   std::deque<std::unique_ptr<PendingTxn>> pending_;
+  std::vector<Outgoing> outgoing_;
   asio::steady_timer pending_timer_;
   asio::steady_timer coalesce_timer_;
   bool coalesce_armed_ = false;
+  std::thread thread_;  // StartThread()
 };
 
 // unixctl ovsdb-server/compact and ovsdb-server/list-dbs, for every process that serves `server`.

@@ -260,7 +260,20 @@ Result<void> Log::Append(const json& record, bool durable) {
   if (auto w = CheckWritable("append"); !w) return w;
   auto rec = logfmt::EncodeRecord(record);
   if (!rec) return std::unexpected(rec.error());
-  if (auto w = WriteAllAt(fd_, *rec, size_, path_); !w) {
+  return WriteRecord(*rec, durable);
+}
+
+Result<void> Log::AppendText(std::string_view json_text, bool durable) {
+  if (auto w = CheckWritable("append"); !w) return w;
+  if (json_text.empty() || json_text.size() > logfmt::kMaxRecordLength) {
+    return MakeError(Errc::kInvalid,
+                     fmt::format("record of {} bytes cannot be logged", json_text.size()));
+  }
+  return WriteRecord(logfmt::FrameRecord(json_text), durable);
+}
+
+Result<void> Log::WriteRecord(const std::string& rec, bool durable) {
+  if (auto w = WriteAllAt(fd_, rec, size_, path_); !w) {
     // Cut off whatever part of the record reached the file so the log stays well-formed; if even
     // that fails the file state is unknown.
     if (::ftruncate(fd_, static_cast<off_t>(size_)) != 0) return std::unexpected(Fail(w.error()));
@@ -271,7 +284,7 @@ Result<void> Log::Append(const json& record, bool durable) {
     // whether the data is on disk, so stop here.
     return std::unexpected(Fail(SysError("fdatasync", path_, errno)));
   }
-  size_ += rec->size();
+  size_ += rec.size();
   if (++records_ == 1) snapshot_size_ = size_;
   return {};
 }

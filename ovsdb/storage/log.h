@@ -36,6 +36,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -91,6 +92,8 @@ class Log {
 
   // Appends one record; see the header comment for what `durable` guarantees.
   Result<void> Append(const nlohmann::json& record, bool durable = true);
+  // The same for a record already serialized as compact JSON text (valid UTF-8).
+  Result<void> AppendText(std::string_view json_text, bool durable = true);
 
   // Replaces the whole log with `schema` + `snapshot_record` (atomically; see above) and keeps
   // appending to the new file. On failure before the rename the old file is untouched and this
@@ -109,6 +112,7 @@ class Log {
   Log(std::string path, LogMode mode, int fd, int lock_fd);
   void Close();
   Result<void> CheckWritable(const char* op) const;
+  Result<void> WriteRecord(const std::string& framed, bool durable);
   // Marks the log unusable after a failure that leaves the file state uncertain.
   Error Fail(Error e);
 

@@ -95,7 +95,12 @@ void JsonRpcConnection::Dispatch(std::string text) {
 
 void JsonRpcConnection::Send(const Json& msg) {
   if (closed_) return;
-  writer_.Write(msg.dump(-1, ' ', false, Json::error_handler_t::replace), shared_from_this());
+  SendText(msg.dump(-1, ' ', false, Json::error_handler_t::replace));
+}
+
+void JsonRpcConnection::SendText(std::string text) {
+  if (closed_) return;
+  writer_.Write(std::move(text), shared_from_this());
   if (writer_.backlog() > limits_.max_backlog) {
     Log()->warn("{}: output backlog {} bytes exceeds {}, closing", peer_, writer_.backlog(),
                 limits_.max_backlog);

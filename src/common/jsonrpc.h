@@ -43,6 +43,8 @@ class JsonRpcConnection : public std::enable_shared_from_this<JsonRpcConnection>
   void Start();
 
   void Send(const Json& msg);
+  // Sends a message already serialized as JSON text.
+  void SendText(std::string text);
   void SendReply(const Json& id, Json result);
   void SendError(const Json& id, Json error);
   void SendNotify(const std::string& method, Json params);

@@ -10,8 +10,9 @@
 //      hangs up.
 //   2. The database directly, which reaches deeper per input: the bytes are split with
 //      JsonStreamSplitter; each JSON text (or the params of a JSON-RPC transact/monitor request)
-//      runs through Database::Execute and Monitor::Parse (all three versions, then Initial,
-//      Updates and ChangeConditions). Every committed storage record is replayed into a second
+//      runs through Database::Execute and Monitor::Parse (all three versions, then Initial and
+//      ChangeConditions; the first few monitor requests then see every later commit's change
+//      set through Updates). Every committed storage record is replayed into a second
 //      database with ApplyRecord, and the two snapshots must be equal: what the log would hold
 //      must rebuild exactly what clients saw committed.
 // The process must never crash, leak or trip ASan/UBSan.
@@ -30,6 +31,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -91,31 +93,49 @@ Json WithoutDate(Json snapshot) {
 struct Direct {
   std::unique_ptr<Database> db = NewDatabase();
   std::unique_ptr<Database> replica = NewDatabase();  // fed only the storage records
-  ChangeSet last_changes;
+  // Monitor requests seen so far (a few): each commit's change set runs through them.
+  std::vector<Json> monitor_requests;
+
+  void Updates(const ChangeSet& changes) {
+    for (const Json& requests : monitor_requests) {
+      for (int version = 1; version <= 3; ++version) {
+        auto m = db::Monitor::Parse(*db, requests, version);
+        if (!m) continue;
+        (void)m->Updates(changes);
+        (void)m->ChangeConditions(*db, requests);
+        (void)m->Updates(changes);
+      }
+    }
+  }
 
   void Execute(const Json& ops) {
     TxnContext ctx;
     ctx.owns_lock = [](const std::string& lock) { return lock.size() % 2 == 0; };
     ctx.now_ms = 1;
+    ctx.on_commit = [this](const ChangeSet& changes) { Updates(changes); };
     TxnOutcome out = db->Execute(ops, ctx);
     if (out.blocked) return;
     if (!out.reply.is_array()) {
       fprintf(stderr, "transact reply is not an array: %s\n", out.reply.dump().c_str());
       abort();
     }
-    if (out.committed) last_changes = std::move(out.changes);
-    if (!out.record.is_null()) {
-      auto r = replica->ApplyRecord(out.record);
+    if (!out.record.empty()) {
+      Json record = Json::parse(out.record, nullptr, false);
+      if (record.is_discarded()) {
+        fprintf(stderr, "storage record is not JSON: %s\n", out.record.c_str());
+        abort();
+      }
+      auto r = replica->ApplyRecord(record);
       if (!r) {
         fprintf(stderr, "replaying a committed record failed: %s\nrecord: %s\n",
-                r.error().message.c_str(), out.record.dump().c_str());
+                r.error().message.c_str(), out.record.c_str());
         abort();
       }
     }
     Json a = WithoutDate(db->Snapshot()), b = WithoutDate(replica->Snapshot());
     if (a != b) {
       fprintf(stderr, "replica diverged after %s\ndb:      %s\nreplica: %s\nrecord:  %s\n",
-              ops.dump().c_str(), a.dump().c_str(), b.dump().c_str(), out.record.dump().c_str());
+              ops.dump().c_str(), a.dump().c_str(), b.dump().c_str(), out.record.c_str());
       abort();
     }
   }
@@ -125,10 +145,10 @@ struct Direct {
       auto m = db::Monitor::Parse(*db, requests, version);
       if (!m) continue;
       (void)m->Initial(*db);
-      (void)m->Updates(last_changes);
       (void)m->ChangeConditions(*db, requests);
-      (void)m->Updates(last_changes);
+      (void)m->Initial(*db);
     }
+    if (monitor_requests.size() < 4) monitor_requests.push_back(requests);
   }
 
   void Text(const std::string& text) {

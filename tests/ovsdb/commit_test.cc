@@ -16,18 +16,18 @@ class CommitTest : public ::testing::Test {
  protected:
   CommitTest() : db_(test::TestSchema()) {}
 
-  TxnOutcome Exec(const std::string& ops) { return db_.Execute(json::parse(ops)); }
-  TxnOutcome Ok(const std::string& ops) {
-    TxnOutcome o = Exec(ops);
+  test::Outcome Exec(const std::string& ops) { return test::Run(db_, json::parse(ops)); }
+  test::Outcome Ok(const std::string& ops) {
+    test::Outcome o = Exec(ops);
     EXPECT_TRUE(o.committed) << ops << " -> " << o.reply.dump();
     return o;
   }
-  json LastError(const TxnOutcome& o) {
+  json LastError(const test::Outcome& o) {
     EXPECT_FALSE(o.committed);
     return o.reply.empty() ? json() : o.reply.back();
   }
   size_t Count(const char* table) { return db_.GetTable(table)->size(); }
-  static std::string U(const TxnOutcome& o, size_t i) { return o.reply[i]["uuid"][1]; }
+  static std::string U(const test::Outcome& o, size_t i) { return o.reply[i]["uuid"][1]; }
 
   Database db_;
 };
@@ -43,7 +43,7 @@ TEST_F(CommitTest, StrongReferenceToMissingRowIsRejected) {
 }
 
 TEST_F(CommitTest, DeletingAReferencedRowIsRejected) {
-  TxnOutcome o = Ok(R"([{"op":"insert","table":"Child","uuid-name":"c","row":{"tag":1}},
+  test::Outcome o = Ok(R"([{"op":"insert","table":"Child","uuid-name":"c","row":{"tag":1}},
       {"op":"insert","table":"Root","row":{"name":"r","kids":["named-uuid","c"]}}])");
   std::string kid = U(o, 0);
   json e = LastError(Exec(R"([{"op":"delete","table":"Child","where":[]}])"));
@@ -61,7 +61,7 @@ TEST_F(CommitTest, DeletingAReferencedRowIsRejected) {
 
 TEST_F(CommitTest, GarbageCollectsUnreferencedNonRootRows) {
   // A non-root row nobody references vanishes at commit.
-  TxnOutcome lone = Exec(R"([{"op":"insert","table":"Child","row":{"tag":1}}])");
+  test::Outcome lone = Exec(R"([{"op":"insert","table":"Child","row":{"tag":1}}])");
   EXPECT_TRUE(lone.reply[0].contains("uuid"));
   EXPECT_EQ(Count("Child"), 0u);
   EXPECT_FALSE(lone.committed);
@@ -72,11 +72,11 @@ TEST_F(CommitTest, GarbageCollectsUnreferencedNonRootRows) {
          {"op":"insert","table":"Root","row":{"name":"r","kids":["named-uuid","c"]}}])");
   EXPECT_EQ(Count("Child"), 2u);
   // Dropping the root's reference cascades through the chain.
-  TxnOutcome o = Ok(R"([{"op":"mutate","table":"Root","where":[],
+  test::Outcome o = Ok(R"([{"op":"mutate","table":"Root","where":[],
                         "mutations":[["kids","delete",["set",[]]]]},
                        {"op":"update","table":"Root","where":[],"row":{"kids":["set",[]]}}])");
   EXPECT_EQ(Count("Child"), 0u);
-  EXPECT_EQ(o.changes.tables.at("Child").rows.size(), 2u);
+  EXPECT_EQ(o.changes["Child"].size(), 2u);
   EXPECT_EQ(o.record["Child"].size(), 2u);
   for (const auto& [uuid, v] : o.record["Child"].items()) EXPECT_TRUE(v.is_null());
   // Deleting the root row directly also collects its children.
@@ -98,7 +98,7 @@ TEST_F(CommitTest, SharedChildSurvivesWhileReferenced) {
 }
 
 TEST_F(CommitTest, WeakReferencesToDeletedRowsAreRemoved) {
-  TxnOutcome o = Ok(R"([{"op":"insert","table":"Leaf","uuid-name":"l1","row":{"v":1}},
+  test::Outcome o = Ok(R"([{"op":"insert","table":"Leaf","uuid-name":"l1","row":{"v":1}},
       {"op":"insert","table":"Leaf","uuid-name":"l2","row":{"v":2}},
       {"op":"insert","table":"Root","row":{"name":"r",
           "weak":["set",[["named-uuid","l1"],["named-uuid","l2"]]]}},
@@ -106,17 +106,16 @@ TEST_F(CommitTest, WeakReferencesToDeletedRowsAreRemoved) {
           ["named-uuid","l2"]]], "wmap":["map",[["a",["named-uuid","l1"]],
           ["b",["named-uuid","l2"]]]]}}])");
   std::string l2 = U(o, 1);
-  TxnOutcome d = Ok(R"([{"op":"delete","table":"Leaf","where":[["v","==",1]]}])");
+  test::Outcome d = Ok(R"([{"op":"delete","table":"Leaf","where":[["v","==",1]]}])");
   const Table* root = db_.GetTable("Root");
-  const Row& r = root->rows().begin()->second;
-  EXPECT_EQ(r.columns[root->schema().FindColumn("weak")->index].ToJson(),
-            json::array({"uuid", l2}));
+  const Row& r = **root->rows().begin();
+  EXPECT_EQ(r.Get(root->schema().FindColumn("weak")->index).ToJson(), json::array({"uuid", l2}));
   const Table* holder = db_.GetTable("Holder");
-  const Row& h = holder->rows().begin()->second;
-  EXPECT_EQ(h.columns[holder->schema().FindColumn("wmap")->index].ToJson(),
+  const Row& h = **holder->rows().begin();
+  EXPECT_EQ(h.Get(holder->schema().FindColumn("wmap")->index).ToJson(),
             json::parse(R"(["map",[["b",["uuid",")" + l2 + R"("]]]])"));
   // The weak-ref cleanup shows up as modifications in the change set and the record.
-  EXPECT_TRUE(d.changes.tables.contains("Root"));
+  EXPECT_TRUE(d.changes.contains("Root"));
   EXPECT_TRUE(d.record["Holder"].is_object());
   // Removing the last element of a min:1 weak column breaks its constraint.
   json e = LastError(Exec(R"([{"op":"delete","table":"Leaf","where":[]}])"));
@@ -129,8 +128,7 @@ TEST_F(CommitTest, WeakReferenceToNeverExistingRowIsDropped) {
   Ok(R"([{"op":"insert","table":"Root","row":{"name":"r",
       "weak":["uuid","aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"]}}])");
   const Table* root = db_.GetTable("Root");
-  EXPECT_TRUE(
-      root->rows().begin()->second.columns[root->schema().FindColumn("weak")->index].empty());
+  EXPECT_TRUE((*root->rows().begin())->Get(root->schema().FindColumn("weak")->index).empty());
 }
 
 TEST_F(CommitTest, MaxRows) {
@@ -165,8 +163,8 @@ TEST_F(CommitTest, UniqueIndexes) {
   // A replayed database enforces the same index.
   Database copy(test::TestSchema());
   ASSERT_TRUE(copy.ApplyRecord(db_.Snapshot()));
-  TxnOutcome again =
-      copy.Execute(json::parse(R"([{"op":"insert","table":"Leaf","row":{"v":1,"w":"c"}}])"));
+  test::Outcome again =
+      test::Run(copy, json::parse(R"([{"op":"insert","table":"Leaf","row":{"v":1,"w":"c"}}])"));
   EXPECT_EQ(again.reply.back()["error"], "constraint violation");
   json dup_in_txn = LastError(Exec(R"([{"op":"insert","table":"Root","row":{"name":"x"}},
                                       {"op":"insert","table":"Root","row":{"name":"x"}}])"));
@@ -174,44 +172,41 @@ TEST_F(CommitTest, UniqueIndexes) {
 }
 
 TEST_F(CommitTest, ChangeSetAndRecordShapes) {
-  TxnOutcome ins = Ok(R"([{"op":"insert","table":"Root","row":{"name":"r","i":3,
+  test::Outcome ins = Ok(R"([{"op":"insert","table":"Root","row":{"name":"r","i":3,
       "stats":["map",[["rx",1]]]}}, {"op":"comment","comment":"hello"}])");
   std::string u = U(ins, 0);
-  const RowChange& rc = ins.changes.tables.at("Root").rows.at(*Uuid::Parse(u));
-  EXPECT_FALSE(rc.old_row.has_value());
-  ASSERT_TRUE(rc.new_row.has_value());
+  json rc = ins.changes["Root"][u];
+  EXPECT_TRUE(rc["old"].is_null());
+  ASSERT_TRUE(rc["new"].is_object());
   // Storage records hold non-default persistent columns only; ephemeral ones are omitted.
   EXPECT_EQ(ins.record["Root"][u], json({{"name", "r"}, {"i", 3}}));
   EXPECT_EQ(ins.record["_comment"], "hello");
   EXPECT_TRUE(ins.record["_date"].is_number_integer());
 
-  TxnOutcome upd = Ok(R"([{"op":"update","table":"Root","where":[],"row":{"i":4,"b":true}}])");
-  const RowChange& uc = upd.changes.tables.at("Root").rows.at(*Uuid::Parse(u));
-  ASSERT_TRUE(uc.old_row && uc.new_row);
-  const TableSchema& ts = *upd.changes.tables.at("Root").table;
-  std::vector<size_t> want = {ts.FindColumn("i")->index, ts.FindColumn("b")->index};
-  std::sort(want.begin(), want.end());
-  EXPECT_EQ(uc.changed, want);
-  EXPECT_EQ(RowToJson(ts, *uc.old_row, &uc.changed), json({{"i", 3}, {"b", false}}));
+  test::Outcome upd = Ok(R"([{"op":"update","table":"Root","where":[],"row":{"i":4,"b":true}}])");
+  json uc = upd.changes["Root"][u];
+  ASSERT_TRUE(uc["old"].is_object() && uc["new"].is_object());
+  EXPECT_EQ(uc["changed"], json::parse(R"(["b","i"])"));
+  EXPECT_EQ(uc["old"]["i"], 3);
+  EXPECT_EQ(uc["old"]["b"], false);
+  EXPECT_EQ(uc["new"]["i"], 4);
   EXPECT_EQ(upd.record["Root"][u], json({{"i", 4}, {"b", true}}));
   EXPECT_FALSE(upd.record.contains("_comment"));
 
   // Ephemeral-only changes reach monitors but not storage.
-  TxnOutcome eph = Ok(R"([{"op":"mutate","table":"Root","where":[],
+  test::Outcome eph = Ok(R"([{"op":"mutate","table":"Root","where":[],
                           "mutations":[["stats","insert",["map",[["tx",2]]]]]}])");
-  EXPECT_TRUE(eph.changes.tables.contains("Root"));
+  EXPECT_TRUE(eph.changes.contains("Root"));
   EXPECT_TRUE(eph.record.is_null());
 
-  TxnOutcome del = Ok(R"([{"op":"delete","table":"Root","where":[]}])");
-  const RowChange& dc = del.changes.tables.at("Root").rows.at(*Uuid::Parse(u));
-  EXPECT_TRUE(dc.old_row && !dc.new_row);
-  EXPECT_TRUE(del.record["Root"][u].is_null());
-  json dj = ChangesToJson(del.changes)["Root"][u];
+  test::Outcome del = Ok(R"([{"op":"delete","table":"Root","where":[]}])");
+  json dj = del.changes["Root"][u];
+  EXPECT_TRUE(dj["old"].is_object());
   EXPECT_TRUE(dj["new"].is_null());
+  EXPECT_TRUE(del.record["Root"][u].is_null());
   EXPECT_EQ(dj["old"]["name"], "r");
   EXPECT_EQ(dj["old"]["_uuid"], json::array({"uuid", u}));
   EXPECT_FALSE(dj["changed"].empty());
-  EXPECT_EQ(ChangesToJson(upd.changes)["Root"][u]["changed"], json::parse(R"(["b","i"])"));
   EXPECT_EQ(db_.generation(), 4u);
 }
 
@@ -225,18 +220,20 @@ TEST_F(CommitTest, SnapshotReplaysIntoAFreshDatabase) {
   json snap = db_.Snapshot();
   EXPECT_FALSE(snap.dump().find("\"stats\"") != std::string::npos);
   Database copy(test::TestSchema());
-  auto changes = copy.ApplyRecord(snap);
+  size_t tables = 0;
+  auto changes =
+      copy.ApplyRecord(snap, [&tables](const ChangeSet& cs) { tables = cs.tables.size(); });
   ASSERT_TRUE(changes) << changes.error().message;
-  EXPECT_EQ(changes->tables.size(), 4u);
+  EXPECT_EQ(tables, 4u);
   json again = copy.Snapshot();
   snap.erase("_date");
   again.erase("_date");
   EXPECT_EQ(again, snap);
   // Reference counts were rebuilt, so integrity and GC keep working after replay.
-  EXPECT_EQ(copy.Execute(json::parse(R"([{"op":"delete","table":"Child","where":[]}])"))
+  EXPECT_EQ(test::Run(copy, json::parse(R"([{"op":"delete","table":"Child","where":[]}])"))
                 .reply.back()["error"],
             "referential integrity violation");
-  TxnOutcome gc = copy.Execute(json::parse(R"([{"op":"delete","table":"Root","where":[]}])"));
+  test::Outcome gc = test::Run(copy, json::parse(R"([{"op":"delete","table":"Root","where":[]}])"));
   EXPECT_TRUE(gc.committed);
   EXPECT_EQ(copy.GetTable("Child")->size(), 0u);
 }
@@ -248,7 +245,7 @@ TEST_F(CommitTest, ExecuteRecordsReplayIncrementally) {
         R"([{"op":"mutate","table":"Root","where":[],"mutations":[["i","+=",2]]}])",
         R"([{"op":"insert","table":"Leaf","row":{"v":3}}])",
         R"([{"op":"delete","table":"Leaf","where":[]}])"}) {
-    TxnOutcome o = Ok(ops);
+    test::Outcome o = Ok(ops);
     ASSERT_TRUE(replica.ApplyRecord(o.record)) << o.record.dump();
   }
   json a = db_.Snapshot(), b = replica.Snapshot();
@@ -283,8 +280,8 @@ TEST_F(CommitTest, MonitorHelpers) {
   for (const Row* r : rows) EXPECT_TRUE(Matches(*cond, *r));
   auto cols = ParseColumnList(json::parse(R"(["v"])"), leaf.schema());
   ASSERT_TRUE(cols);
-  EXPECT_EQ(RowToJson(leaf.schema(), *rows[0], &*cols).size(), 1u);
-  Uuid first = leaf.rows().begin()->first;
+  EXPECT_EQ(RowToJson(*rows[0], &*cols).size(), 1u);
+  Uuid first = (*leaf.rows().begin())->uuid();
   auto by_uuid =
       ParseCondition(json::array({json::array({"_uuid", "==", AtomToJson(UuidAtom(first))})}),
                      leaf.schema(), nullptr);
@@ -299,14 +296,14 @@ TEST(VswitchTest, AddBridgeTransaction) {
   auto schema = DatabaseSchema::FromFile(path);
   ASSERT_TRUE(schema) << schema.error().message;
   Database db(std::move(*schema));
-  TxnOutcome init = db.Execute(json::parse(R"([{"op":"insert","table":"Open_vSwitch",
+  test::Outcome init = test::Run(db, json::parse(R"([{"op":"insert","table":"Open_vSwitch",
                                                 "row":{"next_cfg":0}}])"));
   ASSERT_TRUE(init.committed) << init.reply.dump();
   std::string ovs = init.reply[0]["uuid"][1];
-  TxnOutcome add = db.Execute(json::parse(R"([
+  test::Outcome add = test::Run(db, json::parse(R"([
     {"op":"wait","table":"Open_vSwitch","timeout":0,"columns":["bridges"],"until":"==",
      "rows":[{"bridges":["set",[]]}],"where":[["_uuid","==",["uuid",")" +
-                                          ovs + R"("]]]},
+                                                ovs + R"("]]]},
     {"op":"insert","table":"Interface","uuid-name":"rowi",
      "row":{"name":"br0","type":"internal"}},
     {"op":"insert","table":"Port","uuid-name":"rowp",
@@ -314,13 +311,13 @@ TEST(VswitchTest, AddBridgeTransaction) {
     {"op":"insert","table":"Bridge","uuid-name":"rowb",
      "row":{"name":"br0","ports":["named-uuid","rowp"]}},
     {"op":"mutate","table":"Open_vSwitch","where":[["_uuid","==",["uuid",")" +
-                                          ovs + R"("]]],
+                                                ovs + R"("]]],
      "mutations":[["bridges","insert",["set",[["named-uuid","rowb"]]]]]},
     {"op":"mutate","table":"Open_vSwitch","where":[["_uuid","==",["uuid",")" +
-                                          ovs + R"("]]],
+                                                ovs + R"("]]],
      "mutations":[["next_cfg","+=",1]]},
     {"op":"select","table":"Open_vSwitch","where":[["_uuid","==",["uuid",")" +
-                                          ovs + R"("]]],
+                                                ovs + R"("]]],
      "columns":["next_cfg"]},
     {"op":"comment","comment":"ovs-vsctl: ovs-vsctl add-br br0"}])"));
   ASSERT_TRUE(add.committed) << add.reply.dump();
@@ -332,13 +329,13 @@ TEST(VswitchTest, AddBridgeTransaction) {
   EXPECT_EQ(add.record["_comment"], "ovs-vsctl: ovs-vsctl add-br br0");
   EXPECT_EQ(add.record["Bridge"].size(), 1u);
   // A second bridge with the same name violates Bridge's unique index.
-  TxnOutcome dup = db.Execute(json::parse(R"([
+  test::Outcome dup = test::Run(db, json::parse(R"([
     {"op":"insert","table":"Bridge","uuid-name":"b","row":{"name":"br0"}},
     {"op":"mutate","table":"Open_vSwitch","where":[],
      "mutations":[["bridges","insert",["set",[["named-uuid","b"]]]]]}])"));
   EXPECT_EQ(dup.reply.back()["error"], "constraint violation");
   // del-br: dropping the bridge from Open_vSwitch garbage-collects bridge, port, interface.
-  TxnOutcome del = db.Execute(json::parse(R"([{"op":"update","table":"Open_vSwitch",
+  test::Outcome del = test::Run(db, json::parse(R"([{"op":"update","table":"Open_vSwitch",
       "where":[],"row":{"bridges":["set",[]]}}])"));
   ASSERT_TRUE(del.committed) << del.reply.dump();
   EXPECT_EQ(db.GetTable("Bridge")->size(), 0u);
@@ -359,7 +356,7 @@ namespace {
 TEST_F(CommitTest, DiffRecordsCarryOnlyTheChange) {
   Database replica(test::TestSchema());
   auto step = [&](const char* ops) {
-    TxnOutcome o = Ok(ops);
+    test::Outcome o = Ok(ops);
     EXPECT_TRUE(replica.ApplyRecord(o.record)) << o.record.dump();
     return o.record;
   };

@@ -12,8 +12,11 @@ using nlohmann::json;
 
 class ConditionTest : public ::testing::Test {
  protected:
-  ConditionTest() : schema_(test::TestSchema()), table_(*schema_.FindTable("Root")) {
-    row_ = Row::New(table_, *Uuid::Parse("11111111-2222-3333-4444-555555555555"));
+  ConditionTest()
+      : schema_(test::TestSchema()),
+        table_(*schema_.FindTable("Root")),
+        shape_(table_),
+        row_(shape_, *Uuid::Parse("11111111-2222-3333-4444-555555555555"), Uuid{}) {
     Set("i", "5");
     Set("r", "2.5");
     Set("ints", R"(["set",[1,2]])");
@@ -24,7 +27,7 @@ class ConditionTest : public ::testing::Test {
   void Set(const char* col, const char* value) {
     auto d = DatumFromJson(json::parse(value), table_.FindColumn(col)->type, nullptr);
     ASSERT_TRUE(d) << d.error().details;
-    row_.columns[table_.FindColumn(col)->index] = *d;
+    row_.Set(table_.FindColumn(col)->index, *d);
   }
   DbResult<bool> Eval(const char* where) {
     auto c = ParseCondition(json::parse(where), table_, nullptr);
@@ -39,12 +42,18 @@ class ConditionTest : public ::testing::Test {
   DbResult<void> Mutate(const char* mutations) {
     auto m = ParseMutations(json::parse(mutations), table_, nullptr);
     if (!m) return std::unexpected(m.error());
-    return ApplyMutations(*m, table_, row_);
+    for (const Mutation& mu : *m) {
+      auto r = ApplyMutation(mu, table_, row_.Mutable(mu.column));
+      row_.Normalize(mu.column);
+      if (!r) return r;
+    }
+    return {};
   }
-  json Get(const char* col) { return row_.columns[table_.FindColumn(col)->index].ToJson(); }
+  json Get(const char* col) { return row_.Value(table_.FindColumn(col)->index)->ToJson(); }
 
   DatabaseSchema schema_;
   const TableSchema& table_;
+  TableShape shape_;
   Row row_;
 };
 

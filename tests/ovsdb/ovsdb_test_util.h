@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -74,6 +75,31 @@ inline nlohmann::json TestSchemaJson() {
       }
     }
   })");
+}
+
+// A transaction's outcome with what it committed captured for assertions: the change set as
+// ChangesToJson renders it and the storage record parsed (both null when nothing changed).
+struct Outcome {
+  nlohmann::json reply;
+  bool committed = false;
+  bool blocked = false;
+  std::optional<int64_t> block_timeout_ms;
+  bool durable = false;
+  nlohmann::json changes;
+  nlohmann::json record;
+};
+
+inline Outcome Run(Database& db, const nlohmann::json& ops, TxnContext ctx = {}) {
+  Outcome o;
+  ctx.on_commit = [&o](const ChangeSet& cs) { o.changes = ChangesToJson(cs); };
+  TxnOutcome t = db.Execute(ops, ctx);
+  o.reply = t.reply;
+  o.committed = t.committed;
+  o.blocked = t.blocked;
+  o.block_timeout_ms = t.block_timeout_ms;
+  o.durable = t.durable;
+  if (!t.record.empty()) o.record = nlohmann::json::parse(t.record);
+  return o;
 }
 
 inline DatabaseSchema TestSchema() {

@@ -13,12 +13,12 @@ class TransactionTest : public ::testing::Test {
  protected:
   TransactionTest() : db_(test::TestSchema()) {}
 
-  TxnOutcome Exec(const std::string& ops, const TxnContext& ctx = {}) {
-    return db_.Execute(json::parse(ops), ctx);
+  test::Outcome Exec(const std::string& ops, const TxnContext& ctx = {}) {
+    return test::Run(db_, json::parse(ops), ctx);
   }
   // Runs `ops` expecting success; returns the reply array.
   json Ok(const std::string& ops) {
-    TxnOutcome o = Exec(ops);
+    test::Outcome o = Exec(ops);
     for (const json& r : o.reply) {
       EXPECT_FALSE(r.is_object() && r.contains("error")) << ops << " -> " << o.reply.dump();
     }
@@ -26,7 +26,7 @@ class TransactionTest : public ::testing::Test {
   }
   // Runs `ops` expecting the reply's last element to be an error; returns that error.
   json Err(const std::string& ops) {
-    TxnOutcome o = Exec(ops);
+    test::Outcome o = Exec(ops);
     EXPECT_FALSE(o.committed) << ops;
     for (const json& r : o.reply) {
       if (r.is_object() && r.contains("error")) return r;
@@ -47,7 +47,7 @@ class TransactionTest : public ::testing::Test {
 };
 
 TEST_F(TransactionTest, InsertAndSelect) {
-  TxnOutcome o = Exec(R"([{"op":"insert","table":"Root","row":{"name":"a","i":7,
+  test::Outcome o = Exec(R"([{"op":"insert","table":"Root","row":{"name":"a","i":7,
       "smap":["map",[["k","v"]]]}}])");
   ASSERT_TRUE(o.committed) << o.reply.dump();
   ASSERT_EQ(o.reply.size(), 1u);
@@ -84,7 +84,7 @@ TEST_F(TransactionTest, InsertWithExplicitUuid) {
 }
 
 TEST_F(TransactionTest, NamedUuidsResolveAcrossTheTransaction) {
-  TxnOutcome o = Exec(R"([
+  test::Outcome o = Exec(R"([
       {"op":"insert","table":"Root","row":{"name":"r","kids":["named-uuid","kid"],
                                            "u":["named-uuid","kid"]}},
       {"op":"insert","table":"Child","uuid-name":"kid","row":{"tag":1}},
@@ -106,8 +106,8 @@ TEST_F(TransactionTest, NamedUuidsResolveAcrossTheTransaction) {
 
 TEST_F(TransactionTest, UuidNameWithExplicitUuid) {
   const std::string u = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee";
-  TxnOutcome o = Exec(R"([{"op":"insert","table":"Child","uuid":")" + u +
-                      R"(","uuid-name":"c","row":{"tag":1}},
+  test::Outcome o = Exec(R"([{"op":"insert","table":"Child","uuid":")" + u +
+                         R"(","uuid-name":"c","row":{"tag":1}},
       {"op":"insert","table":"Root","row":{"name":"r","one_kid":["named-uuid","c"]}}])");
   ASSERT_TRUE(o.committed) << o.reply.dump();
   EXPECT_EQ(SelectAll("Root")[0]["one_kid"], json::array({"uuid", u}));
@@ -175,14 +175,14 @@ TEST_F(TransactionTest, Delete) {
 
 TEST_F(TransactionTest, AtomicityAndResultShape) {
   InsertRoot("keep");
-  TxnOutcome o = Exec(R"([
+  test::Outcome o = Exec(R"([
       {"op":"insert","table":"Root","row":{"name":"new"}},
       {"op":"delete","table":"Root","where":[["name","==","keep"]]},
       {"op":"insert","table":"Nope"},
       {"op":"insert","table":"Root","row":{"name":"never"}}])");
   EXPECT_FALSE(o.committed);
   EXPECT_TRUE(o.record.is_null());
-  EXPECT_TRUE(o.changes.empty());
+  EXPECT_TRUE(o.changes.is_null());
   ASSERT_EQ(o.reply.size(), 4u);
   EXPECT_TRUE(o.reply[0].contains("uuid"));
   EXPECT_EQ(o.reply[1]["count"], 1);
@@ -192,7 +192,7 @@ TEST_F(TransactionTest, AtomicityAndResultShape) {
   EXPECT_EQ(rows, json::parse(R"([{"name":"keep"}])"));
 
   // A commit-time failure appends an extra element.
-  TxnOutcome c = Exec(R"([{"op":"insert","table":"Root","row":{"name":"keep"}}])");
+  test::Outcome c = Exec(R"([{"op":"insert","table":"Root","row":{"name":"keep"}}])");
   ASSERT_EQ(c.reply.size(), 2u);
   EXPECT_TRUE(c.reply[0].contains("uuid"));
   EXPECT_EQ(c.reply[1]["error"], "constraint violation");
@@ -228,7 +228,7 @@ TEST_F(TransactionTest, SyntaxErrors) {
 }
 
 TEST_F(TransactionTest, CommitAbortCommentAssert) {
-  TxnOutcome o = Exec(R"([{"op":"insert","table":"Leaf","row":{"v":1}},
+  test::Outcome o = Exec(R"([{"op":"insert","table":"Leaf","row":{"v":1}},
       {"op":"comment","comment":"first"},{"op":"comment","comment":"second"},
       {"op":"commit","durable":true}])");
   ASSERT_TRUE(o.committed);
@@ -240,7 +240,7 @@ TEST_F(TransactionTest, CommitAbortCommentAssert) {
                         {"op":"commit","durable":false}])")
                    .durable);
 
-  TxnOutcome a = Exec(R"([{"op":"insert","table":"Leaf","row":{"v":3}},{"op":"abort"}])");
+  test::Outcome a = Exec(R"([{"op":"insert","table":"Leaf","row":{"v":3}},{"op":"abort"}])");
   EXPECT_EQ(a.reply[1], json({{"error", "aborted"}, {"details", "Aborted by request."}}));
   EXPECT_FALSE(a.committed);
   EXPECT_EQ(SelectAll("Leaf").size(), 2u);
@@ -263,32 +263,32 @@ TEST_F(TransactionTest, WaitSatisfiedBlockedAndTimedOut) {
     s.replace(s.find("TIMEOUT"), 7, t);
     return s;
   };
-  TxnOutcome ok = Exec(with_timeout(""));
+  test::Outcome ok = Exec(with_timeout(""));
   EXPECT_FALSE(ok.blocked);
   EXPECT_EQ(ok.reply[0], json::object());
   EXPECT_TRUE(ok.committed);
 
   Ok(R"([{"op":"update","table":"Root","where":[],"row":{"i":2}}])");
-  TxnOutcome blocked = Exec(with_timeout(""));
+  test::Outcome blocked = Exec(with_timeout(""));
   EXPECT_TRUE(blocked.blocked);
   EXPECT_FALSE(blocked.block_timeout_ms.has_value());
   EXPECT_TRUE(blocked.reply.is_null());
   EXPECT_FALSE(blocked.committed);
   EXPECT_EQ(SelectAll("Leaf").size(), 1u);  // the insert after the wait did not happen
 
-  TxnOutcome b2 = Exec(with_timeout(R"(,"timeout":1000)"));
+  test::Outcome b2 = Exec(with_timeout(R"(,"timeout":1000)"));
   EXPECT_TRUE(b2.blocked);
   EXPECT_EQ(b2.block_timeout_ms, 1000);
   TxnContext late;
   late.waited_ms = 1000;
-  TxnOutcome expired = Exec(with_timeout(R"(,"timeout":1000)"), late);
+  test::Outcome expired = Exec(with_timeout(R"(,"timeout":1000)"), late);
   EXPECT_FALSE(expired.blocked);
   EXPECT_EQ(expired.reply[0]["error"], "timed out");
   EXPECT_TRUE(expired.reply[1].is_null());
   EXPECT_EQ(Exec(with_timeout(R"(,"timeout":0)")).reply[0]["error"], "timed out");
 
   // "!=" is satisfied as soon as the rows differ.
-  TxnOutcome ne = Exec(R"([{"op":"wait","table":"Root","where":[],"columns":["i"],"until":"!=",
+  test::Outcome ne = Exec(R"([{"op":"wait","table":"Root","where":[],"columns":["i"],"until":"!=",
                            "rows":[{"i":1}],"timeout":0}])");
   EXPECT_EQ(ne.reply[0], json::object());
   // Multiset comparison: two rows never equal one.
@@ -310,7 +310,7 @@ TEST_F(TransactionTest, WaitSatisfiedBlockedAndTimedOut) {
 }
 
 TEST_F(TransactionTest, WaitSeesEarlierOperations) {
-  TxnOutcome o = Exec(R"([{"op":"insert","table":"Leaf","row":{"v":5}},
+  test::Outcome o = Exec(R"([{"op":"insert","table":"Leaf","row":{"v":5}},
       {"op":"wait","table":"Leaf","where":[],"columns":["v"],"until":"==","rows":[{"v":5}],
        "timeout":0}])");
   EXPECT_TRUE(o.committed) << o.reply.dump();
@@ -318,11 +318,11 @@ TEST_F(TransactionTest, WaitSeesEarlierOperations) {
 
 TEST_F(TransactionTest, UnchangedRowsAreNotChanges) {
   InsertRoot("a", R"(,"i":1)");
-  TxnOutcome o = Exec(R"([{"op":"update","table":"Root","where":[],"row":{"i":1}}])");
+  test::Outcome o = Exec(R"([{"op":"update","table":"Root","where":[],"row":{"i":1}}])");
   EXPECT_EQ(o.reply[0]["count"], 1);
   EXPECT_FALSE(o.committed);
   EXPECT_TRUE(o.record.is_null());
-  TxnOutcome ro = Exec(R"([{"op":"select","table":"Root","where":[]}])");
+  test::Outcome ro = Exec(R"([{"op":"select","table":"Root","where":[]}])");
   EXPECT_FALSE(ro.committed);
 }
 
@@ -339,17 +339,19 @@ TEST_F(TransactionTest, PersistHookRunsBeforeCommit) {
   json seen;
   TxnContext ctx;
   ctx.now_ms = 1234;
-  ctx.persist = [&](const json& rec, bool durable) -> Result<void> {
-    seen = rec;
+  ctx.persist = [&](std::string_view rec, bool durable) -> Result<void> {
+    seen = json::parse(rec);
     EXPECT_FALSE(durable);
     return {};
   };
-  TxnOutcome o = Exec(R"([{"op":"insert","table":"Leaf","row":{"v":1}}])", ctx);
+  test::Outcome o = Exec(R"([{"op":"insert","table":"Leaf","row":{"v":1}}])", ctx);
   EXPECT_TRUE(o.committed);
   EXPECT_EQ(seen, o.record);
   EXPECT_EQ(seen["_date"], 1234);
-  ctx.persist = [](const json&, bool) -> Result<void> { return MakeError(Errc::kIo, "disk full"); };
-  TxnOutcome f = Exec(R"([{"op":"insert","table":"Leaf","row":{"v":2}}])", ctx);
+  ctx.persist = [](std::string_view, bool) -> Result<void> {
+    return MakeError(Errc::kIo, "disk full");
+  };
+  test::Outcome f = Exec(R"([{"op":"insert","table":"Leaf","row":{"v":2}}])", ctx);
   EXPECT_FALSE(f.committed);
   ASSERT_EQ(f.reply.size(), 2u);
   EXPECT_EQ(f.reply[1], json({{"error", "I/O error"}, {"details", "disk full"}}));

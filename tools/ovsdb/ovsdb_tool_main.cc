@@ -131,8 +131,8 @@ int main(int argc, char** argv) {
     Json ops(txn.begin() + 1, txn.end());
     TxnContext ctx;
     if (write) {
-      ctx.persist = [&](const Json& rec, bool durable) {
-        return l->opened.log.Append(rec, durable);
+      ctx.persist = [&](std::string_view rec, bool durable) {
+        return l->opened.log.AppendText(rec, durable);
       };
     }
     TxnOutcome out = l->db->Execute(ops, ctx);
