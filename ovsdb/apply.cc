@@ -3,6 +3,7 @@
 // the replay of storage records.
 #include <chrono>
 
+#include "ovsdb/json_doc.h"
 #include "ovsdb/transaction.h"
 
 namespace sluice::db {
@@ -27,7 +28,8 @@ bool EditsAny(const TxnRow& tr, const std::vector<size_t>& columns) {
 
 }  // namespace
 
-TxnOutcome Transaction::Run(const json& operations, size_t first) {
+template <class J>
+TxnOutcome Transaction::Run(const J& operations, size_t first) {
   TxnOutcome out;
   out.reply = json::array();
   if (!operations.is_array()) {
@@ -78,6 +80,9 @@ TxnOutcome Transaction::Run(const json& operations, size_t first) {
   out.committed = true;
   return out;
 }
+
+template TxnOutcome Transaction::Run(const json& operations, size_t first);
+template TxnOutcome Transaction::Run(const JsonNode& operations, size_t first);
 
 void Transaction::BuildChanges(ChangeSet& cs) {
   for (Table* t : tables_) {

@@ -8,8 +8,11 @@ namespace sluice::db {
 using nlohmann::json;
 
 RowChange::RowChange(TxnRow& tr)
-    : uuid_(tr.uuid), schema_(&tr.table->schema()), old_(tr.committed), txn_(&tr) {
-  const TableSchema& ts = *schema_;
+    : uuid_(tr.uuid),
+      schema_(&tr.table->schema()),
+      old_(tr.committed),
+      txn_(&tr),
+      changed_(&tr.table->shape().declared) {
   if (tr.inserted) {
     kind_ = Kind::kInsert;
     old_ = nullptr;
@@ -18,11 +21,8 @@ RowChange::RowChange(TxnRow& tr)
     kind_ = Kind::kDelete;
   } else {
     kind_ = Kind::kModify;
-    for (const ColumnEdit& e : tr.edits) changed_.push_back(e.column);
-    return;
-  }
-  for (const ColumnSchema& c : ts.columns) {
-    if (!c.implicit) changed_.push_back(c.index);
+    for (const ColumnEdit& e : tr.edits) own_changed_.push_back(e.column);
+    changed_ = &own_changed_;
   }
 }
 
@@ -30,12 +30,13 @@ RowChange::RowChange(const Row* old_row, const Row* new_row)
     : uuid_((old_row ? old_row : new_row)->uuid()),
       schema_(&(old_row ? old_row : new_row)->schema()),
       old_(old_row),
-      new_(new_row) {
+      new_(new_row),
+      changed_(&own_changed_) {
   kind_ = !old_row ? Kind::kInsert : !new_row ? Kind::kDelete : Kind::kModify;
   for (const ColumnSchema& c : schema_->columns) {
     if (c.implicit) continue;
     if (kind_ != Kind::kModify || old_row->Get(c.index) != new_row->Get(c.index)) {
-      changed_.push_back(c.index);
+      own_changed_.push_back(c.index);
     }
   }
 }

@@ -28,6 +28,17 @@ class RowChange {
   explicit RowChange(TxnRow& txn_row);
   // A change from `old_row` to `new_row` (either may be null, not both).
   RowChange(const Row* old_row, const Row* new_row);
+  RowChange(RowChange&& o) noexcept
+      : kind_(o.kind_),
+        uuid_(o.uuid_),
+        schema_(o.schema_),
+        old_(o.old_),
+        new_(o.new_),
+        txn_(o.txn_),
+        changed_(o.changed_ == &o.own_changed_ ? &own_changed_ : o.changed_),
+        own_changed_(std::move(o.own_changed_)) {}
+  RowChange(const RowChange&) = delete;
+  RowChange& operator=(const RowChange&) = delete;
 
   Kind kind() const { return kind_; }
   const Uuid& uuid() const { return uuid_; }
@@ -42,7 +53,7 @@ class RowChange {
   const Uuid& new_version() const;
   // Declared columns whose value changed, in order (every declared column that differs from
   // the default for inserts and deletes, every declared column for kModify of changed ones).
-  const std::vector<size_t>& changed() const { return changed_; }
+  const std::vector<size_t>& changed() const { return *changed_; }
   // kModify: the change of `column` in DiffDatum's form (the new value for scalars).
   Datum Diff(size_t column) const;
 
@@ -53,7 +64,8 @@ class RowChange {
   const Row* old_ = nullptr;
   const Row* new_ = nullptr;
   TxnRow* txn_ = nullptr;
-  std::vector<size_t> changed_;
+  const std::vector<size_t>* changed_;  // own_changed_, or the table's declared columns
+  std::vector<size_t> own_changed_;
 };
 
 struct TableChanges {

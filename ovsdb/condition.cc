@@ -2,6 +2,8 @@
 
 #include <string_view>
 
+#include "ovsdb/json_doc.h"
+
 namespace sluice::db {
 
 using nlohmann::json;
@@ -30,25 +32,27 @@ bool IsOrdering(Function f) {
 
 }  // namespace
 
-DbResult<Condition> ParseCondition(const json& where, const TableSchema& table,
-                                   SymbolTable* symtab) {
+namespace {
+
+template <class J>
+DbResult<Condition> ParseConditionT(const J& where, const TableSchema& table, SymbolTable* symtab) {
   if (!where.is_array()) return SyntaxErr("\"where\" must be an array of clauses");
   Condition cond;
-  for (const json& cj : where) {
+  for (const auto& cj : where) {
     Clause clause;
     if (cj.is_boolean()) {
-      clause.function = cj.get<bool>() ? Function::kTrue : Function::kFalse;
+      clause.function = BoolOf(cj) ? Function::kTrue : Function::kFalse;
       cond.clauses.push_back(std::move(clause));
       continue;
     }
     if (!cj.is_array() || cj.size() != 3 || !cj[0].is_string() || !cj[1].is_string()) {
       return SyntaxErr("clause must be [column, function, value], got " + cj.dump());
     }
-    const std::string& cname = cj[0].get_ref<const std::string&>();
+    std::string cname(StrOf(cj[0]));
     const ColumnSchema* col = table.FindColumn(cname);
     if (!col)
       return DbErr("unknown column", "No column " + cname + " in table " + table.name + ".");
-    const std::string& fname = cj[1].get_ref<const std::string&>();
+    std::string fname(StrOf(cj[1]));
     const FunctionName* fn = nullptr;
     for (const auto& f : kFunctions) {
       if (f.name == fname) fn = &f;
@@ -81,6 +85,20 @@ DbResult<Condition> ParseCondition(const json& where, const TableSchema& table,
   }
   return cond;
 }
+
+}  // namespace
+
+DbResult<Condition> ParseCondition(const json& where, const TableSchema& table,
+                                   SymbolTable* symtab) {
+  return ParseConditionT(where, table, symtab);
+}
+
+template <std::same_as<JsonNode> J>
+DbResult<Condition> ParseCondition(const J& where, const TableSchema& table, SymbolTable* symtab) {
+  return ParseConditionT(where, table, symtab);
+}
+template DbResult<Condition> ParseCondition(const JsonNode& where, const TableSchema& table,
+                                            SymbolTable* symtab);
 
 bool ClauseHolds(const Clause& clause, const Datum& value) {
   switch (clause.function) {

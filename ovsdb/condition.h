@@ -1,6 +1,7 @@
 // OVSDB conditions (RFC 7047 §5.1 <condition>), shared by transactions and monitor_cond.
 #pragma once
 
+#include <concepts>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -11,6 +12,8 @@
 #include "ovsdb/schema.h"
 
 namespace sluice::db {
+
+class JsonNode;
 
 enum class Function { kTrue, kFalse, kLt, kLe, kEq, kNe, kGe, kGt, kIncludes, kExcludes };
 
@@ -28,6 +31,8 @@ struct Condition {
 // Parses a "where" array: [[column, function, value], ...] and, as OVS allows, true/false.
 DbResult<Condition> ParseCondition(const nlohmann::json& where, const TableSchema& table,
                                    SymbolTable* symtab);
+template <std::same_as<JsonNode> J>
+DbResult<Condition> ParseCondition(const J& where, const TableSchema& table, SymbolTable* symtab);
 bool Matches(const Condition& condition, const Row& row);
 bool Matches(const Clause& clause, const Row& row);
 // Whether `clause` (not kTrue/kFalse) holds for a column whose value is `value`.

@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "ovsdb/json_doc.h"
+#include "ovsdb/snapshot.h"
 #include "ovsdb/transaction.h"
 
 namespace sluice::db {
@@ -64,6 +66,11 @@ TxnOutcome Database::Execute(const json& operations, const TxnContext& ctx, size
   return txn.Run(operations, first);
 }
 
+TxnOutcome Database::Execute(const JsonNode& operations, const TxnContext& ctx, size_t first) {
+  Transaction txn(*this, ctx);
+  return txn.Run(operations, first);
+}
+
 Result<void> Database::ApplyRecord(const json& record,
                                    const std::function<void(const ChangeSet&)>& on_commit) {
   TxnContext ctx;
@@ -72,24 +79,10 @@ Result<void> Database::ApplyRecord(const json& record,
 }
 
 json Database::Snapshot() const {
-  json rec = json::object();
-  for (const auto& [name, table] : tables_) {
-    if (table->size() == 0) continue;
-    const TableSchema& ts = table->schema();
-    json tj = json::object();
-    for (const Row* row : table->rows()) {
-      json cols = json::object();
-      row->ForEachStored([&](size_t c, const Datum& d) {
-        if (!ts.columns[c].ephemeral) cols[ts.columns[c].name] = d.ToJson();
-      });
-      tj[row->uuid().ToString()] = std::move(cols);
-    }
-    rec[name] = std::move(tj);
-  }
-  rec["_date"] = std::chrono::duration_cast<std::chrono::milliseconds>(
-                     std::chrono::system_clock::now().time_since_epoch())
-                     .count();
-  return rec;
+  return json::parse(
+      DbSnapshot(*this).Record(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count()));
 }
 
 std::vector<const Row*> Database::Select(const Table& table, const Condition& condition) const {

@@ -22,6 +22,8 @@
 
 namespace sluice::db {
 
+class JsonNode;
+
 class Table {
  public:
   explicit Table(const TableSchema& schema);
@@ -108,6 +110,7 @@ class Database {
   // from index `first` on (so a request's params can be passed without copying).
   TxnOutcome Execute(const nlohmann::json& operations, const TxnContext& ctx = {},
                      size_t first = 0);
+  TxnOutcome Execute(const JsonNode& operations, const TxnContext& ctx, size_t first);
 
   // Replays a storage record (as produced by Execute or Snapshot) without integrity checks,
   // since the log only ever holds committed data. `on_commit` sees what changed.

@@ -1,5 +1,7 @@
 #include "ovsdb/datum.h"
 
+#include "ovsdb/json_doc.h"
+
 #include <map>
 
 #include <algorithm>
@@ -20,7 +22,8 @@ size_t Utf8Length(const std::string& s) {
   return n;
 }
 
-std::string Abbrev(const json& j) {
+template <class J>
+std::string Abbrev(const J& j) {
   std::string s = j.dump();
   if (s.size() > 80) s = s.substr(0, 77) + "...";
   return s;
@@ -159,42 +162,47 @@ json Datum::ToJson() const {
   return json::array({"set", std::move(elems)});
 }
 
-DbResult<Atom> AtomFromJson(const json& j, const BaseType& base, SymbolTable* symtab) {
+namespace {
+
+template <class J>
+DbResult<Atom> AtomFromJsonT(const J& j, const BaseType& base, SymbolTable* symtab) {
   auto expected = [&]() {
     return SyntaxErr("expected " + std::string(AtomicTypeName(base.type)) + ", got " + Abbrev(j));
   };
   switch (base.type) {
     case AtomicType::kInteger:
       if (j.is_number_integer()) {
-        if (j.is_number_unsigned() && j.get<uint64_t>() > uint64_t(INT64_MAX)) {
+        if (j.is_number_unsigned() && UintOf(j) > uint64_t(INT64_MAX)) {
           return SyntaxErr("integer " + j.dump() + " out of range");
         }
-        return IntAtom(j.get<int64_t>());
+        return IntAtom(IntOf(j));
       }
       return expected();
     case AtomicType::kReal:
-      if (j.is_number()) return RealAtom(j.get<double>());
+      if (j.is_number()) return RealAtom(RealOf(j));
       return expected();
     case AtomicType::kBoolean:
-      if (j.is_boolean()) return BoolAtom(j.get<bool>());
+      if (j.is_boolean()) return BoolAtom(BoolOf(j));
       return expected();
     case AtomicType::kString:
-      if (j.is_string()) return StringAtom(j.get<std::string>());
+      if (j.is_string()) return StringAtom(std::string(StrOf(j)));
       return expected();
     case AtomicType::kUuid: {
       if (!j.is_array() || j.size() != 2 || !j[0].is_string() || !j[1].is_string()) {
         return expected();
       }
-      const std::string& tag = j[0].get_ref<const std::string&>();
-      const std::string& text = j[1].get_ref<const std::string&>();
+      std::string_view tag = StrOf(j[0]);
+      std::string_view text = StrOf(j[1]);
       if (tag == "uuid") {
         auto u = Uuid::Parse(text);
-        if (!u) return SyntaxErr("\"" + text + "\" is not a valid UUID");
+        if (!u) return SyntaxErr("\"" + std::string(text) + "\" is not a valid UUID");
         return UuidAtom(*u);
       }
       if (tag == "named-uuid") {
-        if (!symtab) return SyntaxErr("named-uuid \"" + text + "\" is not allowed here");
-        return UuidAtom(symtab->Lookup(text).uuid);
+        if (!symtab) {
+          return SyntaxErr("named-uuid \"" + std::string(text) + "\" is not allowed here");
+        }
+        return UuidAtom(symtab->Lookup(std::string(text)).uuid);
       }
       return expected();
     }
@@ -203,6 +211,8 @@ DbResult<Atom> AtomFromJson(const json& j, const BaseType& base, SymbolTable* sy
   }
   return SyntaxErr("void type has no atoms");
 }
+
+}  // namespace
 
 DbResult<void> CheckAtom(const Atom& atom, const BaseType& base) {
   if (base.enum_values) {
@@ -272,7 +282,10 @@ DbResult<void> CheckDatum(const Datum& d, const Type& type) {
   return {};
 }
 
-DbResult<Datum> DatumFromJson(const json& j, const Type& type, SymbolTable* symtab) {
+namespace {
+
+template <class J>
+DbResult<Datum> DatumFromJsonT(const J& j, const Type& type, SymbolTable* symtab) {
   Datum d;
   d.is_map = type.IsMap();
   bool tagged =
@@ -281,26 +294,29 @@ DbResult<Datum> DatumFromJson(const json& j, const Type& type, SymbolTable* symt
     if (!tagged || j[0] != "map" || !j[1].is_array()) {
       return SyntaxErr("expected [\"map\", [...]] for " + type.ToEnglish() + ", got " + Abbrev(j));
     }
-    for (const json& pair : j[1]) {
+    d.keys.reserve(j[1].size());
+    d.values.reserve(j[1].size());
+    for (const auto& pair : j[1]) {
       if (!pair.is_array() || pair.size() != 2) {
         return SyntaxErr("map element must be a 2-element array, got " + Abbrev(pair));
       }
-      auto k = AtomFromJson(pair[0], type.key, symtab);
+      auto k = AtomFromJsonT(pair[0], type.key, symtab);
       if (!k) return std::unexpected(k.error());
-      auto v = AtomFromJson(pair[1], type.value, symtab);
+      auto v = AtomFromJsonT(pair[1], type.value, symtab);
       if (!v) return std::unexpected(v.error());
       d.keys.push_back(std::move(*k));
       d.values.push_back(std::move(*v));
     }
   } else if (tagged && j[0] == "set") {
     if (!j[1].is_array()) return SyntaxErr("expected array after \"set\", got " + Abbrev(j));
-    for (const json& e : j[1]) {
-      auto k = AtomFromJson(e, type.key, symtab);
+    d.keys.reserve(j[1].size());
+    for (const auto& e : j[1]) {
+      auto k = AtomFromJsonT(e, type.key, symtab);
       if (!k) return std::unexpected(k.error());
       d.keys.push_back(std::move(*k));
     }
   } else {
-    auto k = AtomFromJson(j, type.key, symtab);
+    auto k = AtomFromJsonT(j, type.key, symtab);
     if (!k) return std::unexpected(k.error());
     d.keys.push_back(std::move(*k));
   }
@@ -317,6 +333,25 @@ DbResult<Datum> DatumFromJson(const json& j, const Type& type, SymbolTable* symt
   if (auto r = CheckDatum(d, type); !r) return std::unexpected(r.error());
   return d;
 }
+
+}  // namespace
+
+DbResult<Atom> AtomFromJson(const json& j, const BaseType& base, SymbolTable* symtab) {
+  return AtomFromJsonT(j, base, symtab);
+}
+template <std::same_as<JsonNode> J>
+DbResult<Atom> AtomFromJson(const J& j, const BaseType& base, SymbolTable* symtab) {
+  return AtomFromJsonT(j, base, symtab);
+}
+template DbResult<Atom> AtomFromJson(const JsonNode&, const BaseType&, SymbolTable*);
+DbResult<Datum> DatumFromJson(const json& j, const Type& type, SymbolTable* symtab) {
+  return DatumFromJsonT(j, type, symtab);
+}
+template <std::same_as<JsonNode> J>
+DbResult<Datum> DatumFromJson(const J& j, const Type& type, SymbolTable* symtab) {
+  return DatumFromJsonT(j, type, symtab);
+}
+template DbResult<Datum> DatumFromJson(const JsonNode&, const Type&, SymbolTable*);
 
 Datum DiffDatum(const Type& type, const Datum& o, const Datum& n) {
   if (type.IsScalar()) return n;

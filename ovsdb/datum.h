@@ -1,6 +1,7 @@
 // OVSDB datums: sets and maps of atoms in canonical (sorted) order, with RFC 7047 JSON notation.
 #pragma once
 
+#include <concepts>
 #include <map>
 #include <string>
 #include <vector>
@@ -12,6 +13,8 @@
 #include "ovsdb/schema.h"
 
 namespace sluice::db {
+
+class JsonNode;
 
 // Named UUIDs of one transaction. A reference may precede the insert that defines the name
 // (OVS clients emit inserts in arbitrary order), so looking a name up creates its UUID.
@@ -58,9 +61,14 @@ struct Datum {
 
 // Parses a datum for `type`, checking element count, duplicates and atom constraints.
 // `symtab` enables ["named-uuid", ...]; without it named UUIDs are a syntax error.
+// The same for a JsonNode (the server's request documents).
 DbResult<Atom> AtomFromJson(const nlohmann::json& json, const BaseType& base, SymbolTable* symtab);
+template <std::same_as<JsonNode> J>
+DbResult<Atom> AtomFromJson(const J& json, const BaseType& base, SymbolTable* symtab);
 DbResult<void> CheckAtom(const Atom& atom, const BaseType& base);
 DbResult<Datum> DatumFromJson(const nlohmann::json& json, const Type& type, SymbolTable* symtab);
+template <std::same_as<JsonNode> J>
+DbResult<Datum> DatumFromJson(const J& json, const Type& type, SymbolTable* symtab);
 // Element count and atom constraints of an already-built datum.
 DbResult<void> CheckDatum(const Datum& datum, const Type& type);
 

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <string_view>
 
+#include "ovsdb/json_doc.h"
+
 namespace sluice::db {
 
 using nlohmann::json;
@@ -110,19 +112,22 @@ void Delete(Datum& d, const Datum& arg) {
 
 }  // namespace
 
-DbResult<std::vector<Mutation>> ParseMutations(const json& mutations, const TableSchema& table,
-                                               SymbolTable* symtab) {
+namespace {
+
+template <class J>
+DbResult<std::vector<Mutation>> ParseMutationsT(const J& mutations, const TableSchema& table,
+                                                SymbolTable* symtab) {
   if (!mutations.is_array()) return SyntaxErr("\"mutations\" must be an array");
   std::vector<Mutation> out;
-  for (const json& mj : mutations) {
+  for (const auto& mj : mutations) {
     if (!mj.is_array() || mj.size() != 3 || !mj[0].is_string() || !mj[1].is_string()) {
       return SyntaxErr("mutation must be [column, mutator, value], got " + mj.dump());
     }
-    const std::string& cname = mj[0].get_ref<const std::string&>();
+    std::string cname(StrOf(mj[0]));
     const ColumnSchema* col = table.FindColumn(cname);
     if (!col)
       return DbErr("unknown column", "No column " + cname + " in table " + table.name + ".");
-    const std::string& mname = mj[1].get_ref<const std::string&>();
+    std::string mname(StrOf(mj[1]));
     const MutatorName* mn = nullptr;
     for (const auto& m : kMutators) {
       if (m.name == mname) mn = &m;
@@ -161,6 +166,22 @@ DbResult<std::vector<Mutation>> ParseMutations(const json& mutations, const Tabl
   }
   return out;
 }
+
+}  // namespace
+
+DbResult<std::vector<Mutation>> ParseMutations(const json& mutations, const TableSchema& table,
+                                               SymbolTable* symtab) {
+  return ParseMutationsT(mutations, table, symtab);
+}
+
+template <std::same_as<JsonNode> J>
+DbResult<std::vector<Mutation>> ParseMutations(const J& mutations, const TableSchema& table,
+                                               SymbolTable* symtab) {
+  return ParseMutationsT(mutations, table, symtab);
+}
+template DbResult<std::vector<Mutation>> ParseMutations(const JsonNode& mutations,
+                                                        const TableSchema& table,
+                                                        SymbolTable* symtab);
 
 bool IsSetMutator(Mutator m) { return !IsArithmetic(m); }
 

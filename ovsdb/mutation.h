@@ -1,6 +1,7 @@
 // OVSDB mutations (RFC 7047 §5.1 <mutation>) for the "mutate" operation.
 #pragma once
 
+#include <concepts>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -10,6 +11,8 @@
 #include "ovsdb/schema.h"
 
 namespace sluice::db {
+
+class JsonNode;
 
 enum class Mutator { kAdd, kSub, kMul, kDiv, kMod, kInsert, kDelete };
 
@@ -21,6 +24,9 @@ struct Mutation {
 
 DbResult<std::vector<Mutation>> ParseMutations(const nlohmann::json& mutations,
                                                const TableSchema& table, SymbolTable* symtab);
+template <std::same_as<JsonNode> J>
+DbResult<std::vector<Mutation>> ParseMutations(const J& mutations, const TableSchema& table,
+                                               SymbolTable* symtab);
 // "insert" and "delete" (which a transaction may keep as a DatumDelta) vs. arithmetic.
 bool IsSetMutator(Mutator m);
 // Applies `m` to `d`, the value of column `m.column` of `table`, and checks the result against

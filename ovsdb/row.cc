@@ -2,13 +2,18 @@
 
 #include <algorithm>
 
+#include "ovsdb/json_doc.h"
+
 namespace sluice::db {
 
 using nlohmann::json;
 
 TableShape::TableShape(const TableSchema& s) : schema(&s) {
   defaults.reserve(s.columns.size());
-  for (const ColumnSchema& c : s.columns) defaults.push_back(Datum::Default(c.type));
+  for (const ColumnSchema& c : s.columns) {
+    defaults.push_back(Datum::Default(c.type));
+    if (!c.implicit) declared.push_back(c.index);
+  }
 }
 
 const Row::Slot* Row::FindSlot(size_t column) const {
@@ -82,15 +87,18 @@ json RowToJson(const Row& row, const std::vector<size_t>* columns) {
   return j;
 }
 
-DbResult<std::vector<size_t>> ParseColumnList(const json& names, const TableSchema& table) {
+namespace {
+
+template <class J>
+DbResult<std::vector<size_t>> ParseColumnListT(const J& names, const TableSchema& table) {
   if (!names.is_array()) return SyntaxErr("\"columns\" must be an array of column names");
   std::vector<size_t> out;
-  for (const json& n : names) {
+  for (const auto& n : names) {
     if (!n.is_string()) return SyntaxErr("column name expected, got " + n.dump());
-    const ColumnSchema* c = table.FindColumn(n.get<std::string>());
+    const ColumnSchema* c = table.FindColumn(std::string(StrOf(n)));
     if (!c) {
       return DbErr("unknown column",
-                   "No column " + n.get<std::string>() + " in table " + table.name + ".");
+                   "No column " + std::string(StrOf(n)) + " in table " + table.name + ".");
     }
     if (std::find(out.begin(), out.end(), c->index) != out.end()) {
       return SyntaxErr("column " + c->name + " is listed more than once");
@@ -99,5 +107,18 @@ DbResult<std::vector<size_t>> ParseColumnList(const json& names, const TableSche
   }
   return out;
 }
+
+}  // namespace
+
+DbResult<std::vector<size_t>> ParseColumnList(const json& names, const TableSchema& table) {
+  return ParseColumnListT(names, table);
+}
+
+template <std::same_as<JsonNode> J>
+DbResult<std::vector<size_t>> ParseColumnList(const J& names, const TableSchema& table) {
+  return ParseColumnListT(names, table);
+}
+template DbResult<std::vector<size_t>> ParseColumnList(const JsonNode& names,
+                                                       const TableSchema& table);
 
 }  // namespace sluice::db

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <concepts>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -21,11 +22,14 @@
 
 namespace sluice::db {
 
+class JsonNode;
+
 // Per-table facts every row of the table shares.
 struct TableShape {
   explicit TableShape(const TableSchema& schema);
   const TableSchema* schema;
-  std::vector<Datum> defaults;  // Datum::Default of each column's type
+  std::vector<Datum> defaults;   // Datum::Default of each column's type
+  std::vector<size_t> declared;  // the columns other than _uuid and _version
 };
 
 // A column value that is either a reference into a row or, for _uuid and _version (which rows
@@ -154,5 +158,7 @@ nlohmann::json RowToJson(const Row& row, const std::vector<size_t>* columns = nu
 // Indexes of the columns named in a JSON array (select/wait/monitor "columns").
 DbResult<std::vector<size_t>> ParseColumnList(const nlohmann::json& names,
                                               const TableSchema& table);
+template <std::same_as<JsonNode> J>
+DbResult<std::vector<size_t>> ParseColumnList(const J& names, const TableSchema& table);
 
 }  // namespace sluice::db

@@ -61,7 +61,8 @@ class Transaction {
  public:
   Transaction(Database& db, const TxnContext& ctx);
 
-  TxnOutcome Run(const nlohmann::json& operations, size_t first);
+  template <class J>
+  TxnOutcome Run(const J& operations, size_t first);
   Result<void> Replay(const nlohmann::json& record,
                       const std::function<void(const ChangeSet&)>& on_commit);
 
@@ -108,15 +109,23 @@ class Transaction {
   ColumnValue ColumnAny(const Sel& sel, size_t column);
   nlohmann::json RowJson(const Sel& sel, const TableSchema& ts, const std::vector<size_t>* columns);
 
-  // Operations (txn_ops.cc).
-  DbResult<nlohmann::json> Dispatch(const nlohmann::json& op);
-  DbResult<Table*> ParseTable(const nlohmann::json& op);
-  DbResult<nlohmann::json> OpInsert(const nlohmann::json& op);
-  DbResult<nlohmann::json> OpSelect(const nlohmann::json& op);
-  DbResult<nlohmann::json> OpUpdate(const nlohmann::json& op);
-  DbResult<nlohmann::json> OpMutate(const nlohmann::json& op);
-  DbResult<nlohmann::json> OpDelete(const nlohmann::json& op);
-  DbResult<nlohmann::json> OpWait(const nlohmann::json& op);
+  // Operations (txn_ops.cc), for J = nlohmann::json or JsonNode.
+  template <class J>
+  DbResult<nlohmann::json> Dispatch(const J& op);
+  template <class J>
+  DbResult<Table*> ParseTable(const J& op);
+  template <class J>
+  DbResult<nlohmann::json> OpInsert(const J& op);
+  template <class J>
+  DbResult<nlohmann::json> OpSelect(const J& op);
+  template <class J>
+  DbResult<nlohmann::json> OpUpdate(const J& op);
+  template <class J>
+  DbResult<nlohmann::json> OpMutate(const J& op);
+  template <class J>
+  DbResult<nlohmann::json> OpDelete(const J& op);
+  template <class J>
+  DbResult<nlohmann::json> OpWait(const J& op);
 
   // Commit checks (commit.cc).
   DbResult<void> Precommit();

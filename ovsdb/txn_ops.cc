@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <string_view>
 
+#include "ovsdb/json_doc.h"
 #include "ovsdb/mutation.h"
 #include "ovsdb/transaction.h"
 
@@ -12,17 +13,18 @@ using nlohmann::json;
 namespace {
 
 // Tracks which members of an operation were consumed so leftovers are reported, as OVS does.
+template <class J>
 class OpParser {
  public:
-  explicit OpParser(const json& op) : op_(op) {}
+  explicit OpParser(const J& op) : op_(op) {}
 
-  const json* Optional(const char* name) {
+  const J* Optional(const char* name) {
     used_.push_back(name);
     auto it = op_.find(name);
     return it == op_.end() ? nullptr : &*it;
   }
-  DbResult<const json*> Required(const char* name) {
-    const json* j = Optional(name);
+  DbResult<const J*> Required(const char* name) {
+    const J* j = Optional(name);
     if (!j) return SyntaxErr(std::string("Required '") + name + "' member is missing.");
     return j;
   }
@@ -30,33 +32,36 @@ class OpParser {
     auto j = Required(name);
     if (!j) return std::unexpected(j.error());
     if (!(*j)->is_string()) return SyntaxErr(std::string("'") + name + "' must be a string.");
-    return (*j)->get<std::string>();
+    return std::string(StrOf(**j));
   }
   DbResult<void> Finish() const {
     for (const auto& [key, _] : op_.items()) {
       if (key == "op" || std::find(used_.begin(), used_.end(), key) != used_.end()) continue;
-      return SyntaxErr("Member '" + key + "' is present but not allowed here.");
+      return SyntaxErr("Member '" + std::string(key) + "' is present but not allowed here.");
     }
     return {};
   }
 
  private:
-  const json& op_;
+  const J& op_;
   std::vector<std::string_view> used_;
 };
 
 // Parses a "row" object; `set` receives each column index and value.
-template <class Set>
-DbResult<void> ParseRow(const json& j, const TableSchema& table, SymbolTable* symtab, bool update,
+template <class J, class Set>
+DbResult<void> ParseRow(const J& j, const TableSchema& table, SymbolTable* symtab, bool update,
                         Set&& set) {
   if (!j.is_object()) return SyntaxErr("\"row\" must be a JSON object");
   for (const auto& [name, value] : j.items()) {
     const ColumnSchema* col = table.FindColumn(name);
-    if (!col) return DbErr("unknown column", "No column " + name + " in table " + table.name + ".");
+    if (!col) {
+      return DbErr("unknown column",
+                   "No column " + std::string(name) + " in table " + table.name + ".");
+    }
     if (col->implicit || (update && !col->is_mutable)) {
       return DbErr("constraint violation", std::string("Cannot ") + (update ? "update" : "set") +
-                                               " immutable column " + name + " in table " +
-                                               table.name + ".");
+                                               " immutable column " + std::string(name) +
+                                               " in table " + table.name + ".");
     }
     auto d = DatumFromJson(value, col->type, symtab);
     if (!d) return std::unexpected(d.error());
@@ -67,34 +72,36 @@ DbResult<void> ParseRow(const json& j, const TableSchema& table, SymbolTable* sy
 
 }  // namespace
 
-DbResult<Table*> Transaction::ParseTable(const json& op) {
+template <class J>
+DbResult<Table*> Transaction::ParseTable(const J& op) {
   auto it = op.find("table");
   if (it == op.end()) return SyntaxErr("Required 'table' member is missing.");
   if (!it->is_string()) return SyntaxErr("'table' must be a string.");
-  Table* t = db_.MutableTable(it->get<std::string>());
-  if (!t) return DbErr("unknown table", "No table named " + it->get<std::string>() + ".");
+  Table* t = db_.MutableTable(StrOf(*it));
+  if (!t) return DbErr("unknown table", "No table named " + std::string(StrOf(*it)) + ".");
   return t;
 }
 
-DbResult<json> Transaction::Dispatch(const json& op) {
+template <class J>
+DbResult<json> Transaction::Dispatch(const J& op) {
   if (!op.is_object()) return SyntaxErr("operation must be a JSON object, got " + op.dump());
   auto it = op.find("op");
   if (it == op.end()) return SyntaxErr("Required 'op' member is missing.");
   if (!it->is_string()) return SyntaxErr("'op' must be a string.");
-  const std::string& name = it->get_ref<const std::string&>();
+  std::string_view name = StrOf(*it);
   if (name == "insert") return OpInsert(op);
   if (name == "select") return OpSelect(op);
   if (name == "update") return OpUpdate(op);
   if (name == "mutate") return OpMutate(op);
   if (name == "delete") return OpDelete(op);
   if (name == "wait") return OpWait(op);
-  OpParser p(op);
+  OpParser<J> p(op);
   if (name == "commit") {
     auto d = p.Required("durable");
     if (!d) return std::unexpected(d.error());
     if (!(*d)->is_boolean()) return SyntaxErr("'durable' must be a boolean.");
     if (auto r = p.Finish(); !r) return std::unexpected(r.error());
-    durable_ |= (*d)->get<bool>();
+    durable_ |= BoolOf(**d);
     return json::object();
   }
   if (name == "abort") {
@@ -117,29 +124,30 @@ DbResult<json> Transaction::Dispatch(const json& op) {
     }
     return json::object();
   }
-  return DbErr("unknown operation", "No operation named " + name + ".");
+  return DbErr("unknown operation", "No operation named " + std::string(name) + ".");
 }
 
-DbResult<json> Transaction::OpInsert(const json& op) {
-  OpParser p(op);
+template <class J>
+DbResult<json> Transaction::OpInsert(const J& op) {
+  OpParser<J> p(op);
   p.Optional("table");
   auto table = ParseTable(op);
   if (!table) return std::unexpected(table.error());
   const TableSchema& ts = (*table)->schema();
-  const json* uuid_json = p.Optional("uuid");
-  const json* name_json = p.Optional("uuid-name");
-  const json* row_json = p.Optional("row");
+  const J* uuid_json = p.Optional("uuid");
+  const J* name_json = p.Optional("uuid-name");
+  const J* row_json = p.Optional("row");
   if (auto r = p.Finish(); !r) return std::unexpected(r.error());
 
   std::optional<Uuid> uuid;
   if (uuid_json) {
-    auto u = uuid_json->is_string() ? Uuid::Parse(uuid_json->get<std::string>()) : std::nullopt;
+    auto u = uuid_json->is_string() ? Uuid::Parse(StrOf(*uuid_json)) : std::nullopt;
     if (!u) return SyntaxErr("'uuid' must be a UUID string, got " + uuid_json->dump());
     uuid = *u;
   }
   if (name_json) {
     if (!name_json->is_string()) return SyntaxErr("'uuid-name' must be a string.");
-    const std::string& name = name_json->get_ref<const std::string&>();
+    std::string name(StrOf(*name_json));
     SymbolTable::Symbol* earlier = symtab_.Find(name);
     if (earlier && earlier->created) {
       return DbErr("duplicate uuid-name",
@@ -178,15 +186,16 @@ DbResult<json> Transaction::OpInsert(const json& op) {
   return json{{"uuid", AtomToJson(UuidAtom(*uuid))}};
 }
 
-DbResult<json> Transaction::OpSelect(const json& op) {
-  OpParser p(op);
+template <class J>
+DbResult<json> Transaction::OpSelect(const J& op) {
+  OpParser<J> p(op);
   p.Optional("table");
   auto table = ParseTable(op);
   if (!table) return std::unexpected(table.error());
   const TableSchema& ts = (*table)->schema();
   auto where = p.Required("where");
   if (!where) return std::unexpected(where.error());
-  const json* columns_json = p.Optional("columns");
+  const J* columns_json = p.Optional("columns");
   if (auto r = p.Finish(); !r) return std::unexpected(r.error());
   auto cond = ParseCondition(**where, ts, &symtab_);
   if (!cond) return std::unexpected(cond.error());
@@ -203,8 +212,9 @@ DbResult<json> Transaction::OpSelect(const json& op) {
   return json{{"rows", std::move(rows)}};
 }
 
-DbResult<json> Transaction::OpUpdate(const json& op) {
-  OpParser p(op);
+template <class J>
+DbResult<json> Transaction::OpUpdate(const J& op) {
+  OpParser<J> p(op);
   p.Optional("table");
   auto table = ParseTable(op);
   if (!table) return std::unexpected(table.error());
@@ -229,8 +239,9 @@ DbResult<json> Transaction::OpUpdate(const json& op) {
   return json{{"count", matched.size()}};
 }
 
-DbResult<json> Transaction::OpMutate(const json& op) {
-  OpParser p(op);
+template <class J>
+DbResult<json> Transaction::OpMutate(const J& op) {
+  OpParser<J> p(op);
   p.Optional("table");
   auto table = ParseTable(op);
   if (!table) return std::unexpected(table.error());
@@ -254,8 +265,9 @@ DbResult<json> Transaction::OpMutate(const json& op) {
   return json{{"count", matched.size()}};
 }
 
-DbResult<json> Transaction::OpDelete(const json& op) {
-  OpParser p(op);
+template <class J>
+DbResult<json> Transaction::OpDelete(const J& op) {
+  OpParser<J> p(op);
   p.Optional("table");
   auto table = ParseTable(op);
   if (!table) return std::unexpected(table.error());
@@ -269,17 +281,18 @@ DbResult<json> Transaction::OpDelete(const json& op) {
   return json{{"count", matched.size()}};
 }
 
-DbResult<json> Transaction::OpWait(const json& op) {
-  OpParser p(op);
+template <class J>
+DbResult<json> Transaction::OpWait(const J& op) {
+  OpParser<J> p(op);
   p.Optional("table");
   auto table = ParseTable(op);
   if (!table) return std::unexpected(table.error());
   const TableSchema& ts = (*table)->schema();
-  const json* timeout_json = p.Optional("timeout");
+  const J* timeout_json = p.Optional("timeout");
   auto where = p.Required("where");
   if (!where) return std::unexpected(where.error());
   // Open vSwitch treats a missing "columns" as every column (ovs-vsctl relies on it).
-  const json* columns_json = p.Optional("columns");
+  const J* columns_json = p.Optional("columns");
   auto until = p.RequiredString("until");
   if (!until) return std::unexpected(until.error());
   auto rows_json = p.Required("rows");
@@ -288,10 +301,10 @@ DbResult<json> Transaction::OpWait(const json& op) {
 
   std::optional<int64_t> timeout;
   if (timeout_json) {
-    if (!timeout_json->is_number_integer() || timeout_json->get<int64_t>() < 0) {
+    if (!timeout_json->is_number_integer() || IntOf(*timeout_json) < 0) {
       return SyntaxErr("'timeout' must be a non-negative integer.");
     }
-    timeout = timeout_json->get<int64_t>();
+    timeout = IntOf(*timeout_json);
   }
   if (*until != "==" && *until != "!=") {
     return SyntaxErr("'until' must be \"==\" or \"!=\", not \"" + *until + "\".");
@@ -310,7 +323,7 @@ DbResult<json> Transaction::OpWait(const json& op) {
   // One Datum per listed column for each expected row (the column's default unless given).
   const TableShape& shape = (*table)->shape();
   std::vector<std::vector<Datum>> expected;
-  for (const json& rj : **rows_json) {
+  for (const auto& rj : **rows_json) {
     if (!rj.is_object()) return SyntaxErr("'rows' must be an array of rows.");
     std::vector<Datum> row;
     row.reserve(columns->size());
@@ -319,10 +332,13 @@ DbResult<json> Transaction::OpWait(const json& op) {
     }
     for (const auto& [name, value] : rj.items()) {
       const ColumnSchema* col = ts.FindColumn(name);
-      if (!col) return DbErr("unknown column", "No column " + name + " in table " + ts.name + ".");
+      if (!col) {
+        return DbErr("unknown column",
+                     "No column " + std::string(name) + " in table " + ts.name + ".");
+      }
       auto pos = std::find(columns->begin(), columns->end(), col->index);
       if (pos == columns->end()) {
-        return SyntaxErr("Column " + name + " in 'rows' is not listed in 'columns'.");
+        return SyntaxErr("Column " + std::string(name) + " in 'rows' is not listed in 'columns'.");
       }
       auto d = DatumFromJson(value, col->type, &symtab_);
       if (!d) return std::unexpected(d.error());
@@ -356,5 +372,10 @@ DbResult<json> Transaction::OpWait(const json& op) {
   block_timeout_ = timeout;
   return DbErr("blocked", "");
 }
+
+// Requests arrive as nlohmann::json (in-process callers, tools, tests) or as JsonNode (the
+// server's request documents).
+template DbResult<json> Transaction::Dispatch(const json& op);
+template DbResult<json> Transaction::Dispatch(const JsonNode& op);
 
 }  // namespace sluice::db

@@ -1,5 +1,6 @@
 #include "ovsdb/server/server.h"
 
+#include "ovsdb/json_doc.h"
 #include "ovsdb/server/server_internal.h"
 
 #include <algorithm>
@@ -61,6 +62,7 @@ OvsdbServer::OvsdbServer(asio::io_context& io, ServerOptions opts)
 
 OvsdbServer::~OvsdbServer() {
   Stop();
+  AbandonCompactions();
   pending_timer_.cancel();
   coalesce_timer_.cancel();
   listeners_.clear();
@@ -93,22 +95,28 @@ void OvsdbServer::Stop() {
 }
 
 Result<void> OvsdbServer::AddDatabaseFile(const std::string& path) {
-  auto opened = Log::Open(path);
+  // Records are replayed as they are read, so a large log is never in memory as JSON at once.
+  std::unique_ptr<Database> db;
+  auto on_schema = [&db](Json&& schema_json) -> Result<void> {
+    auto schema = DatabaseSchema::FromJson(schema_json);
+    if (!schema) return std::unexpected(schema.error());
+    db = std::make_unique<Database>(std::move(*schema));
+    return {};
+  };
+  auto on_record = [&db, &path](Json&& rec) -> Result<void> {
+    if (auto r = db->ApplyRecord(rec); !r) {
+      return MakeError(Errc::kInvalid, path + ": bad record: " + r.error().message);
+    }
+    return {};
+  };
+  auto opened = Log::Open(path, LogMode::kReadWrite, on_record, on_schema);
   if (!opened) return std::unexpected(opened.error());
   if (!opened->tail_error.empty()) {
     Log_()->warn("{}: discarded {} bytes of torn or corrupt log tail ({})", path,
                  opened->discarded_bytes, opened->tail_error);
   }
-  auto schema = DatabaseSchema::FromJson(opened->schema);
-  if (!schema) return std::unexpected(schema.error());
-  auto db = std::make_unique<Database>(std::move(*schema));
-  for (const auto& rec : opened->records) {
-    if (auto r = db->ApplyRecord(rec); !r) {
-      return MakeError(Errc::kInvalid, path + ": bad record: " + r.error().message);
-    }
-  }
   Log_()->info("{}: loaded database {} ({} records)", path, db->schema().name,
-               opened->records.size());
+               opened->log.Stats().records);
   return Serve(std::move(db), std::move(opened->log), path);
 }
 
@@ -178,9 +186,11 @@ Database* OvsdbServer::FindDatabase(const std::string& name) {
 }
 
 std::vector<std::string> OvsdbServer::DatabaseNames() const {
-  std::vector<std::string> out;
-  for (const auto& [n, e] : dbs_) out.push_back(n);
-  return out;
+  return OnThread([this] {
+    std::vector<std::string> out;
+    for (const auto& [n, e] : dbs_) out.push_back(n);
+    return out;
+  });
 }
 
 OvsdbServer::Session* OvsdbServer::Accept(StreamSocket sock, std::string peer, std::string remote) {
@@ -189,7 +199,8 @@ OvsdbServer::Session* OvsdbServer::Accept(StreamSocket sock, std::string peer, s
   s->conn = conn;
   s->remote = std::move(remote);
   Session* sp = s.get();
-  conn->OnMessage([this, sp](JsonRpcConnection&, Json msg) { HandleMessage(*sp, std::move(msg)); });
+  conn->OnRawMessage(
+      [this, sp](JsonRpcConnection&, std::string text) { HandleText(*sp, std::move(text)); });
   conn->OnClose([this, sp](JsonRpcConnection&, const std::string& why) {
     Log_()->debug("{}: closed ({})", sp->conn->peer(), why);
     sp->close_reason = why;
@@ -214,6 +225,35 @@ void OvsdbServer::CloseSession(Session& s) {
   std::string why = s.close_reason;
   sessions_.erase(s.conn.get());
   if (on_closed) on_closed(why);
+}
+
+void OvsdbServer::HandleText(Session& s, std::string text) {
+  // Transactions, the bulk of the traffic, run on a JsonDoc; the rest (and anything the fast
+  // parser declines) on nlohmann::json, which also words the errors for malformed input.
+  auto doc = std::make_unique<JsonDoc>();
+  if (doc->Parse(text) && doc->root().is_object()) {
+    const JsonNode& msg = doc->root();
+    auto method = msg.find("method");
+    auto params = msg.find("params");
+    if (method != msg.end() && *method == "transact" && params != msg.end() && params->is_array()) {
+      auto id = msg.find("id");
+      Json id_json = id != msg.end() ? id->ToJson() : Json();
+      const JsonNode& p = *params;
+      DoTransact(s, std::move(doc), p, id_json);
+      return;
+    }
+  }
+  Json msg = Json::parse(text, nullptr, false);
+  if (msg.is_discarded()) {
+    // The framing was intact, so the stream stays usable: report and go on.
+    s.conn->SendError(nullptr, Err("syntax error", "malformed JSON"));
+    return;
+  }
+  if (!msg.is_object()) {
+    s.conn->SendError(nullptr, Err("syntax error", "JSON-RPC message is not an object"));
+    return;
+  }
+  HandleMessage(s, std::move(msg));
 }
 
 void OvsdbServer::HandleMessage(Session& s, Json msg) {
@@ -295,28 +335,50 @@ void OvsdbServer::HandleRequest(Session& s, const std::string& method, Json& par
   }
 }
 
-void OvsdbServer::DoTransact(Session& s, Json params, const Json& id) {
+template <class J>
+bool OvsdbServer::CheckTransact(Session& s, const J& params, const Json& id, std::string& db) {
   if (params.empty() || !params[0].is_string()) {
     s.conn->SendError(id, Err("syntax error", "transact needs a database name"));
-    return;
+    return false;
   }
-  std::string db = params[0];
-  auto it = dbs_.find(db);
-  if (it == dbs_.end()) {
+  db = StrOf(params[0]);
+  if (!dbs_.count(db)) {
     s.conn->SendError(id, Err("unknown database", db));
-    return;
+    return false;
   }
   if (db == "_Server") {
     for (size_t i = 1; i < params.size(); ++i) {
-      const Json& op = params[i];
-      std::string o = op.is_object() ? op.value("op", "") : "";
-      if (o != "select" && o != "wait" && o != "comment" && o != "abort" && o != "assert") {
+      const J& op = params[i];
+      auto o = op.is_object() ? op.find("op") : op.end();
+      std::string_view name = o != op.end() && o->is_string() ? StrOf(*o) : "";
+      if (name != "select" && name != "wait" && name != "comment" && name != "abort" &&
+          name != "assert") {
         s.conn->SendError(id, Err("permission error", "the _Server database is read-only"));
-        return;
+        return false;
       }
     }
   }
-  auto p = std::make_unique<PendingTxn>(PendingTxn{&s, id, db, std::move(params), NowMs()});
+  return true;
+}
+
+void OvsdbServer::DoTransact(Session& s, Json params, const Json& id) {
+  std::string db;
+  if (!CheckTransact(s, params, id, db)) return;
+  auto p = std::make_unique<PendingTxn>();
+  *p = PendingTxn{&s, id, db, std::move(params), nullptr, nullptr, NowMs()};
+  Submit(std::move(p));
+}
+
+void OvsdbServer::DoTransact(Session& s, std::unique_ptr<JsonDoc> doc, const JsonNode& params,
+                             const Json& id) {
+  std::string db;
+  if (!CheckTransact(s, params, id, db)) return;
+  auto p = std::make_unique<PendingTxn>();
+  *p = PendingTxn{&s, id, db, Json(), std::move(doc), &params, NowMs()};
+  Submit(std::move(p));
+}
+
+void OvsdbServer::Submit(std::unique_ptr<PendingTxn> p) {
   if (!RunTxn(*p)) {
     pending_.push_back(std::move(p));
     ArmPendingTimer();
@@ -332,14 +394,15 @@ bool OvsdbServer::RunTxn(PendingTxn& p) {
     auto it = locks_.find(name);
     return it != locks_.end() && !it->second.empty() && it->second.front() == self;
   };
-  TxnOutcome out = Execute(e, p.params, 1, ctx);
+  TxnOutcome out = p.doc ? Execute(e, *p.doc_params, 1, ctx) : Execute(e, p.params, 1, ctx);
   if (out.blocked) return false;
   p.session->conn->SendReply(p.id, std::move(out.reply));
   if (out.committed) Committed(e);
   return true;
 }
 
-TxnOutcome OvsdbServer::Execute(DbEntry& e, const Json& params, size_t first, TxnContext& ctx) {
+template <class J>
+TxnOutcome OvsdbServer::Execute(DbEntry& e, const J& params, size_t first, TxnContext& ctx) {
   if (e.log) {
     ctx.persist = [&e](std::string_view record, bool durable) {
       return e.log->AppendText(record, durable);
@@ -351,13 +414,7 @@ TxnOutcome OvsdbServer::Execute(DbEntry& e, const Json& params, size_t first, Tx
 
 void OvsdbServer::Committed(DbEntry& e) {
   FlushOutgoing();
-  if (e.log && opts_.compact && e.log->ShouldCompact()) {
-    auto r = e.log->Compact(e.db->schema().ToJson(), e.db->Snapshot());
-    if (!r)
-      Log_()->warn("{}: compaction failed: {}", e.path, r.error().message);
-    else
-      Log_()->info("{}: compacted", e.path);
-  }
+  if (e.log && opts_.compact && !e.compaction && e.log->ShouldCompact()) StartCompaction(e, {});
   if (!pending_.empty()) {
     asio::post(io_, [this, name = e.db->schema().name] { RetryPending(name); });
   }
@@ -455,33 +512,6 @@ TxnOutcome OvsdbServer::Transact(const std::string& db, const Json& ops) {
     if (out.committed) Committed(e);
     return out;
   });
-}
-
-Result<void> OvsdbServer::CompactAll() {
-  return OnThread([this] { return DoCompactAll(); });
-}
-
-Result<void> OvsdbServer::DoCompactAll() {
-  for (auto& [name, e] : dbs_) {
-    if (!e->log) continue;
-    if (auto r = e->log->Compact(e->db->schema().ToJson(), e->db->Snapshot()); !r) return r;
-  }
-  return {};
-}
-
-void RegisterOvsdbServerCommands(UnixctlServer& unixctl, OvsdbServer& server) {
-  using Args = UnixctlServer::Args;
-  unixctl.Register("ovsdb-server/compact", "[DB]", 0, 1,
-                   [&server](const Args&) -> Result<std::string> {
-                     if (auto r = server.CompactAll(); !r) return std::unexpected(r.error());
-                     return std::string();
-                   });
-  unixctl.Register("ovsdb-server/list-dbs", "", 0, 0,
-                   [&server](const Args&) -> Result<std::string> {
-                     std::string out;
-                     for (const auto& n : server.DatabaseNames()) out += n + "\n";
-                     return out;
-                   });
 }
 
 }  // namespace sluice::db

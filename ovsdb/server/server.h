@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -27,6 +28,9 @@
 #include "sluice/result.h"
 
 namespace sluice::db {
+
+class JsonDoc;
+class JsonNode;
 
 struct ServerOptions {
   JsonRpcLimits limits;
@@ -86,9 +90,13 @@ class OvsdbServer {
   // Any thread.
   TxnOutcome Transact(const std::string& db, const nlohmann::json& ops);
 
-  // Compacts every database log now (unixctl ovsdb-server/compact) and returns once the
-  // compacted files are in place; transactions go on meanwhile. Any thread.
+  // Compacts every database log now and returns once the compacted files are in place. From
+  // another thread the compaction runs in the background and transactions go on meanwhile; on
+  // the server's own thread it runs in place. Any thread.
   Result<void> CompactAll();
+  // The same without waiting: `done` runs on the server's thread when all are in place (or
+  // one failed). Any thread; transactions go on meanwhile.
+  void CompactAllAsync(std::function<void(Result<void>)> done);
 
  private:
   struct DbEntry;
@@ -107,18 +115,29 @@ class OvsdbServer {
   Session* Accept(StreamSocket sock, std::string peer, std::string remote);
   void Dial(const std::shared_ptr<Active>& a);
   void Redial(const std::shared_ptr<Active>& a, const std::string& error);
+  void HandleText(Session& s, std::string text);
   void HandleMessage(Session& s, nlohmann::json msg);
   void HandleRequest(Session& s, const std::string& method, nlohmann::json& params,
                      const nlohmann::json& id);
   void CloseSession(Session& s);
 
   void DoTransact(Session& s, nlohmann::json params, const nlohmann::json& id);
+  void DoTransact(Session& s, std::unique_ptr<JsonDoc> doc, const JsonNode& params,
+                  const nlohmann::json& id);
+  template <class J>
+  bool CheckTransact(Session& s, const J& params, const nlohmann::json& id, std::string& db);
+  void Submit(std::unique_ptr<PendingTxn> p);
   bool RunTxn(PendingTxn& p);  // false while still blocked
-  TxnOutcome Execute(DbEntry& e, const nlohmann::json& params, size_t first, TxnContext& ctx);
+  template <class J>
+  TxnOutcome Execute(DbEntry& e, const J& params, size_t first, TxnContext& ctx);
   void RetryPending(const std::string& db);
   void ArmPendingTimer();
   void Committed(DbEntry& e);
-  Result<void> DoCompactAll();
+
+  // Log compaction in the background (server_compaction.cc).
+  void StartCompaction(DbEntry& e, std::function<void(Result<void>)> done);
+  void FinishCompaction(DbEntry& e);
+  void AbandonCompactions();
 
   // Monitors (server_monitors.cc).
   void DoMonitor(Session& s, const std::string& method, const nlohmann::json& params,
@@ -154,6 +173,8 @@ class OvsdbServer {
 };
 
 // unixctl ovsdb-server/compact and ovsdb-server/list-dbs, for every process that serves `server`.
-void RegisterOvsdbServerCommands(UnixctlServer& unixctl, OvsdbServer& server);
+// `unixctl_io` is the io_context `unixctl` runs on (the server's, or another thread's).
+void RegisterOvsdbServerCommands(UnixctlServer& unixctl, asio::io_context& unixctl_io,
+                                 OvsdbServer& server);
 
 }  // namespace sluice::db

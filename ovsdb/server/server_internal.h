@@ -11,7 +11,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ovsdb/json_doc.h"
 #include "ovsdb/server/server.h"
+#include "ovsdb/snapshot.h"
 
 namespace sluice::db {
 
@@ -26,6 +28,17 @@ struct OvsdbServer::MonitorGroup {
   std::string text;  // table-updates JSON text of that commit
 };
 
+// A log compaction in progress (server_compaction.cc).
+struct OvsdbServer::Compaction {
+  std::unique_ptr<CompactionJob> job;
+  std::unique_ptr<DbSnapshot> snapshot;  // released by the worker once serialized
+  std::string schema_text;
+  std::thread thread;
+  Result<void> written;  // the worker's outcome
+  int64_t started_ms = 0;
+  std::vector<std::function<void(Result<void>)>> done;  // on the server's thread
+};
+
 struct OvsdbServer::DbEntry {
   std::unique_ptr<Database> db;
   std::optional<Log> log;
@@ -33,6 +46,7 @@ struct OvsdbServer::DbEntry {
   Uuid last_txn;            // all-zero until the first commit after start-up
   uint64_t commit_seq = 0;  // commits since start-up
   std::unordered_map<std::string, std::unique_ptr<MonitorGroup>> groups;  // by Monitor::key()
+  std::unique_ptr<Compaction> compaction;                                 // in progress
 };
 
 struct OvsdbServer::Session {
@@ -68,7 +82,11 @@ struct OvsdbServer::PendingTxn {
   Session* session;
   Json id;
   std::string db;
-  Json params;  // the transact request's params: the database name, then the operations
+  // The transact request's params (the database name, then the operations): as parsed by
+  // nlohmann, or as `doc_params` in `doc`.
+  Json params;
+  std::unique_ptr<JsonDoc> doc;
+  const JsonNode* doc_params;
   int64_t first_ms;
 };
 

@@ -2,9 +2,11 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -64,23 +66,53 @@ Result<void> WriteAllAt(int fd, std::string_view data, uint64_t off, const std::
   return {};
 }
 
-Result<std::string> ReadWhole(int fd, const std::string& path) {
-  struct stat st;
-  if (::fstat(fd, &st) != 0) return std::unexpected(SysError("stat", path, errno));
-  std::string data;
-  data.reserve(static_cast<size_t>(st.st_size));
-  char buf[1 << 16];
-  for (uint64_t off = 0;;) {
-    ssize_t n = ::pread(fd, buf, sizeof(buf), static_cast<off_t>(off));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return std::unexpected(SysError("read", path, errno));
-    }
-    if (n == 0) break;
-    data.append(buf, static_cast<size_t>(n));
-    off += static_cast<uint64_t>(n);
+// The file's contents, mapped read-only (a large log is not copied into memory).
+class Mapping {
+ public:
+  Mapping() = default;
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+  ~Mapping() {
+    if (addr_) ::munmap(addr_, size_);
   }
-  return data;
+  Result<void> Map(int fd, const std::string& path) {
+    struct stat st;
+    if (::fstat(fd, &st) != 0) return std::unexpected(SysError("stat", path, errno));
+    size_ = static_cast<size_t>(st.st_size);
+    if (size_ == 0) return {};
+    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) return std::unexpected(SysError("map", path, errno));
+    addr_ = p;
+    ::madvise(addr_, size_, MADV_SEQUENTIAL);
+    return {};
+  }
+  std::string_view data() const {
+    return addr_ ? std::string_view(static_cast<const char*>(addr_), size_) : std::string_view();
+  }
+
+ private:
+  void* addr_ = nullptr;
+  size_t size_ = 0;
+};
+
+// Copies [from, to) of `in` to `out` at `out_off`; returns the bytes copied.
+Result<uint64_t> CopyRange(int in, uint64_t from, uint64_t to, int out, uint64_t out_off,
+                           const std::string& path) {
+  std::string buf;
+  uint64_t done = 0;
+  while (from + done < to) {
+    buf.resize(static_cast<size_t>(std::min<uint64_t>(to - from - done, 1 << 20)));
+    ssize_t n = ::pread(in, buf.data(), buf.size(), static_cast<off_t>(from + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return std::unexpected(SysError("read", path, errno));
+    if (n == 0) return MakeError(Errc::kIo, fmt::format("read {}: unexpected end of file", path));
+    buf.resize(static_cast<size_t>(n));
+    if (auto w = WriteAllAt(out, buf, out_off + done, TmpPath(path)); !w) {
+      return std::unexpected(w.error());
+    }
+    done += static_cast<uint64_t>(n);
+  }
+  return done;
 }
 
 // Makes a rename/link/unlink in the file's directory durable.
@@ -137,7 +169,8 @@ Log::Log(Log&& other) noexcept
       records_(other.records_),
       snapshot_size_(other.snapshot_size_),
       compactions_(other.compactions_),
-      policy_(other.policy_) {}
+      policy_(other.policy_),
+      job_(std::exchange(other.job_, nullptr)) {}
 
 Log& Log::operator=(Log&& other) noexcept {
   if (this != &other) {
@@ -152,6 +185,7 @@ Log& Log::operator=(Log&& other) noexcept {
     snapshot_size_ = other.snapshot_size_;
     compactions_ = other.compactions_;
     policy_ = other.policy_;
+    job_ = std::exchange(other.job_, nullptr);
   }
   return *this;
 }
@@ -182,7 +216,8 @@ Result<void> Log::CheckWritable(const char* op) const {
   return {};
 }
 
-Result<OpenResult> Log::Open(const std::string& path, LogMode mode) {
+Result<OpenResult> Log::Open(const std::string& path, LogMode mode,
+                             const logfmt::RecordFn& on_record, const logfmt::RecordFn& on_schema) {
   bool rw = mode == LogMode::kReadWrite;
   Result<int> lock_fd = -1;
   if (rw && !(lock_fd = AcquireLock(path))) return std::unexpected(lock_fd.error());
@@ -199,15 +234,20 @@ Result<OpenResult> Log::Open(const std::string& path, LogMode mode) {
       Logger().warn("log {}: cannot remove stale {}: {}", path, tmp, std::strerror(errno));
     }
   }
-  auto data = ReadWhole(fd.get(), path);
-  if (!data) return std::unexpected(data.error());
-  auto scan = logfmt::Scan(*data);
+  uint64_t file_size;
+  Result<logfmt::ScanResult> scan;
+  {
+    Mapping data;
+    if (auto m = data.Map(fd.get(), path); !m) return std::unexpected(m.error());
+    file_size = data.data().size();
+    scan = logfmt::Scan(data.data(), on_record, on_schema);
+  }
   if (!scan) {
     Error e = scan.error();
     e.message = fmt::format("log {}: {}", path, e.message);
     return std::unexpected(std::move(e));
   }
-  uint64_t discarded = data->size() - scan->valid_end;
+  uint64_t discarded = file_size - scan->valid_end;
   if (!scan->tail_error.empty()) {
     Logger().warn("log {}: {}; {} {} bytes after offset {}", path, scan->tail_error,
                   rw ? "truncating" : "ignoring", discarded, scan->valid_end);
@@ -220,7 +260,7 @@ Result<OpenResult> Log::Open(const std::string& path, LogMode mode) {
   }
   Log log(path, mode, fd.release(), lock.release());
   log.size_ = scan->valid_end;
-  log.records_ = scan->records.size();
+  log.records_ = scan->n_records;
   log.snapshot_size_ = scan->first_record_end;
   return OpenResult{std::move(scan->schema),
                     std::move(scan->records),
@@ -286,33 +326,112 @@ Result<void> Log::WriteRecord(const std::string& rec, bool durable) {
   }
   size_ += rec.size();
   if (++records_ == 1) snapshot_size_ = size_;
+  if (job_) job_->published_.store(size_, std::memory_order_release);
   return {};
 }
 
 Result<void> Log::Compact(const json& schema, const json& snapshot_record) {
   if (auto w = CheckWritable("compact"); !w) return w;
-  auto schema_rec = logfmt::EncodeRecord(schema);
-  if (!schema_rec) return std::unexpected(schema_rec.error());
-  auto snap_rec = logfmt::EncodeRecord(snapshot_record);
-  if (!snap_rec) return std::unexpected(snap_rec.error());
-  std::string data = logfmt::FileHeader() + *schema_rec + *snap_rec;
-  auto tmp_fd = WriteTmp(path_, data);
-  if (!tmp_fd) return std::unexpected(tmp_fd.error());
-  FdGuard fd(*tmp_fd);
-  struct stat st;
-  if (::fstat(fd_, &st) == 0) ::fchmod(fd.get(), st.st_mode & 07777);  // keep the old mode
+  std::string schema_text, snapshot_text;
+  try {
+    schema_text = schema.dump(-1, ' ', false, json::error_handler_t::strict);
+    snapshot_text = snapshot_record.dump(-1, ' ', false, json::error_handler_t::strict);
+  } catch (const json::exception& e) {
+    return MakeError(Errc::kInvalid, std::string("record cannot be serialized: ") + e.what());
+  }
+  auto job = BeginCompaction();
+  if (!job) return std::unexpected(job.error());
+  if (auto w = WriteCompaction(**job, schema_text, snapshot_text); !w) {
+    AbortCompaction(std::move(*job));
+    return w;
+  }
+  return FinishCompaction(std::move(*job));
+}
+
+CompactionJob::~CompactionJob() {
+  if (old_fd_ >= 0) ::close(old_fd_);
+  if (new_fd_ >= 0) ::close(new_fd_);
+}
+
+Result<std::unique_ptr<CompactionJob>> Log::BeginCompaction() {
+  if (auto w = CheckWritable("compact"); !w) return std::unexpected(w.error());
+  if (job_) return MakeError(Errc::kBusy, fmt::format("log {} is being compacted", path_));
+  std::unique_ptr<CompactionJob> job(new CompactionJob());
+  job->path_ = path_;
   std::string tmp = TmpPath(path_);
+  job->new_fd_ = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, kFileMode);
+  if (job->new_fd_ < 0) return std::unexpected(SysError("create", tmp, errno));
+  job->old_fd_ = ::fcntl(fd_, F_DUPFD_CLOEXEC, 0);
+  if (job->old_fd_ < 0) {
+    ::unlink(tmp.c_str());
+    return std::unexpected(SysError("dup", path_, errno));
+  }
+  struct stat st;
+  if (::fstat(fd_, &st) == 0) ::fchmod(job->new_fd_, st.st_mode & 07777);  // keep the old mode
+  job->from_ = job->copied_to_ = size_;
+  job->records_at_begin_ = records_;
+  job->published_.store(size_);
+  job_ = job.get();
+  return job;
+}
+
+Result<void> Log::WriteCompaction(CompactionJob& job, std::string_view schema_text,
+                                  std::string_view snapshot_text) {
+  if (snapshot_text.size() > logfmt::kMaxRecordLength) {
+    return MakeError(Errc::kInvalid, fmt::format("snapshot of {} bytes exceeds the log's {} byte "
+                                                 "record limit",
+                                                 snapshot_text.size(), logfmt::kMaxRecordLength));
+  }
+  std::string tmp = TmpPath(job.path_);
+  std::string head = logfmt::FileHeader() + logfmt::FrameRecord(schema_text);
+  std::string snap = logfmt::FrameRecord(snapshot_text);
+  if (auto w = WriteAllAt(job.new_fd_, head, 0, tmp); !w) return w;
+  if (auto w = WriteAllAt(job.new_fd_, snap, head.size(), tmp); !w) return w;
+  job.new_size_ = job.snapshot_end_ = head.size() + snap.size();
+  if (::fsync(job.new_fd_) != 0) return std::unexpected(SysError("fsync", tmp, errno));
+  // Catch up with the appends made meanwhile, so that little is left for FinishCompaction.
+  for (int round = 0; round < 8; ++round) {
+    uint64_t end = job.published_.load(std::memory_order_acquire);
+    if (end - job.copied_to_ < (64 << 10)) break;
+    auto n = CopyRange(job.old_fd_, job.copied_to_, end, job.new_fd_, job.new_size_, job.path_);
+    if (!n) return std::unexpected(n.error());
+    job.copied_to_ += *n;
+    job.new_size_ += *n;
+  }
+  return {};
+}
+
+void Log::AbortCompaction(std::unique_ptr<CompactionJob> job) {
+  if (job_ == job.get()) job_ = nullptr;
+  ::unlink(TmpPath(job->path_).c_str());
+}
+
+Result<void> Log::FinishCompaction(std::unique_ptr<CompactionJob> job) {
+  if (auto w = CheckWritable("compact"); !w) {
+    AbortCompaction(std::move(job));
+    return w;
+  }
+  std::string tmp = TmpPath(path_);
+  auto fail = [&](Error e) -> Result<void> {
+    AbortCompaction(std::move(job));
+    return std::unexpected(std::move(e));
+  };
+  // The records appended since the job's last copy, then everything to disk.
+  auto n = CopyRange(job->old_fd_, job->copied_to_, size_, job->new_fd_, job->new_size_, path_);
+  if (!n) return fail(n.error());
+  job->new_size_ += *n;
+  if (::fdatasync(job->new_fd_) != 0) return fail(SysError("fdatasync", tmp, errno));
   if (::rename(tmp.c_str(), path_.c_str()) != 0) {
     int err = errno;
-    ::unlink(tmp.c_str());
-    return std::unexpected(SysError("rename over", path_, err));
+    return fail(SysError("rename over", path_, err));
   }
   // The new file is in place: from here on this Log writes to it.
-  ::close(std::exchange(fd_, fd.release()));
-  size_ = data.size();
-  snapshot_size_ = size_;
-  records_ = 1;
+  ::close(std::exchange(fd_, std::exchange(job->new_fd_, -1)));
+  size_ = job->new_size_;
+  snapshot_size_ = job->snapshot_end_;
+  records_ = 1 + (records_ - job->records_at_begin_);
   ++compactions_;
+  job_ = nullptr;
   if (auto s = FsyncDir(path_); !s) return std::unexpected(Fail(s.error()));
   return {};
 }

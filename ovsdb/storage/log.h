@@ -28,19 +28,27 @@
 //    a kernel crash or power loss).
 //  - Compact() writes "<path>.tmp", fsyncs it, rename()s it over <path> and fsyncs the directory:
 //    a crash leaves either the old or the new complete file. Open() removes a leftover .tmp.
+//    The same in the background (BeginCompaction / WriteCompaction / FinishCompaction): the
+//    snapshot is written and fsynced on another thread while appends go on to the old file; the
+//    records appended since Begin are copied after it (most of them on that thread too), and
+//    only the last few records, one fdatasync and the rename happen on the log's thread. Until
+//    the rename the old file is the log, so every acknowledged append survives a crash.
 //  - A read-write Log holds an exclusive flock() on "<path>.lock" (created if needed, never
 //    removed), so two processes cannot append to one log.
 //  - After a failed write, truncate or fsync the Log refuses further writes (the on-disk state is
 //    then unknown; fsync errors in particular cannot be retried safely). Reopen to recover.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "ovsdb/storage/log_format.h"
 #include "sluice/result.h"
 
 namespace sluice::db {
@@ -73,6 +81,33 @@ struct LogStats {
 };
 
 struct OpenResult;
+class Log;
+
+// A compaction in progress: created by Log::BeginCompaction on the log's thread, written by
+// Log::WriteCompaction on any thread, ended by Log::FinishCompaction or AbortCompaction on the
+// log's thread (until then the Log keeps a pointer to it).
+class CompactionJob {
+ public:
+  CompactionJob(const CompactionJob&) = delete;
+  CompactionJob& operator=(const CompactionJob&) = delete;
+  ~CompactionJob();
+  // Records appended since Begin that WriteCompaction already copied.
+  uint64_t copied_bytes() const { return copied_to_ - from_; }
+
+ private:
+  friend class Log;
+  CompactionJob() = default;
+
+  std::string path_;
+  int old_fd_ = -1;    // the log file (a duplicate descriptor), read for the appended records
+  int new_fd_ = -1;    // "<path>.tmp"
+  uint64_t from_ = 0;  // log size at Begin: the snapshot's state; later records are copied
+  uint64_t records_at_begin_ = 0;
+  uint64_t copied_to_ = 0;  // old-log offset copied up to
+  uint64_t new_size_ = 0;
+  uint64_t snapshot_end_ = 0;
+  std::atomic<uint64_t> published_{0};  // log size after its latest append
+};
 
 class Log {
  public:
@@ -85,7 +120,11 @@ class Log {
   // Reads the log at `path` (see the format above). kNotFound if it does not exist, kInvalid if
   // it is not a log or its schema record is unreadable, kUnsupported for another format version,
   // kBusy if another Log holds it read-write, kIo for system errors.
-  static Result<OpenResult> Open(const std::string& path, LogMode mode = LogMode::kReadWrite);
+  // With `on_record`, the records are passed to it one by one (after `on_schema` saw the
+  // schema) instead of being returned in OpenResult::records; an error it returns fails Open.
+  static Result<OpenResult> Open(const std::string& path, LogMode mode = LogMode::kReadWrite,
+                                 const logfmt::RecordFn& on_record = nullptr,
+                                 const logfmt::RecordFn& on_schema = nullptr);
 
   // Creates a new log holding `schema`; kExists if `path` already exists.
   static Result<Log> Create(const std::string& path, const nlohmann::json& schema);
@@ -99,6 +138,19 @@ class Log {
   // appending to the new file. On failure before the rename the old file is untouched and this
   // Log remains usable.
   Result<void> Compact(const nlohmann::json& schema, const nlohmann::json& snapshot_record);
+
+  // Compaction in the background (see the header comment). Begin on the log's thread, at the
+  // moment the caller's snapshot of the database is taken; kBusy if one is in progress.
+  Result<std::unique_ptr<CompactionJob>> BeginCompaction();
+  // Any thread: writes the new file (header, schema, snapshot record), fsyncs it, and copies
+  // the records appended since Begin so far.
+  static Result<void> WriteCompaction(CompactionJob& job, std::string_view schema_text,
+                                      std::string_view snapshot_text);
+  // The log's thread: copies the remaining records, fdatasyncs, renames the new file over the
+  // log and appends to it from now on. On failure the old file stays the log.
+  Result<void> FinishCompaction(std::unique_ptr<CompactionJob> job);
+  void AbortCompaction(std::unique_ptr<CompactionJob> job);
+  bool compacting() const { return job_ != nullptr; }
 
   bool ShouldCompact() const;
   void SetCompactionPolicy(const CompactionPolicy& policy) { policy_ = policy; }
@@ -126,6 +178,7 @@ class Log {
   uint64_t snapshot_size_ = 0;  // see LogStats::snapshot_size
   uint64_t compactions_ = 0;
   CompactionPolicy policy_;
+  CompactionJob* job_ = nullptr;  // in progress
 };
 
 struct OpenResult {

@@ -104,7 +104,8 @@ Result<std::string> EncodeRecord(const json& record) {
   return FrameRecord(text);
 }
 
-Result<ScanResult> Scan(std::string_view data) {
+Result<ScanResult> Scan(std::string_view data, const RecordFn& on_record,
+                        const RecordFn& on_schema) {
   size_t nl = data.substr(0, 64).find('\n');
   if (!data.starts_with(kMagic) || nl == std::string_view::npos || data[kMagic.size()] != ' ') {
     return MakeError(Errc::kInvalid, "not a Sluice OVSDB log (bad file header)");
@@ -128,6 +129,9 @@ Result<ScanResult> Scan(std::string_view data) {
   }
   ScanResult r;
   r.schema = std::move(schema->value);
+  if (on_schema) {
+    if (auto ok = on_schema(nlohmann::json(r.schema)); !ok) return std::unexpected(ok.error());
+  }
   r.schema_end = r.first_record_end = r.valid_end = off = schema->end;
   while (off < data.size()) {
     auto rec = DecodeOne(data, off);
@@ -135,9 +139,13 @@ Result<ScanResult> Scan(std::string_view data) {
       r.tail_error = fmt::format("offset {}: {}", off, rec.error());
       break;
     }
-    r.records.push_back(std::move(rec->value));
+    if (on_record) {
+      if (auto ok = on_record(std::move(rec->value)); !ok) return std::unexpected(ok.error());
+    } else {
+      r.records.push_back(std::move(rec->value));
+    }
     off = r.valid_end = rec->end;
-    if (r.records.size() == 1) r.first_record_end = off;
+    if (++r.n_records == 1) r.first_record_end = off;
   }
   return r;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,9 +32,13 @@ std::string FrameRecord(std::string_view json_text);
 // string that is not valid UTF-8) or is longer than kMaxRecordLength.
 Result<std::string> EncodeRecord(const nlohmann::json& record);
 
+// Receives each whole record after the schema, in file order; an error stops the scan.
+using RecordFn = std::function<Result<void>(nlohmann::json&& record)>;
+
 struct ScanResult {
   nlohmann::json schema;
-  std::vector<nlohmann::json> records;  // whole records after the schema, in file order
+  std::vector<nlohmann::json> records;  // whole records after the schema (unless a RecordFn)
+  uint64_t n_records = 0;               // whole records after the schema
   uint64_t schema_end = 0;              // offset just past the schema record
   uint64_t first_record_end = 0;        // offset just past records[0] (schema_end if none)
   uint64_t valid_end = 0;               // offset just past the last whole record
@@ -44,6 +49,10 @@ struct ScanResult {
 
 // Decodes a whole log image. A bad file header or an unreadable schema record is an error (there
 // is nothing to salvage); any problem after the schema only ends the scan and sets tail_error.
-Result<ScanResult> Scan(std::string_view data);
+// With `on_record`, records go to it instead of ScanResult::records (a large log is never held
+// in memory as JSON all at once), after `on_schema` (if set) saw the schema; their errors are
+// Scan's.
+Result<ScanResult> Scan(std::string_view data, const RecordFn& on_record = nullptr,
+                        const RecordFn& on_schema = nullptr);
 
 }  // namespace sluice::db::logfmt

@@ -69,6 +69,10 @@ void JsonRpcConnection::Read() {
 }
 
 void JsonRpcConnection::Dispatch(std::string text) {
+  if (on_raw_message_) {
+    on_raw_message_(*this, std::move(text));
+    return;
+  }
   Json msg = Json::parse(text, nullptr, false);
   if (msg.is_discarded()) {
     // The framing was intact, so the stream stays usable: report and go on.

@@ -39,6 +39,10 @@ class JsonRpcConnection : public std::enable_shared_from_this<JsonRpcConnection>
 
   // Handlers are called on the io_context's thread. Set them before Start().
   void OnMessage(MessageFn fn) { on_message_ = std::move(fn); }
+  // Alternatively: every message as its JSON text, unparsed (for owners with their own parser;
+  // replies to Request() are then not matched either).
+  using RawMessageFn = std::function<void(JsonRpcConnection&, std::string text)>;
+  void OnRawMessage(RawMessageFn fn) { on_raw_message_ = std::move(fn); }
   void OnClose(CloseFn fn) { on_close_ = std::move(fn); }
   void Start();
 
@@ -72,6 +76,7 @@ class JsonRpcConnection : public std::enable_shared_from_this<JsonRpcConnection>
   uint64_t next_id_ = 1;
   std::map<uint64_t, std::function<void(Json)>> pending_;
   MessageFn on_message_;
+  RawMessageFn on_raw_message_;
   CloseFn on_close_;
 };
 

@@ -163,8 +163,10 @@ int main(int argc, char** argv) {
   auto sw = std::make_unique<sluice::ofp::Switch>(io, **dp, o.rundir);
   sluice::RegisterSwitchCommands(unixctl, *sw, **dp);
 
-  // The embedded configuration database (unless --db names another server).
-  sluice::db::OvsdbServer ovsdb(io);
+  // The embedded configuration database (unless --db names another server), on a thread of its
+  // own (started below), so its clients never wait for the bridge layer's reconfiguration.
+  asio::io_context db_io;
+  sluice::db::OvsdbServer ovsdb(db_io);
   if (o.db.empty()) {
     if (auto r = ovsdb.AddOrCreateDatabaseFromSchemaText(o.db_file, sluice::db::kVswitchSchema);
         !r) {
@@ -186,7 +188,8 @@ int main(int argc, char** argv) {
         "table":"Open_vSwitch","row":{}},{"op":"comment","comment":"sluice-switchd: init"}])"));
     if (!out.committed) logger->warn("could not initialise the database: {}", out.reply.dump());
   }
-  sluice::db::RegisterOvsdbServerCommands(unixctl, ovsdb);
+  sluice::db::RegisterOvsdbServerCommands(unixctl, io, ovsdb);
+  ovsdb.StartThread();
 
   // Bridges and ports follow the database.
   sluice::bridge::BridgeLayerOptions bo;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "ovsdb/database.h"
+#include "ovsdb/snapshot.h"
 #include "tests/ovsdb/ovsdb_test_util.h"
 
 namespace sluice::db {
@@ -377,6 +378,47 @@ TEST_F(CommitTest, DiffRecordsCarryOnlyTheChange) {
   EXPECT_EQ(a, b);
   EXPECT_EQ(b["Root"].begin().value()["smap"], json::parse(R"(["map",[["b","9"]]])"));
   EXPECT_EQ(b["Root"].begin().value()["color"], "green");
+}
+
+}  // namespace
+}  // namespace sluice::db
+
+namespace sluice::db {
+namespace {
+
+// A DbSnapshot keeps the state it was taken in while commits go on: rows it holds are copied
+// instead of being changed in place (what lets compaction serialize on another thread).
+TEST_F(CommitTest, SnapshotKeepsItsStateWhileCommitsContinue) {
+  Ok(R"([{"op":"insert","table":"Leaf","uuid-name":"l","row":{"v":1,"w":"x"}},
+         {"op":"insert","table":"Root","row":{"name":"r","i":1,"reals":["set",[1,2,3]],
+            "weak":["named-uuid","l"]}}])");
+  json before = db_.Snapshot();
+  before.erase("_date");
+  DbSnapshot snap(db_);
+  const Row* root_before = *db_.GetTable("Root")->rows().begin();
+  Ok(R"([{"op":"mutate","table":"Root","where":[],"mutations":[["reals","insert",["set",[4]]],
+            ["i","+=",1]]},
+         {"op":"insert","table":"Leaf","row":{"v":2}},
+         {"op":"delete","table":"Leaf","where":[["v","==",1]]}])");
+  // The held row was copied, not changed; the table has the new one.
+  EXPECT_NE(*db_.GetTable("Root")->rows().begin(), root_before);
+  json held = json::parse(snap.Record(0));
+  held.erase("_date");
+  EXPECT_EQ(held, before);
+  json now = db_.Snapshot();
+  EXPECT_EQ(now["Root"].begin().value()["i"], 2);
+  EXPECT_EQ(now["Root"].begin().value()["reals"], json::parse(R"(["set",[1.0,2.0,3.0,4.0]])"));
+  EXPECT_FALSE(now["Root"].begin().value().contains("weak"));  // l was deleted
+  EXPECT_EQ(now["Leaf"].size(), 1u);
+}
+
+// Without holders, a commit changes a row where it is.
+TEST_F(CommitTest, UnsharedRowsChangeInPlace) {
+  Ok(R"([{"op":"insert","table":"Root","row":{"name":"r","reals":["set",[1]]}}])");
+  const Row* row = *db_.GetTable("Root")->rows().begin();
+  Ok(R"([{"op":"mutate","table":"Root","where":[],"mutations":[["reals","insert",["set",[2]]]]}])");
+  EXPECT_EQ(*db_.GetTable("Root")->rows().begin(), row);
+  EXPECT_EQ(row->Get(db_.GetTable("Root")->schema().FindColumn("reals")->index).size(), 2u);
 }
 
 }  // namespace
