@@ -32,6 +32,8 @@ class ReopenableFileSink final : public spdlog::sinks::base_sink<std::mutex> {
   spdlog::details::file_helper file_;
 };
 
+constexpr const char* kPattern = "%Y-%m-%dT%H:%M:%S.%eZ|%n|%l|%v";
+
 struct State {
   std::mutex mu;
   std::vector<spdlog::sink_ptr> sinks;
@@ -61,7 +63,8 @@ std::shared_ptr<spdlog::logger> Get(const std::string& module) {
   EnsureSinksLocked(s);
   auto l = std::make_shared<spdlog::logger>(module, s.sinks.begin(), s.sinks.end());
   l->set_level(s.level);
-  l->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ|%n|%l|%v", spdlog::pattern_time_type::utc);
+  l->set_pattern(kPattern, spdlog::pattern_time_type::utc);
+  l->flush_on(spdlog::level::warn);  // the rest is flushed every second (Init)
   spdlog::register_logger(l);
   return l;
 }
@@ -85,6 +88,7 @@ Result<void> Init(const std::string& log_file, spdlog::level::level_enum level) 
   s.level = level;
   spdlog::apply_all([&](std::shared_ptr<spdlog::logger> l) {
     l->sinks() = s.sinks;
+    l->set_pattern(kPattern, spdlog::pattern_time_type::utc);  // the new sinks' format
     l->set_level(level);
   });
   spdlog::flush_every(std::chrono::seconds(1));

@@ -116,6 +116,10 @@ int main(int argc, char** argv) {
                "vSwitch runs there");
   app.add_option("--ovs-rundir", o.ovs_rundir, "Open vSwitch's run directory for --ovs-drop-in")
       ->capture_default_str();
+  app.set_config("--config", "",
+                 "Read options from this file: one `option = value` per line (option names "
+                 "without dashes; repeatable ones as [\"a\", \"b\"]), # for comments; the "
+                 "command line overrides it");
   app.add_flag_callback("-V,--version", [] {
     std::printf("sluice-switchd %s\n", SLUICE_VERSION);
     std::exit(0);
@@ -145,6 +149,11 @@ int main(int argc, char** argv) {
     logger->error("{}", log_ok.error().message);
     return 1;
   }
+  // Register the module loggers up front so that vlog/list shows them all and --log-level
+  // can name them.
+  for (const char* m : {"bridge", "connmgr", "dpdk", "dpif_netdev", "jsonrpc", "netdev_dpdk",
+                        "ofproto", "ofproto_dpif", "ovsdb", "ovsdb_idl", "ovsdb_server", "unixctl"})
+    sluice::log::Get(m);
   for (const auto& spec : o.log_levels) {
     if (auto r = sluice::log::ApplySpec(spec); !r) {
       logger->error("--log-level: {}", r.error().message);
@@ -169,9 +178,6 @@ int main(int argc, char** argv) {
     }
     drop_in = std::move(*d);
   }
-  // Register the module loggers up front so vlog/list shows them all.
-  for (const char* m : {"dpdk", "dpif_netdev", "netdev_dpdk", "unixctl", "ofproto", "ofproto_dpif"})
-    sluice::log::Get(m);
 
   std::vector<unsigned> cores;
   if (!o.pmd_cores.empty()) {
