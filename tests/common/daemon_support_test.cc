@@ -24,20 +24,25 @@ std::string TempPath(const std::string& name) {
   return "/tmp/sluice-daemon-test-" + std::to_string(getpid()) + "-" + name;
 }
 
+std::string FirstLine(const std::string& path) {
+  std::ifstream in(path);
+  std::string text;
+  std::getline(in, text);
+  return text;
+}
+
 TEST(Pidfile, CreateLocksAndRemoves) {
   std::string path = TempPath("a.pid");
   {
     auto pf = Pidfile::Create(path);
     ASSERT_TRUE(pf.has_value()) << pf.error().message;
-    std::ifstream in(path);
-    std::string text;
-    std::getline(in, text);
-    EXPECT_EQ(text, std::to_string(getpid()));
-    // Another process sees it locked by us, as ovs-appctl's read_pidfile does.
+    // Another process sees it locked by us, as ovs-appctl's read_pidfile does. (Not this one:
+    // closing any descriptor of the file would drop our lock.)
     pid_t child = fork();
     if (child == 0) {
       auto pid = ReadPidfile(path);
-      std::_Exit(pid && *pid == getppid() ? 0 : 1);
+      bool ok = pid && *pid == getppid() && FirstLine(path) == std::to_string(getppid());
+      std::_Exit(ok ? 0 : 1);
     }
     int status = 0;
     waitpid(child, &status, 0);
@@ -65,10 +70,7 @@ TEST(Pidfile, StaleFilesAreNotRunningAndAreTakenOver) {
   EXPECT_EQ(*pid, 0);
   auto pf = Pidfile::Create(path);
   ASSERT_TRUE(pf.has_value()) << pf.error().message;
-  std::ifstream in(path);
-  std::string text;
-  std::getline(in, text);
-  EXPECT_EQ(text, std::to_string(getpid()));
+  EXPECT_EQ(FirstLine(path), std::to_string(getpid()));
   pf->reset();
   auto missing = ReadPidfile(TempPath("missing.pid"));
   ASSERT_TRUE(missing.has_value());

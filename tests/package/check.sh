@@ -27,7 +27,9 @@ done
 [ -r /usr/share/bash-completion/bash_completion ] || { echo "bash-completion not installed"; exit 77; }
 
 step "scripts/package (programs from $BUILD)"
-PACKAGE_DIR=$BUILD/packages SLUICE_PREBUILT=$BUILD "$SRC/scripts/package" >/dev/null
+# No -dbgsym package: its compression is most of the time and nothing here reads it.
+DEB_BUILD_OPTIONS=noautodbgsym PACKAGE_DIR=$BUILD/packages SLUICE_PREBUILT=$BUILD \
+  "$SRC/scripts/package" >/dev/null
 DEB=$(ls "$BUILD"/packages/sluice-switch_*.deb)
 ROOT=$TMP/root
 dpkg-deb -x "$DEB" "$ROOT"

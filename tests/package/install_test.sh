@@ -22,6 +22,9 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=$BUILD/package-test
 ROOT=$WORK/root
 NSPAWN_PID=""
+# systemd-nspawn keeps state in /run/systemd/nspawn, which a host without systemd lacks.
+NSPAWN_STATE=/run/systemd/nspawn
+[ -e $NSPAWN_STATE ] && NSPAWN_STATE=""
 step() { echo "[$(date +%T)] $*"; }
 fail() {
   echo "FAIL: $*" >&2
@@ -36,6 +39,7 @@ cleanup() {
     kill -9 "$NSPAWN_PID" 2>/dev/null || true
   fi
   for m in proc sys dev/pts dev; do umount "$ROOT/$m" 2>/dev/null || true; done
+  [ -n "$NSPAWN_STATE" ] && rm -rf "$NSPAWN_STATE"
   [ $rc -eq 0 ] && rm -rf "$WORK"
   exit $rc
 }
@@ -47,7 +51,7 @@ done
 rm -rf "$WORK"
 mkdir -p "$WORK"
 step "scripts/package${SLUICE_PREBUILT:+ (programs from $SLUICE_PREBUILT)}"
-PACKAGE_DIR=$WORK/packages "$SRC/scripts/package" >/dev/null
+DEB_BUILD_OPTIONS=noautodbgsym PACKAGE_DIR=$WORK/packages "$SRC/scripts/package" >/dev/null
 DEB=$(ls "$WORK"/packages/sluice-switch_*.deb)
 
 step "mmdebstrap: a Debian 12 root with systemd"
@@ -97,7 +101,7 @@ step "booting the root with systemd (systemd-nspawn)"
 # nspawn shows the container only part of /sys, without /sys/module, where DPDK's EAL looks for
 # the vfio module (and, not finding /sys/module, refuses to start): the host's, read-only.
 systemd-nspawn -D "$ROOT" --boot --register=no --keep-unit --private-network \
-  --bind-ro=/sys/module --machine=sluice-pkg-$$ --console=passive >"$WORK/console.log" 2>&1 &
+  --bind-ro=/sys/module --timezone=off --resolv-conf=off --machine=sluice-pkg-$$ --console=passive >"$WORK/console.log" 2>&1 &
 NSPAWN_PID=$!
 LEADER=""
 for _ in $(seq 300); do
