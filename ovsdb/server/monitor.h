@@ -33,6 +33,7 @@ class Monitor {
   static DbResult<Monitor> Parse(const Database& db, const nlohmann::json& requests, int version);
 
   int version() const { return version_; }
+  bool Watches(const std::string& table) const { return tables_.contains(table); }
   // What the monitor reports, canonically: two monitors with equal keys produce identical
   // updates for every change.
   const std::string& key() const { return key_; }

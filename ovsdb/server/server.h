@@ -37,6 +37,14 @@ struct ServerOptions {
   // A session with more unsent output than this gets no further update notifications; the rows
   // that change meanwhile are remembered and sent as one coalesced update once it drains.
   size_t congestion_bytes = 4 << 20;
+  // A session whose peer has not yet read this many bytes of what was sent (it is behind the
+  // commits) gets the next updates merged into one, sent as soon as it has read up (checked
+  // every coalesce_poll_ms) or after coalesce_max_ms at the latest. A client that keeps up
+  // gets every update at once; one that does not gets fewer, bigger ones (as ovsdb-server does
+  // when its own output backs up), which costs it less to process. 0 turns this off.
+  size_t coalesce_unread_bytes = 1;
+  int coalesce_poll_ms = 1;
+  int coalesce_max_ms = 100;
   bool compact = true;  // online compaction when the log policy says so
 };
 

@@ -56,8 +56,9 @@ struct OvsdbServer::Session {
     Json id;
     std::string id_text;  // id as JSON text, for the notifications
     MonitorGroup* group = nullptr;
-    // While congested: table -> row -> the row as the client last saw it (null: absent).
+    // While behind: table -> row -> the row as the client last saw it (null: absent).
     std::map<std::string, std::map<Uuid, RowRef>> coalesced;
+    int64_t coalesced_since_ms = 0;
   };
   std::map<std::string, Mon> monitors;  // by id.dump()
   bool db_change_aware = false;

@@ -4,10 +4,12 @@
 // Monitors with the same parameters (Monitor::key()) share a MonitorGroup, so a commit's update
 // text is built once and copied into each session's notification (only the monitor id
 // differs). Notifications are built while the commit's ChangeSet is valid and sent after the
-// transaction's reply, as ovsdb-server orders them. A session whose unsent output passes
-// `congestion_bytes` gets no notifications; it remembers the rows as it last saw them
+// transaction's reply, as ovsdb-server orders them. A session that is behind (its peer has not
+// read what the kernel holds for it, `coalesce_unread_bytes`, or its unsent output passes
+// `congestion_bytes`) gets no notifications; it remembers the rows as it last saw them
 // (references, so later commits copy those rows instead of changing them in place) and gets one
-// coalesced update per row once it drains.
+// coalesced update per row once it has caught up (or after `coalesce_max_ms`; a congested one
+// only once it drains).
 #include "ovsdb/json_writer.h"
 #include "ovsdb/server/server.h"
 #include "ovsdb/server/server_internal.h"
@@ -40,6 +42,12 @@ std::string NotifyText(std::string_view id_text, int version, const Uuid& txn,
   out.append(updates);
   out.append("]}");
   return out;
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 std::string ReplyText(const Json& id, std::string_view result) {
@@ -164,12 +172,16 @@ void OvsdbServer::CollectUpdates(DbEntry& e, const ChangeSet& changes) {
   const std::string& name = e.db->schema().name;
   for (auto& [conn, s] : sessions_) {
     if (s->monitors.empty()) continue;
-    bool congested = s->conn->backlog_bytes() > opts_.congestion_bytes;
+    bool behind =
+        s->conn->backlog_bytes() > opts_.congestion_bytes ||
+        (opts_.coalesce_unread_bytes && s->conn->unread_by_peer() >= opts_.coalesce_unread_bytes);
     for (auto& [key, m] : s->monitors) {
       if (m.db != name) continue;
-      if (congested || !m.coalesced.empty()) {
-        // Keep only the first "old" state per row: the client's view before congestion.
+      if (behind || !m.coalesced.empty()) {
+        // Keep only the first "old" state per row: the client's view before it fell behind.
+        if (m.coalesced.empty()) m.coalesced_since_ms = NowMs();
         for (const auto& [table, tc] : changes.tables) {
+          if (!m.group->monitor.Watches(table)) continue;
           auto& rows = m.coalesced[table];
           for (const RowChange& rc : tc.rows) rows.try_emplace(rc.uuid(), rc.old_row());
         }
@@ -198,7 +210,7 @@ void OvsdbServer::FlushOutgoing() {
 void OvsdbServer::ArmCoalesceTimer() {
   if (coalesce_armed_) return;
   coalesce_armed_ = true;
-  coalesce_timer_.expires_after(std::chrono::milliseconds(20));
+  coalesce_timer_.expires_after(std::chrono::milliseconds(opts_.coalesce_poll_ms));
   coalesce_timer_.async_wait([this](std::error_code ec) {
     coalesce_armed_ = false;
     if (!ec) FlushCoalesced();
@@ -207,11 +219,14 @@ void OvsdbServer::ArmCoalesceTimer() {
 
 void OvsdbServer::FlushCoalesced() {
   bool more = false;
+  int64_t now = NowMs();
   for (auto& [conn, s] : sessions_) {
     bool drained = s->conn->backlog_bytes() <= opts_.congestion_bytes / 2;
+    bool read_up =
+        !opts_.coalesce_unread_bytes || s->conn->unread_by_peer() < opts_.coalesce_unread_bytes;
     for (auto& [key, m] : s->monitors) {
       if (m.coalesced.empty()) continue;
-      if (!drained) {
+      if (!drained || (!read_up && now - m.coalesced_since_ms < opts_.coalesce_max_ms)) {
         more = true;
         continue;
       }

@@ -1,5 +1,7 @@
 #include "common/jsonrpc.h"
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -129,6 +131,13 @@ void JsonRpcConnection::Request(const std::string& method, Json params,
   uint64_t id = next_id_++;
   pending_[id] = std::move(done);
   Send(Json{{"id", id}, {"method", method}, {"params", std::move(params)}});
+}
+
+size_t JsonRpcConnection::unread_by_peer() const {
+  int n = 0;
+  if (closed_) return 0;
+  if (::ioctl(const_cast<StreamSocket&>(sock_).native_handle(), SIOCOUTQ, &n) != 0) return 0;
+  return n > 0 ? static_cast<size_t>(n) : 0;
 }
 
 void JsonRpcConnection::Close(const std::string& reason) {

@@ -58,6 +58,8 @@ class JsonRpcConnection : public std::enable_shared_from_this<JsonRpcConnection>
   void Close(const std::string& reason = "closed by local side");
   bool closed() const { return closed_; }
   size_t backlog_bytes() const { return writer_.backlog(); }
+  // Bytes the peer has not read yet of what the kernel accepted (SIOCOUTQ), 0 if unknown.
+  size_t unread_by_peer() const;
   const std::string& peer() const { return peer_; }
 
  private:

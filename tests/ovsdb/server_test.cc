@@ -347,6 +347,65 @@ TEST(ServerCongestion, SlowMonitorIsCoalescedNotBuffered) {
   EXPECT_EQ(last_name, big + std::to_string(kTxns - 1));
 }
 
+// A client that has not yet read its last update (still in the socket) gets the commits made
+// meanwhile as one merged update, from what it last saw to the current rows, once it has read:
+// a row inserted and deleted in between never shows up.
+TEST(ServerCongestion, BehindMonitorGetsOneMergedUpdate) {
+  asio::io_context io;
+  ServerOptions opts;
+  opts.coalesce_max_ms = 60000;  // only reading up releases the update here
+  OvsdbServer server(io, opts);
+  auto schema = DatabaseSchema::FromJson(nlohmann::json::parse(kSchema));
+  ASSERT_TRUE(server.AddDatabase(std::make_unique<Database>(std::move(*schema))));
+  std::string sock = "/tmp/sluice-ovsdb-behind-" + std::to_string(getpid()) + ".sock";
+  ASSERT_TRUE(server.AddRemote("punix:" + sock));
+  auto run = [&](int ms) { io.run_for(std::chrono::milliseconds(ms)); };
+  auto raw = ConnectStream(io, "unix:" + sock);
+  ASSERT_TRUE(raw.has_value());
+  raw->non_blocking(true);
+  JsonStreamSplitter split(1 << 20);
+  std::vector<nlohmann::json> msgs;
+  auto drain = [&] {
+    char buf[65536];
+    std::error_code ec;
+    for (size_t n; (n = raw->read_some(asio::buffer(buf), ec)) > 0 && !ec;) {
+      split.Feed(std::string_view(buf, n));
+    }
+    while (auto t = split.Next()) msgs.push_back(nlohmann::json::parse(*t));
+  };
+  std::string req = R"({"id":1,"method":"monitor_cond","params":["Test","m",{"Item":{}}]})";
+  asio::write(*raw, asio::buffer(req));
+  run(20);
+  drain();
+  ASSERT_EQ(msgs.size(), 1u);  // the reply
+  nlohmann::json reply;
+  auto commit = [&](const std::string& ops) {
+    auto r = server.Transact("Test", nlohmann::json::parse(ops));
+    ASSERT_TRUE(r.committed) << r.reply;
+    reply = r.reply;
+    run(5);  // the update is written to the socket; the client does not read it yet
+  };
+  // Items are not root rows: Root.items keeps them; one dropped from it is collected.
+  commit(R"([{"op":"insert","table":"Item","row":{"name":"a"},"uuid-name":"a"},
+             {"op":"insert","table":"Root","row":{"items":["named-uuid","a"]}}])");
+  std::string a = reply[0]["uuid"][1];
+  commit(R"([{"op":"update","table":"Item","where":[["name","==","a"]],"row":{"name":"b"}}])");
+  commit(R"([{"op":"insert","table":"Item","row":{"name":"c"},"uuid-name":"c"},
+             {"op":"mutate","table":"Root","where":[],
+              "mutations":[["items","insert",["named-uuid","c"]]]}])");
+  commit(R"([{"op":"update","table":"Root","where":[],"row":{"items":["uuid",")" + a + R"("]}}])");
+  run(20);
+  drain();  // the first update only: the rest waits for the client to read up
+  ASSERT_EQ(msgs.size(), 2u);
+  EXPECT_EQ(msgs[1]["params"][1]["Item"].begin().value()["insert"]["name"], "a") << msgs[1];
+  run(20);
+  drain();
+  ASSERT_EQ(msgs.size(), 3u);
+  auto items = msgs[2]["params"][1]["Item"];
+  ASSERT_EQ(items.size(), 1u) << msgs[2];  // "c" came and went
+  EXPECT_EQ(items.begin().value()["modify"]["name"], "b") << msgs[2];
+}
+
 }  // namespace
 }  // namespace sluice::db
 
