@@ -4,7 +4,11 @@
 # whose transact reply arrived. After a random 0-300 ms the server is killed with SIGKILL and
 # restarted on the same file, which it must open every time, and every acknowledged row must be
 # there (rows whose reply never arrived may or may not be). ROUNDS rounds (default 30). The delay
-# starts once the client is connected and has its first transactions in flight.
+# starts once the client is connected and has its first transactions in flight. In every other
+# round an online compaction (ovs-appctl ovsdb-server/compact) is started just before the kill,
+# so some kills land while the compacted log is being written or swapped in. The server keeps a
+# locked pidfile: a second server on it refuses, and a kill -9 leaves a stale one that the
+# restarted server takes over.
 BIN=$1
 source "$(dirname "$0")/lib.bash"
 ROUNDS=${ROUNDS:-30}
@@ -109,7 +113,7 @@ EOF
 start_db() {
   rm -f "$SOCK"
   "$BIN/sluice-ovsdb-server" "$DB" --remote "punix:$SOCK" --rundir "$SL_TMP" \
-    --log-file "$SL_TMP/switchd.log" >>"$SL_TMP/db.out" 2>&1 &
+    --pidfile "$SL_TMP/db.pid" --log-file "$SL_TMP/switchd.log" >>"$SL_TMP/db.out" 2>&1 &
   SL_PID=$!
   for _ in $(seq 200); do
     [ -S "$SOCK" ] && return 0
@@ -123,6 +127,13 @@ ACKS=()
 start=$(date +%s)
 for round in $(seq "$ROUNDS"); do
   start_db "round $round"
+  [ "$(cat "$SL_TMP/db.pid")" = "$SL_PID" ] || fail "round $round: pidfile does not name $SL_PID"
+  if [ "$round" = 1 ]; then
+    "$BIN/sluice-ovsdb-server" "$DB" --remote "punix:$SL_TMP/second.sock" --rundir "$SL_TMP/2" \
+      --pidfile "$SL_TMP/db.pid" > "$SL_TMP/second.out" 2>&1 && fail "a second server started"
+    grep -q "already running as pid $SL_PID" "$SL_TMP/second.out" ||
+      fail "second server: $(cat "$SL_TMP/second.out")"
+  fi
   ack=$SL_TMP/acked.$round
   : > "$ack"
   ACKS+=("$ack")
@@ -134,6 +145,10 @@ for round in $(seq "$ROUNDS"); do
   for _ in $(seq 200); do [ -e "$ack.ready" ] && break; sleep 0.02; done
   [ -e "$ack.ready" ] || fail "round $round: client did not start: $(cat "$SL_TMP/load")"
   sleep "0.$(printf '%03d' $((RANDOM % 301)))"
+  if [ $((round % 2)) = 0 ]; then
+    ovs-appctl -t "$SL_TMP/sluice-ovsdb-server.ctl" ovsdb-server/compact >/dev/null 2>&1 &
+    sleep "0.0$((RANDOM % 10))"
+  fi
   kill -9 "$SL_PID"
   wait "$SL_PID" 2>/dev/null || true
   SL_PID=""

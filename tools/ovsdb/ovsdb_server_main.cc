@@ -7,11 +7,11 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 
 #include <CLI/CLI.hpp>
 #include <asio.hpp>
 
+#include "common/pidfile.h"
 #include "common/unixctl.h"
 #include "ovsdb/server/server.h"
 #include "sluice/log.h"
@@ -51,9 +51,19 @@ int main(int argc, char** argv) {
       dup2(fd, 2);
     }
   }
-  if (!pidfile.empty()) std::ofstream(pidfile) << getpid() << "\n";
   sluice::log::Init(log_file, verbose ? spdlog::level::debug : spdlog::level::info);
   auto logger = sluice::log::Get("ovsdb_server");
+  // Open vSwitch's locked pidfile (after the fork: the lock belongs to this process), so a
+  // second server on the same file refuses and ovs-appctl can tell a stale file from ours.
+  std::unique_ptr<sluice::Pidfile> pidfile_lock;
+  if (!pidfile.empty()) {
+    auto pf = sluice::Pidfile::Create(pidfile);
+    if (!pf) {
+      logger->error("{}", pf.error().message);
+      return 1;
+    }
+    pidfile_lock = std::move(*pf);
+  }
 
   asio::io_context io;
   sluice::db::ServerOptions opts;
@@ -83,6 +93,5 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   logger->info("sluice-ovsdb-server ready");
   io.run();
-  if (!pidfile.empty()) std::filesystem::remove(pidfile, ec);
-  return 0;
+  return 0;  // pidfile_lock removes the pidfile
 }
