@@ -19,6 +19,11 @@ the absolute numbers and the ratio of the second server to the first:
 Light correctness checks: Root.children size and Child row count after the workloads, the Child
 name index rejecting a duplicate, every monitor seeing exactly the rows committed.
 
+With --mem-rows N[,M...] and --pid NAME=PID for every server, it measures memory instead (run it
+on fresh servers): Child rows are loaded (1000 per transaction, untimed) up to N, M, ... rows and
+the server's resident set size (VmRSS) is read after each step; bytes per row =
+(RSS - RSS before the first row) / rows.
+
 Usually started by tools/bench/ovsdb-bench.sh, which creates the databases and the servers.
 """
 
@@ -346,6 +351,70 @@ def wl_fanout(path, clients, m, window, limit):
             writer.close()
 
 
+def rss_bytes(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise RpcError(f"no VmRSS for pid {pid}")
+
+
+def wl_memory(path, pid, steps, limit):
+    c = Conn(path, timeout=max(60.0, limit))
+    try:
+        base = rss_bytes(pid)
+        out = {}
+        loaded = 0
+        for target in steps:
+            while loaded < target:
+                n = min(1000, target - loaded)
+                ops = [{"op": "insert", "table": "Child",
+                        "row": child_row(f"mem-{i}", i, "abc"[i % 3])}
+                       for i in range(loaded, loaded + n)]
+                c.transact(ops, timeout=limit)
+                loaded += n
+            time.sleep(0.5)  # let a compaction triggered by the load finish
+            rss = rss_bytes(pid)
+            out[f"RSS MiB at {target} rows"] = rss / (1 << 20)
+            out[f"bytes/row at {target} rows"] = (rss - base) / target
+        # Spot check (a full select of 1M rows costs the harness minutes; ovsdb-server's select
+        # is DISTINCT over the selected columns, so "columns": [] would return one row).
+        for i in (0, loaded // 2, loaded - 1):
+            res = c.transact([{"op": "select", "table": "Child",
+                               "where": [["name", "==", f"mem-{i}"]], "columns": ["value"]}],
+                             timeout=limit)
+            if res[0]["rows"] != [{"value": i}]:
+                raise RpcError(f"row mem-{i}: {res[0]['rows']}")
+        return out
+    finally:
+        c.close()
+
+
+def memory_main(a, servers):
+    pids = dict(p.split("=", 1) for p in a.pid)
+    steps = [int(x) for x in a.mem_rows.split(",")]
+    table = []
+    for name, path in servers:
+        print(f"# memory: {name} ...", file=sys.stderr, flush=True)
+        setup(path)
+        table.append(wl_memory(path, int(pids[name]), steps, a.limit))
+    names = [n for n, _ in servers]
+    hdr = f"{'memory (Child rows, 1000/txn)':<34}" + "".join(f"{n:>14}" for n in names)
+    if len(names) > 1:
+        hdr += f"{names[-1] + '/' + names[0]:>16}"
+    print()
+    print(hdr)
+    print("-" * len(hdr))
+    for k in table[0]:
+        line = f"{k + ' (↓)':<34}" + "".join(f"{t[k]:>14.1f}" for t in table)
+        if len(names) > 1:
+            line += f"{table[-1][k] / table[0][k]:>16.2f}"
+        print(line)
+    for n in a.note:
+        print(n)
+    return 0
+
+
 # --------------------------------------------------------------------------------------------
 
 
@@ -363,6 +432,9 @@ def main():
     ap.add_argument("--limit", type=float, default=40.0,
                     help="time limit per workload and server, seconds")
     ap.add_argument("--note", action="append", default=[], help="line printed under the table")
+    ap.add_argument("--mem-rows", help="measure memory at these row counts (N[,M...]) instead")
+    ap.add_argument("--pid", action="append", default=[], metavar="NAME=PID",
+                    help="server process ids (for --mem-rows)")
     a = ap.parse_args()
 
     servers = []
@@ -371,6 +443,9 @@ def main():
         if not path:
             ap.error(f"--server {s}: expected NAME=SOCKET")
         servers.append((name, path))
+
+    if a.mem_rows:
+        return memory_main(a, servers)
 
     roots = {}
     failures = 0
