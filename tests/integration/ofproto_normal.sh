@@ -38,9 +38,13 @@ grep -q "    1     0  $MAC1" "$SL_TMP/fdb" || fail "fdb lacks $MAC1 on port 1"
 grep -q "    2     0  $MAC2" "$SL_TMP/fdb" || fail "fdb lacks $MAC2 on port 2"
 # Megaflows from NORMAL match on in_port, MACs and VLAN, not on IP addresses or ports.
 appctl dpctl/dump-flows > "$SL_TMP/dp"
-grep -q "in_port(1),eth(src=$MAC1,dst=$MAC2)" "$SL_TMP/dp" || fail "no unicast megaflow: $(cat $SL_TMP/dp)"
-if grep "in_port(1),eth(src=$MAC1,dst=$MAC2)" "$SL_TMP/dp" | grep -q "ipv4("; then
+grep -q "in_port(1),packet_type(ns=0,id=0),eth(src=$MAC1,dst=$MAC2)" "$SL_TMP/dp" || fail "no unicast megaflow: $(cat $SL_TMP/dp)"
+if grep "in_port(1),packet_type(ns=0,id=0),eth(src=$MAC1,dst=$MAC2)" "$SL_TMP/dp" | grep -q "ipv4("; then
   fail "NORMAL megaflow matches on IPv4 fields"
+fi
+# As in Open vSwitch, an untagged megaflow shows no vlan()/encap().
+if grep "in_port(1),packet_type(ns=0,id=0),eth(src=$MAC1,dst=$MAC2)" "$SL_TMP/dp" | grep -q "vlan("; then
+  fail "untagged NORMAL megaflow printed with a VLAN: $(cat "$SL_TMP/dp")"
 fi
 # The datapath counters reach the OpenFlow rule (pushed at least once a second).
 sleep 1.2
@@ -86,7 +90,7 @@ grep -q "^Flow: .*recirc_id(0x[0-9a-f]*).*eth_type(0x0800),ipv4(src=10.0.0.1,dst
 grep -q "^ *Resuming from table 1$" "$SL_TMP/trace_mpls" || fail "trace (MPLS): thaw"
 grep -q "br0: table 1: ip,nw_dst=10.0.0.2, priority 10$" "$SL_TMP/trace_mpls" ||
   fail "trace (MPLS): second pass rule"
-grep -q "^Megaflow: recirc_id(0x[0-9a-f]*),in_port(1),eth_type(0x0800),ipv4(dst=10.0.0.2)$" \
+grep -q "^Megaflow: recirc_id(0x[0-9a-f]*),in_port(1),packet_type(ns=0,id=0),eth_type(0x0800),ipv4(dst=10.0.0.2)$" \
   "$SL_TMP/trace_mpls" || fail "trace (MPLS): second pass megaflow"
 tail -1 "$SL_TMP/trace_mpls" | grep -q "^Datapath actions: 2$" || fail "trace (MPLS): output"
 appctl coverage/show | grep -q "^recirc_states  *[1-9]" || fail "coverage/show: recirc_states"
