@@ -6,8 +6,8 @@
 # by a patch-port pair forward between them.
 BIN=$1
 source "$(dirname "$0")/lib.bash"
-[ "$(id -u)" -eq 0 ] || { echo "needs root"; exit 77; }
-command -v ovs-ofctl >/dev/null || { echo "openvswitch-common not installed"; exit 77; }
+sl_require_root
+sl_require ovs-ofctl openvswitch-common
 
 S=$$
 for i in 1 2 3 4; do sl_host "sl-n$i-$S" "n$i-$S" "10.0.0.$i/24"; done
@@ -23,12 +23,7 @@ ns 1 ping -c 3 -i 0.2 -W 2 10.0.0.2 >/dev/null || fail "ping 1->2 via NORMAL"
 ns 3 ping -c 3 -i 0.2 -W 2 10.0.0.4 >/dev/null || fail "ping 3->4 via NORMAL"
 
 head -c 8388608 /dev/urandom > "$SL_TMP/blob"
-ns 2 sh -c "timeout 60 nc -l 5001 > $SL_TMP/recv" &
-NCPID=$!
-sleep 0.5
-ns 1 sh -c "timeout 60 nc -N -w 10 10.0.0.2 5001 < $SL_TMP/blob" || fail "nc send"
-wait $NCPID || true
-cmp "$SL_TMP/blob" "$SL_TMP/recv" || fail "TCP transfer through NORMAL corrupted"
+sl_tcp_copy "sl-n1-$S" "sl-n2-$S" 10.0.0.2 5001 "$SL_TMP/blob"
 sl_log "8 MiB TCP transfer through NORMAL verified"
 
 MAC1=$(ns 1 cat /sys/class/net/eth0/address)
@@ -47,9 +42,9 @@ if grep "in_port(1),packet_type(ns=0,id=0),eth(src=$MAC1,dst=$MAC2)" "$SL_TMP/dp
   fail "untagged NORMAL megaflow printed with a VLAN: $(cat "$SL_TMP/dp")"
 fi
 # The datapath counters reach the OpenFlow rule (pushed at least once a second).
-sleep 1.2
-n=$($OF dump-flows "$MGMT" | sed -n 's/.*n_packets=\([0-9]*\).*actions=NORMAL/\1/p')
-[ "${n:-0}" -gt 5000 ] || fail "NORMAL rule counted only ${n:-0} packets"
+normal_packets() { $OF dump-flows "$MGMT" | sed -n 's/.*n_packets=\([0-9]*\).*actions=NORMAL/\1/p'; }
+normal_counted() { local n; n=$(normal_packets); [ "${n:-0}" -gt 5000 ]; }
+sl_wait_for normal_counted || fail "NORMAL rule counted only $(normal_packets) packets"
 # Trace: a frame from host 1 to host 2's MAC goes to port 2 only.
 PKT=$(python3 "$(dirname "$0")/pkt.py" udp "$MAC1" "$MAC2" 10.0.0.1 10.0.0.2 1 2)
 appctl ofproto/trace br0 "in_port=1,$PKT" | tee "$SL_TMP/trace"

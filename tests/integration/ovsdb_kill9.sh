@@ -106,18 +106,7 @@ else:
     check(sys.argv[2], sys.argv[3:])
 EOF
 
-start_db() {
-  rm -f "$SOCK"
-  "$BIN/sluice-ovsdb-server" "$DB" --remote "punix:$SOCK" --rundir "$SL_TMP" \
-    --log-file "$SL_TMP/switchd.log" >>"$SL_TMP/db.out" 2>&1 &
-  SL_PID=$!
-  for _ in $(seq 200); do
-    [ -S "$SOCK" ] && return 0
-    kill -0 "$SL_PID" 2>/dev/null || { tail -20 "$SL_TMP/db.out" >&2; fail "server exited on restart ($1)"; }
-    sleep 0.05
-  done
-  fail "server did not open its socket ($1)"
-}
+start_db() { sl_log "starting the server: $1"; sl_sluice_ovsdb_server "$DB" "$SOCK"; }
 
 ACKS=()
 start=$(date +%s)
@@ -131,8 +120,7 @@ for round in $(seq "$ROUNDS"); do
     fail "round $round: $(cat "$SL_TMP/check")"
   python3 "$SL_TMP/client.py" load "$SOCK" $((round * 1000000)) "$ack" > "$SL_TMP/load" &
   client=$!
-  for _ in $(seq 200); do [ -e "$ack.ready" ] && break; sleep 0.02; done
-  [ -e "$ack.ready" ] || fail "round $round: client did not start: $(cat "$SL_TMP/load")"
+  sl_wait_for test -e "$ack.ready" || fail "round $round: client did not start: $(cat "$SL_TMP/load")"
   sleep "0.$(printf '%03d' $((RANDOM % 301)))"
   kill -9 "$SL_PID"
   wait "$SL_PID" 2>/dev/null || true

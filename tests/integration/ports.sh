@@ -4,14 +4,14 @@
 # on other ports without loss; --detach/--pidfile.
 BIN=$1
 source "$(dirname "$0")/lib.bash"
-[ "$(id -u)" -eq 0 ] || { echo "needs root"; exit 77; }
+sl_require_root
 S=$$
 H1=ph1-$S H2=ph2-$S INT=pint-$S
 sl_host "sl-pns1-$S" "$H1" 10.0.1.1/24
 sl_host "sl-pns2-$S" "$H2" 10.0.1.2/24
 sl_start --detach --pidfile "$SL_TMP/switchd.pid"
 # With --detach the launcher returns at once; the daemon's pid is in the pidfile.
-for _ in $(seq 50); do [ -s "$SL_TMP/switchd.pid" ] && break; sleep 0.1; done
+sl_wait_for test -s "$SL_TMP/switchd.pid" || fail "no pidfile"
 SL_PID=$(cat "$SL_TMP/switchd.pid")
 kill -0 "$SL_PID" || fail "detached daemon not running"
 
@@ -52,6 +52,5 @@ grep -q " 0% packet loss" "$SL_TMP/ping" || fail "loss during port churn: $(grep
 
 # Deleting the internal port removes the kernel interface.
 appctl dpctl/del-if "$INT"
-sleep 0.2
-if ip link show "$INT" >/dev/null 2>&1; then fail "internal port's tap survived del-if"; fi
+sl_wait_for sl_not ip link show "$INT" 2>/dev/null || fail "internal port's tap survived del-if"
 echo PASS

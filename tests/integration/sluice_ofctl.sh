@@ -5,7 +5,7 @@
 # and diff-flows, groups, meters, mod-port, packet-out and monitor.
 BIN=$1
 source "$(dirname "$0")/lib.bash"
-command -v ovs-ofctl >/dev/null || { echo "openvswitch-common not installed"; exit 77; }
+sl_require ovs-ofctl openvswitch-common
 sl_start
 appctl dpctl/add-if p1,type=dummy
 appctl dpctl/add-if p2,type=dummy
@@ -279,14 +279,24 @@ grep -q "OpenFlow 1.0 port setting" "$SL_TMP/err" || fail "no-flood error"
 if $S mod-port br0 p9 down 2>"$SL_TMP/err"; then fail "unknown port accepted"; fi
 
 # ---- monitor: flow-removed and port-status, as ovs-ofctl prints them ----
+# Management connections open now, as switchd's log tells (each one logs its start and its end;
+# the log is written asynchronously, so "none" first means it has caught up with the earlier
+# commands).
+mgmt_open() {
+  local up down
+  up=$(grep -c "br0.mgmt connected (management)" "$SL_TMP/switchd.log" || true)
+  down=$(grep -c "br0.mgmt: disconnected" "$SL_TMP/switchd.log" || true)
+  echo $((up - down))
+}
 $S add-flow br0 "priority=20,tcp,tp_dst=80,send_flow_rem,actions=drop"
-$S monitor br0 >"$SL_TMP/mon" 2>&1 &
-MON=$!
-sleep 0.5
+sl_wait_for sl_output_is 0 mgmt_open || fail "management connections left open"
+sl_bg $S monitor br0 >"$SL_TMP/mon" 2>&1
+MON=$SL_BG
+sl_wait_for sl_output_is 1 mgmt_open || fail "monitor did not connect"
 $S del-flows br0 tcp
 $S mod-port br0 p2 down
-sleep 0.5
-kill $MON; wait $MON 2>/dev/null || true
+sl_wait_for grep -q "^OFPT_PORT_STATUS" "$SL_TMP/mon" || fail "monitor saw no port-status: $(cat "$SL_TMP/mon")"
+sl_stop $MON
 grep -q "^OFPT_FLOW_REMOVED (OF1.3) (xid=0x[0-9a-f]*): priority=20,tcp,tp_dst=80 reason=delete table_id=0 duration[0-9.]*s idle0 pkts0 bytes0$" \
   "$SL_TMP/mon" || fail "monitor flow-removed: $(cat "$SL_TMP/mon")"
 grep -q "^OFPT_PORT_STATUS (OF1.3) (xid=0x[0-9a-f]*): MOD: 2(p2): addr:" "$SL_TMP/mon" ||
@@ -295,14 +305,18 @@ $S mod-port br0 p2 up
 
 # ---- monitor: packet-in (CONTROLLER action), line for line as ovs-ofctl monitor ----
 $S add-flow br0 "priority=50,in_port=p1,actions=CONTROLLER:200"
-$S monitor br0 >"$SL_TMP/pin.mine" 2>&1 &
-MON=$!
-$O monitor "$MGMT" 65535 >"$SL_TMP/pin.ovs" 2>&1 &
-MON2=$!
-sleep 0.7
+sl_wait_for sl_output_is 0 mgmt_open || fail "management connections left open"
+sl_bg $S monitor br0 >"$SL_TMP/pin.mine" 2>&1
+MON=$SL_BG
+sl_bg stdbuf -oL $O monitor "$MGMT" 65535 >"$SL_TMP/pin.ovs" 2>&1
+MON2=$SL_BG
+# Once negotiated, a connection gets packet-ins (ovs-ofctl's set-config of miss_send_len does
+# not matter to an explicit CONTROLLER:200).
+sl_wait_for sl_output_is 2 mgmt_open || fail "monitors did not connect"
 appctl netdev-dummy/receive p1 "$(python3 "$(dirname "$0")/pkt.py" udp 00:00:00:00:00:01 00:00:00:00:00:02 10.0.0.1 10.0.0.2 1 2)"
-sleep 0.7
-kill $MON $MON2; wait $MON $MON2 2>/dev/null || true
+sl_wait_for grep -q "^OFPT_PACKET_IN" "$SL_TMP/pin.mine" || fail "packet-in: $(cat "$SL_TMP/pin.mine")"
+sl_wait_for grep -q "^OFPT_PACKET_IN" "$SL_TMP/pin.ovs" || fail "packet-in (ovs-ofctl): $(cat "$SL_TMP/pin.ovs")"
+sl_stop $MON $MON2
 grep -q "^OFPT_PACKET_IN (OF1.3) (xid=0x[0-9a-f]*): cookie=0x0 total_len=60 in_port=1 (via action) data_len=60 (unbuffered)$" \
   "$SL_TMP/pin.mine" || fail "packet-in: $(cat "$SL_TMP/pin.mine")"
 diff <(grep -v "fatal_signal" "$SL_TMP/pin.ovs" | norm) <(norm <"$SL_TMP/pin.mine") || fail "packet-in text"
@@ -312,8 +326,7 @@ $S del-flows br0 in_port=p1
 ARP=ffffffffffff000000000001080600010800060400010000000000010a000001000000000000000a000002
 $S packet-out br0 "in_port=1 packet=$ARP actions=output:2" || fail "packet-out"
 $S packet-out br0 1 output:2 "$ARP" || fail "packet-out (positional)"
-sleep 0.3
-$S dump-ports br0 p2 | grep -q "tx pkts=2," || fail "packet-out tx: $($S dump-ports br0 p2)"
+sl_wait_for sl_output_has "tx pkts=2," $S dump-ports br0 p2 || fail "packet-out tx: $($S dump-ports br0 p2)"
 if $S packet-out br0 "in_port=1 actions=output:2" 2>"$SL_TMP/err"; then fail "no packet"; fi
 grep -q "must specify packet" "$SL_TMP/err" || fail "packet-out usage"
 
