@@ -62,13 +62,18 @@ Res<void> CmdAddBr(Ctx& c, Cache& cache) {
   if (auto e = CheckConflicts(cache, name, "cannot create a bridge named " + name); !e.empty()) {
     return Fail(e);
   }
-  if (parent_name.empty()) {
+  // The bridge's own port, with its internal interface of the same name.
+  auto bridge_port = [&] {
     Row* iface = db.Insert("Interface");
     db.SetStr(iface, "name", name);
     db.SetStr(iface, "type", "internal");
     Row* port = db.Insert("Port");
     db.SetStr(port, "name", name);
     db.AddUuid(port, "interfaces", iface->uuid);
+    return port;
+  };
+  if (parent_name.empty()) {
+    Row* port = bridge_port();
     Row* br = db.Insert("Bridge");
     db.SetStr(br, "name", name);
     db.AddUuid(br, "ports", port->uuid);
@@ -77,12 +82,7 @@ Res<void> CmdAddBr(Ctx& c, Cache& cache) {
     auto it = cache.bridges.find(parent_name);
     if (it == cache.bridges.end()) return Fail("parent bridge " + parent_name + " does not exist");
     if (it->second->parent) return Fail("cannot create bridge with fake bridge as parent");
-    Row* iface = db.Insert("Interface");
-    db.SetStr(iface, "name", name);
-    db.SetStr(iface, "type", "internal");
-    Row* port = db.Insert("Port");
-    db.SetStr(port, "name", name);
-    db.AddUuid(port, "interfaces", iface->uuid);
+    Row* port = bridge_port();
     db.SetBool(port, "fake_bridge", true);
     db.SetInt(port, "tag", vlan);
     db.AddUuid(it->second->br, "ports", port->uuid);
@@ -180,26 +180,26 @@ Res<void> CmdBrGetExternalId(Ctx& c, Cache& cache) {
   return {};
 }
 
-Res<void> CmdListPorts(Ctx& c, Cache& cache) {
+// list-ports / list-ifaces: the names in `by_name` whose bridge (by `bridge_of`) is the
+// argument's, but for the bridge's own port and interface.
+template <class Map, class BridgeOf>
+Res<void> ListNames(Ctx& c, Cache& cache, const Map& by_name, BridgeOf bridge_of) {
   auto b = FindBridge(cache, c.Arg(0), true);
   if (!b) return std::unexpected(b.error());
   std::vector<std::string> names;
-  for (auto& [n, vp] : cache.ports) {
-    if (vp->bridge == *b && n != (*b)->name) names.push_back(n);
+  for (auto& [n, v] : by_name) {
+    if (bridge_of(*v) == *b && n != (*b)->name) names.push_back(n);
   }
   c.out = SortedLines(names);
   return {};
 }
 
+Res<void> CmdListPorts(Ctx& c, Cache& cache) {
+  return ListNames(c, cache, cache.ports, [](const VPort& p) { return p.bridge; });
+}
+
 Res<void> CmdListIfaces(Ctx& c, Cache& cache) {
-  auto b = FindBridge(cache, c.Arg(0), true);
-  if (!b) return std::unexpected(b.error());
-  std::vector<std::string> names;
-  for (auto& [n, vi] : cache.ifaces) {
-    if (vi->port->bridge == *b && n != (*b)->name) names.push_back(n);
-  }
-  c.out = SortedLines(names);
-  return {};
+  return ListNames(c, cache, cache.ifaces, [](const VIface& i) { return i.port->bridge; });
 }
 
 // add-port and add-bond.

@@ -241,23 +241,35 @@ void AddOutputRow(WorkDb& db, OutputTable& t, Row* row, const std::vector<std::s
   t.rows.push_back(std::move(cells));
 }
 
-Res<void> CmdList(Ctx& c, Cache&) {
+// list and find: the table (argument 0) and the output's columns (--columns, else all).
+struct Listing {
+  const db::TableSchema* ts;
+  std::vector<std::string> cols;
+  OutputTable out;
+};
+Res<Listing> StartListing(Ctx& c) {
   auto ts = GetTable(c.db, c.Arg(0));
   if (!ts) return std::unexpected(ts.error());
   auto cols = OutputColumns(c, **ts);
   if (!cols) return std::unexpected(cols.error());
-  OutputTable t;
-  t.headings = *cols;
+  Listing l{*ts, *cols, {}};
+  l.out.headings = *cols;
+  return l;
+}
+
+Res<void> CmdList(Ctx& c, Cache&) {
+  auto l = StartListing(c);
+  if (!l) return std::unexpected(l.error());
   if (c.N() == 1) {
-    for (Row* r : c.db.Rows((*ts)->name)) AddOutputRow(c.db, t, r, *cols);
+    for (Row* r : c.db.Rows(l->ts->name)) AddOutputRow(c.db, l->out, r, l->cols);
   } else {
     for (size_t i = 1; i < c.N(); ++i) {
-      auto row = GetRecord(c.db, **ts, c.Arg(i), !c.Has("--if-exists"));
+      auto row = GetRecord(c.db, *l->ts, c.Arg(i), !c.Has("--if-exists"));
       if (!row) return std::unexpected(row.error());
-      if (*row) AddOutputRow(c.db, t, *row, *cols);
+      if (*row) AddOutputRow(c.db, l->out, *row, l->cols);
     }
   }
-  c.out = FormatTable(t, c.opts());
+  c.out = FormatTable(l->out, c.opts());
   return {};
 }
 
@@ -309,22 +321,18 @@ Res<bool> ConditionHolds(Ctx& c, Row* row, const std::string& arg) {
 }
 
 Res<void> CmdFind(Ctx& c, Cache&) {
-  auto ts = GetTable(c.db, c.Arg(0));
-  if (!ts) return std::unexpected(ts.error());
-  auto cols = OutputColumns(c, **ts);
-  if (!cols) return std::unexpected(cols.error());
-  OutputTable t;
-  t.headings = *cols;
-  for (Row* r : c.db.Rows((*ts)->name)) {
+  auto l = StartListing(c);
+  if (!l) return std::unexpected(l.error());
+  for (Row* r : c.db.Rows(l->ts->name)) {
     bool all = true;
     for (size_t i = 1; i < c.N() && all; ++i) {
       auto ok = ConditionHolds(c, r, c.Arg(i));
       if (!ok) return std::unexpected(ok.error());
       all = *ok;
     }
-    if (all) AddOutputRow(c.db, t, r, *cols);
+    if (all) AddOutputRow(c.db, l->out, r, l->cols);
   }
-  c.out = FormatTable(t, c.opts());
+  c.out = FormatTable(l->out, c.opts());
   return {};
 }
 
@@ -358,7 +366,11 @@ Res<std::pair<const db::TableSchema*, Row*>> TableAndRecord(Ctx& c) {
 
 std::string CountNoun(const Type& t) { return t.IsMap() ? "pairs" : "values"; }
 
-Res<void> CmdAdd(Ctx& c, Cache&) {
+// "add" and "remove": the row and column (arguments 0-2), then `edit` applies each further
+// argument (parsed with `any`: the column's type with any number of elements) to a copy of the
+// column's value, which is stored unless it breaks the column's bounds (`op` names the command).
+template <class Edit>
+Res<void> EditColumn(Ctx& c, const char* op, Edit edit) {
   auto tr = TableAndRecord(c);
   if (!tr) return std::unexpected(tr.error());
   auto [ts, row] = *tr;
@@ -376,89 +388,72 @@ Res<void> CmdAdd(Ctx& c, Cache&) {
   Datum d = c.db.Col(row, cs->name);
   d.is_map = cs->type.IsMap();
   for (size_t i = 3; i < c.N(); ++i) {
-    auto add = DatumFromString(c.Arg(i), any, &resolver);
-    if (!add) return std::unexpected(add.error());
-    for (size_t k = 0; k < add->size(); ++k) {
-      auto at = d.Find(add->keys[k]);
-      if (at >= 0) {
-        if (d.is_map) d.values[at] = add->values[k];
-        continue;
-      }
-      d.keys.push_back(add->keys[k]);
-      if (d.is_map) d.values.push_back(add->values[k]);
-      d.Sort();
-    }
+    if (auto r = edit(d, *cs, any, c.Arg(i), resolver); !r) return r;
   }
-  if (d.size() > cs->type.max) {
-    return Fail("\"add\" operation would put " + std::to_string(d.size()) + " " +
-                CountNoun(cs->type) + " in column " + cs->name + " of table " + ts->name +
-                " but the maximum number is " + std::to_string(cs->type.max));
+  const Type& t = cs->type;
+  bool over = d.size() > t.max;
+  if (over || d.size() < t.min) {
+    return Fail(std::string("\"") + op + "\" operation would put " + std::to_string(d.size()) +
+                " " + CountNoun(t) + " in column " + cs->name + " of table " + ts->name +
+                (over ? " but the maximum number is " + std::to_string(t.max)
+                      : " but the minimum number is " + std::to_string(t.min)));
   }
   c.db.Verify(row, cs->name);
   c.db.Set(row, cs->name, std::move(d));
   return {};
 }
 
+Res<void> CmdAdd(Ctx& c, Cache&) {
+  return EditColumn(c, "add",
+                    [](Datum& d, const db::ColumnSchema&, const Type& any, const std::string& arg,
+                       const SymbolResolver& resolver) -> Res<void> {
+                      auto add = DatumFromString(arg, any, &resolver);
+                      if (!add) return std::unexpected(add.error());
+                      for (size_t k = 0; k < add->size(); ++k) {
+                        auto at = d.Find(add->keys[k]);
+                        if (at >= 0) {
+                          if (d.is_map) d.values[at] = add->values[k];
+                          continue;
+                        }
+                        d.keys.push_back(add->keys[k]);
+                        if (d.is_map) d.values.push_back(add->values[k]);
+                        d.Sort();
+                      }
+                      return {};
+                    });
+}
+
+// Removes `key` (and its value) from `d` if there.
+void EraseKey(Datum& d, const Atom& key) {
+  auto at = d.Find(key);
+  if (at < 0) return;
+  d.keys.erase(d.keys.begin() + at);
+  if (d.is_map) d.values.erase(d.values.begin() + at);
+}
+
 Res<void> CmdRemove(Ctx& c, Cache&) {
-  auto tr = TableAndRecord(c);
-  if (!tr) return std::unexpected(tr.error());
-  auto [ts, row] = *tr;
-  if (!row) return {};
-  auto col = MatchColumn(*ts, c.Arg(2));
-  if (!col) return std::unexpected(col.error());
-  const db::ColumnSchema* cs = ts->FindColumn(*col);
-  if (!cs->is_mutable && !row->inserted) {
-    return Fail("cannot modify read-only column " + cs->name + " in table " + ts->name);
-  }
-  Type any = cs->type;
-  any.min = 0;
-  any.max = db::kUnlimited;
-  auto resolver = c.Resolver();
-  Datum d = c.db.Col(row, cs->name);
-  d.is_map = cs->type.IsMap();
-  for (size_t i = 3; i < c.N(); ++i) {
-    auto rm = DatumFromString(c.Arg(i), any, &resolver);
-    if (rm && d.is_map) {
-      for (size_t k = 0; k < rm->size(); ++k) {
-        auto at = d.Find(rm->keys[k]);
-        if (at >= 0 && d.values[at] == rm->values[k]) {
-          d.keys.erase(d.keys.begin() + at);
-          d.values.erase(d.values.begin() + at);
-        }
-      }
-      continue;
-    }
-    if (d.is_map) {
-      // A set of keys.
-      Type keys;
-      keys.key = cs->type.key;
-      keys.min = 0;
-      keys.max = db::kUnlimited;
-      rm = DatumFromString(c.Arg(i), keys, &resolver);
-      if (!rm) return std::unexpected(rm.error());
-      for (const auto& k : rm->keys) {
-        auto at = d.Find(k);
-        if (at >= 0) {
-          d.keys.erase(d.keys.begin() + at);
-          d.values.erase(d.values.begin() + at);
-        }
-      }
-      continue;
-    }
-    if (!rm) return std::unexpected(rm.error());
-    for (const auto& k : rm->keys) {
-      auto at = d.Find(k);
-      if (at >= 0) d.keys.erase(d.keys.begin() + at);
-    }
-  }
-  if (d.size() < cs->type.min) {
-    return Fail("\"remove\" operation would put " + std::to_string(d.size()) + " " +
-                CountNoun(cs->type) + " in column " + cs->name + " of table " + ts->name +
-                " but the minimum number is " + std::to_string(cs->type.min));
-  }
-  c.db.Verify(row, cs->name);
-  c.db.Set(row, cs->name, std::move(d));
-  return {};
+  return EditColumn(c, "remove",
+                    [](Datum& d, const db::ColumnSchema& cs, const Type& any,
+                       const std::string& arg, const SymbolResolver& resolver) -> Res<void> {
+                      auto rm = DatumFromString(arg, any, &resolver);
+                      if (rm && d.is_map) {  // key=value pairs
+                        for (size_t k = 0; k < rm->size(); ++k) {
+                          auto at = d.Find(rm->keys[k]);
+                          if (at >= 0 && d.values[at] == rm->values[k]) EraseKey(d, rm->keys[k]);
+                        }
+                        return {};
+                      }
+                      if (d.is_map) {  // a set of keys
+                        Type keys;
+                        keys.key = cs.type.key;
+                        keys.min = 0;
+                        keys.max = db::kUnlimited;
+                        rm = DatumFromString(arg, keys, &resolver);
+                      }
+                      if (!rm) return std::unexpected(rm.error());
+                      for (const auto& k : rm->keys) EraseKey(d, k);
+                      return {};
+                    });
 }
 
 Res<void> CmdClear(Ctx& c, Cache&) {
