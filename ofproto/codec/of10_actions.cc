@@ -58,13 +58,11 @@ OfpResult<ActionList> DecodeActions10(ByteSpan data, const Match* match) {
   uint8_t l4 = L4Of(match);
   auto set = [&out](F f, uint64_t v) { out.push_back(ActSetField{OxmEntry::Exact(f, v)}); };
   while (r.remaining() > 0) {
-    if (r.remaining() < 4) return Fail(OfpErr::kBadActionBadLen, "truncated action header");
-    uint16_t type = r.U16();
-    uint16_t len = r.U16();
-    if (len < 8 || len % 8 != 0 || len - 4u > r.remaining()) {
-      return Fail(OfpErr::kBadActionBadLen, "action length " + std::to_string(len));
-    }
-    Reader a(r.Take(len - 4u));
+    OfpResult<ActionTlv> tlv = NextActionTlv(r);
+    if (!tlv) return std::unexpected(std::move(tlv.error()));
+    uint16_t type = tlv->type;
+    uint16_t len = tlv->len;
+    Reader a(tlv->body);
     auto want = [len, type](uint16_t n) -> OfpResult<void> {
       if (len != n) {
         return Fail(OfpErr::kBadActionBadLen,

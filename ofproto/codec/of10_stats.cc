@@ -122,14 +122,9 @@ OfpResult<MultipartReplyBody> DecodeStatsReplyBody(uint16_t type, ByteSpan body)
   Reader r(body);
   switch (static_cast<Stats10>(type)) {
     case Stats10::kDesc: {
-      if (auto ok = ExpectLen(body, 1056); !ok) return std::unexpected(ok.error());
-      DescReply d;
-      d.mfr_desc = ReadFixedString(r, 256);
-      d.hw_desc = ReadFixedString(r, 256);
-      d.sw_desc = ReadFixedString(r, 256);
-      d.serial_num = ReadFixedString(r, 32);
-      d.dp_desc = ReadFixedString(r, 256);
-      return d;
+      auto d = DecodeDesc(body);
+      if (!d) return std::unexpected(std::move(d.error()));
+      return std::move(*d);
     }
     case Stats10::kFlow: {
       auto f = DecodeFlowStats10(body);
@@ -137,12 +132,9 @@ OfpResult<MultipartReplyBody> DecodeStatsReplyBody(uint16_t type, ByteSpan body)
       return std::move(*f);
     }
     case Stats10::kAggregate: {
-      if (auto ok = ExpectLen(body, 24); !ok) return std::unexpected(ok.error());
-      AggregateReply a;
-      a.packet_count = r.U64();
-      a.byte_count = r.U64();
-      a.flow_count = r.U32();
-      return a;
+      auto a = DecodeAggregate(body);
+      if (!a) return std::unexpected(std::move(a.error()));
+      return *a;
     }
     case Stats10::kTable: {
       auto t = FixedEntries<TableStats>(body, kTableStats10Len, [](Reader& er, TableStats& s) {
@@ -159,11 +151,7 @@ OfpResult<MultipartReplyBody> DecodeStatsReplyBody(uint16_t type, ByteSpan body)
       auto p = FixedEntries<PortStats>(body, kPortStats10Len, [](Reader& er, PortStats& s) {
         s.port_no = PortFrom10(er.U16());
         er.Skip(6);
-        for (uint64_t* c : {&s.rx_packets, &s.tx_packets, &s.rx_bytes, &s.tx_bytes, &s.rx_dropped,
-                            &s.tx_dropped, &s.rx_errors, &s.tx_errors, &s.rx_frame_err,
-                            &s.rx_over_err, &s.rx_crc_err, &s.collisions}) {
-          *c = er.U64();
-        }
+        ForEachPortCounter([&er](uint64_t& c) { c = er.U64(); }, s);
       });
       if (!p) return std::unexpected(std::move(p.error()));
       return PortStatsReply{std::move(*p)};
@@ -220,39 +208,48 @@ OfpResult<MultipartReply> DecodeStatsReply10(ByteSpan body) {
   return DecodeStats<MultipartReply>(body, &DecodeStatsReplyBody);
 }
 
-Result<void> EncodeStatsRequest10(const MultipartRequest& m, Writer& w) {
+namespace {
+
+// The stats header (type, flags) and a body: `encode` writes the body's entries and says its
+// 1.0 stats type.
+template <class M, class Fn>
+Result<void> EncodeStats10(const M& m, Writer& w, Fn encode) {
   size_t type_at = w.size();
   w.U16(0);
   w.U16(m.flags);
-  Result<Stats10> type = std::visit(
-      [&w](const auto& b) -> Result<Stats10> {
-        using T = std::decay_t<decltype(b)>;
-        if constexpr (std::is_same_v<T, DescRequest>) {
-          return Stats10::kDesc;
-        } else if constexpr (std::is_same_v<T, TableStatsRequest>) {
-          return Stats10::kTable;
-        } else if constexpr (std::is_base_of_v<FlowStatsFilter, T>) {
-          if (auto ok = EncodeFilter10(b, w); !ok) return std::unexpected(ok.error());
-          return std::is_same_v<T, FlowStatsRequest> ? Stats10::kFlow : Stats10::kAggregate;
-        } else if constexpr (std::is_same_v<T, PortStatsRequest>) {
-          Result<uint16_t> port = Port10(b.port_no);
-          if (!port) return std::unexpected(port.error());
-          w.U16(*port);
-          w.Zeros(6);
-          return Stats10::kPort;
-        } else if constexpr (std::is_same_v<T, QueueStatsRequest>) {
-          w.U16(QueuePortTo10(b.port_no));
-          w.Zeros(2);
-          w.U32(b.queue_id);
-          return Stats10::kQueue;
-        } else {
-          return Unsupported("this multipart request");
-        }
-      },
-      m.body);
+  Result<Stats10> type = std::visit(encode, m.body);
   if (!type) return std::unexpected(type.error());
   w.PatchU16(type_at, static_cast<uint16_t>(*type));
   return {};
+}
+
+}  // namespace
+
+Result<void> EncodeStatsRequest10(const MultipartRequest& m, Writer& w) {
+  return EncodeStats10(m, w, [&w](const auto& b) -> Result<Stats10> {
+    using T = std::decay_t<decltype(b)>;
+    if constexpr (std::is_same_v<T, DescRequest>) {
+      return Stats10::kDesc;
+    } else if constexpr (std::is_same_v<T, TableStatsRequest>) {
+      return Stats10::kTable;
+    } else if constexpr (std::is_base_of_v<FlowStatsFilter, T>) {
+      if (auto ok = EncodeFilter10(b, w); !ok) return std::unexpected(ok.error());
+      return std::is_same_v<T, FlowStatsRequest> ? Stats10::kFlow : Stats10::kAggregate;
+    } else if constexpr (std::is_same_v<T, PortStatsRequest>) {
+      Result<uint16_t> port = Port10(b.port_no);
+      if (!port) return std::unexpected(port.error());
+      w.U16(*port);
+      w.Zeros(6);
+      return Stats10::kPort;
+    } else if constexpr (std::is_same_v<T, QueueStatsRequest>) {
+      w.U16(QueuePortTo10(b.port_no));
+      w.Zeros(2);
+      w.U32(b.queue_id);
+      return Stats10::kQueue;
+    } else {
+      return Unsupported("this multipart request");
+    }
+  });
 }
 
 namespace {
@@ -282,74 +279,55 @@ Result<void> EncodeFlowStats10(const FlowStats& s, Writer& w) {
 }  // namespace
 
 Result<void> EncodeStatsReply10(const MultipartReply& m, Writer& w) {
-  size_t type_at = w.size();
-  w.U16(0);
-  w.U16(m.flags);
-  Result<Stats10> type = std::visit(
-      [&w](const auto& b) -> Result<Stats10> {
-        using T = std::decay_t<decltype(b)>;
-        if constexpr (std::is_same_v<T, DescReply>) {
-          WriteFixedString(b.mfr_desc, 256, w);
-          WriteFixedString(b.hw_desc, 256, w);
-          WriteFixedString(b.sw_desc, 256, w);
-          WriteFixedString(b.serial_num, 32, w);
-          WriteFixedString(b.dp_desc, 256, w);
-          return Stats10::kDesc;
-        } else if constexpr (std::is_same_v<T, FlowStatsReply>) {
-          // Flows 1.0 cannot describe (see of10_codec.cc) are left out.
-          for (const FlowStats& s : b.entries) (void)EncodeFlowStats10(s, w);
-          return Stats10::kFlow;
-        } else if constexpr (std::is_same_v<T, AggregateReply>) {
-          w.U64(b.packet_count);
-          w.U64(b.byte_count);
-          w.U32(b.flow_count);
-          w.Zeros(4);
-          return Stats10::kAggregate;
-        } else if constexpr (std::is_same_v<T, TableStatsReply>) {
-          for (const TableStats& s : b.entries) {
-            w.U8(s.table_id);
-            w.Zeros(3);
-            WriteFixedString("", 32, w);
-            w.U32(kWAll);
-            w.U32(0xffffffff);  // no per-table flow limit
-            w.U32(s.active_count);
-            w.U64(s.lookup_count);
-            w.U64(s.matched_count);
-          }
-          return Stats10::kTable;
-        } else if constexpr (std::is_same_v<T, PortStatsReply>) {
-          for (const PortStats& s : b.entries) {
-            Result<uint16_t> port = Port10(s.port_no);
-            if (!port) return std::unexpected(port.error());
-            w.U16(*port);
-            w.Zeros(6);
-            for (uint64_t c : {s.rx_packets, s.tx_packets, s.rx_bytes, s.tx_bytes, s.rx_dropped,
-                               s.tx_dropped, s.rx_errors, s.tx_errors, s.rx_frame_err,
-                               s.rx_over_err, s.rx_crc_err, s.collisions}) {
-              w.U64(c);
-            }
-          }
-          return Stats10::kPort;
-        } else if constexpr (std::is_same_v<T, QueueStatsReply>) {
-          for (const QueueStats& s : b.entries) {
-            Result<uint16_t> port = Port10(s.port_no);
-            if (!port) return std::unexpected(port.error());
-            w.U16(*port);
-            w.Zeros(2);
-            w.U32(s.queue_id);
-            w.U64(s.tx_bytes);
-            w.U64(s.tx_packets);
-            w.U64(s.tx_errors);
-          }
-          return Stats10::kQueue;
-        } else {
-          return Unsupported("this multipart reply");
-        }
-      },
-      m.body);
-  if (!type) return std::unexpected(type.error());
-  w.PatchU16(type_at, static_cast<uint16_t>(*type));
-  return {};
+  return EncodeStats10(m, w, [&w](const auto& b) -> Result<Stats10> {
+    using T = std::decay_t<decltype(b)>;
+    if constexpr (std::is_same_v<T, DescReply>) {
+      EncodeDesc(b, w);
+      return Stats10::kDesc;
+    } else if constexpr (std::is_same_v<T, FlowStatsReply>) {
+      // Flows 1.0 cannot describe (see of10_codec.cc) are left out.
+      for (const FlowStats& s : b.entries) (void)EncodeFlowStats10(s, w);
+      return Stats10::kFlow;
+    } else if constexpr (std::is_same_v<T, AggregateReply>) {
+      EncodeAggregate(b, w);
+      return Stats10::kAggregate;
+    } else if constexpr (std::is_same_v<T, TableStatsReply>) {
+      for (const TableStats& s : b.entries) {
+        w.U8(s.table_id);
+        w.Zeros(3);
+        WriteFixedString("", 32, w);
+        w.U32(kWAll);
+        w.U32(0xffffffff);  // no per-table flow limit
+        w.U32(s.active_count);
+        w.U64(s.lookup_count);
+        w.U64(s.matched_count);
+      }
+      return Stats10::kTable;
+    } else if constexpr (std::is_same_v<T, PortStatsReply>) {
+      for (const PortStats& s : b.entries) {
+        Result<uint16_t> port = Port10(s.port_no);
+        if (!port) return std::unexpected(port.error());
+        w.U16(*port);
+        w.Zeros(6);
+        ForEachPortCounter([&w](uint64_t c) { w.U64(c); }, s);
+      }
+      return Stats10::kPort;
+    } else if constexpr (std::is_same_v<T, QueueStatsReply>) {
+      for (const QueueStats& s : b.entries) {
+        Result<uint16_t> port = Port10(s.port_no);
+        if (!port) return std::unexpected(port.error());
+        w.U16(*port);
+        w.Zeros(2);
+        w.U32(s.queue_id);
+        w.U64(s.tx_bytes);
+        w.U64(s.tx_packets);
+        w.U64(s.tx_errors);
+      }
+      return Stats10::kQueue;
+    } else {
+      return Unsupported("this multipart reply");
+    }
+  });
 }
 
 }  // namespace internal::of10
