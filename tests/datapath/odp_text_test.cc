@@ -45,6 +45,14 @@ void ExpectCanonical(std::string_view text) {
   EXPECT_EQ(FormatOdpFlow(p.key, p.mask), text);
 }
 
+// Both texts parse to the same key and mask.
+void ExpectSameMatch(std::string_view a, std::string_view b) {
+  Parsed p = MustParse(a);
+  Parsed q = MustParse(b);
+  EXPECT_EQ(p.key, q.key) << a << " vs " << b;
+  EXPECT_EQ(p.mask, q.mask) << a << " vs " << b;
+}
+
 uint32_t Ip(const char* s) {
   uint32_t a;
   EXPECT_EQ(inet_pton(AF_INET, s, &a), 1);
@@ -98,10 +106,8 @@ TEST(OdpFlowTest, OvsExampleRoundTripsAndMapsFields) {
 }
 
 TEST(OdpFlowTest, PrefixAndDottedMasksAreTheSame) {
-  Parsed a = MustParse("ipv4(src=10.0.0.0/255.0.0.0)");
+  ExpectSameMatch("ipv4(src=10.0.0.0/255.0.0.0)", "ipv4(src=10.0.0.0/8)");
   Parsed b = MustParse("ipv4(src=10.0.0.0/8)");
-  EXPECT_EQ(a.key, b.key);
-  EXPECT_EQ(a.mask, b.mask);
   EXPECT_EQ(FormatOdpFlow(b.key, b.mask), "packet_type(ns=0,id=0),ipv4(src=10.0.0.0/255.0.0.0)");
   Parsed c = MustParse("ipv6(dst=2001:db8::/32)");
   EXPECT_EQ(FormatOdpFlow(c.key, c.mask),
@@ -168,10 +174,8 @@ TEST(OdpFlowTest, EmptyIsAllWildcards) {
 }
 
 TEST(OdpFlowTest, PacketTypeIsEthernetOnly) {
-  Parsed p = MustParse("in_port(1),packet_type(ns=0,id=0),eth_type(0x0800)");
-  Parsed q = MustParse("in_port(1),eth_type(0x0800)");
-  EXPECT_EQ(p.key, q.key);
-  EXPECT_EQ(p.mask, q.mask);
+  ExpectSameMatch("in_port(1),packet_type(ns=0,id=0),eth_type(0x0800)",
+                  "in_port(1),eth_type(0x0800)");
   EXPECT_THAT(ParseError("in_port(1),packet_type(ns=1,id=0x800)"),
               HasSubstr("packet_type: only Ethernet frames (ns=0,id=0) are supported"));
   EXPECT_THAT(ParseError("packet_type(ns=0,id=0/0)"), HasSubstr("only Ethernet"));
@@ -216,10 +220,9 @@ TEST(OdpFlowTest, VlanVariants) {
   // As OVS: an encap() after every vlan(), empty when nothing inside is matched.
   ExpectCanonical("packet_type(ns=0,id=0),eth_type(0x8100),vlan(vid=16/0xff0,pcp=4/0x4),encap()");
   // "No tag" is what a missing vlan() means; tersely any "no tag" match prints that way.
-  Parsed untagged = MustParse("eth_type(0x0000),vlan(vid=0,pcp=0,cfi=0),encap(eth_type(0x0800))");
-  Parsed plain = MustParse("eth_type(0x0800)");
-  EXPECT_EQ(untagged.key, plain.key);
-  EXPECT_EQ(untagged.mask, plain.mask);
+  ExpectSameMatch("eth_type(0x0000),vlan(vid=0,pcp=0,cfi=0),encap(eth_type(0x0800))",
+                  "eth_type(0x0800)");
+  Parsed untagged = MustParse("eth_type(0x0800)");
   EXPECT_EQ(FormatOdpFlow(untagged.key, untagged.mask), "packet_type(ns=0,id=0),eth_type(0x0800)");
   Parsed cfi_only = MustParse("vlan(cfi=0),encap(eth_type(0x0800))");
   EXPECT_EQ(FormatOdpFlow(cfi_only.key, cfi_only.mask), "packet_type(ns=0,id=0),eth_type(0x0800)");
@@ -231,10 +234,8 @@ TEST(OdpFlowTest, VlanVariants) {
   ExpectCanonical("packet_type(ns=0,id=0),vlan(vid=3),encap(eth_type(0x0806))");
   ExpectCanonical(
       "packet_type(ns=0,id=0),vlan(cfi=0/0),encap(vlan(vid=7),encap(eth_type(0x0800)))");
+  ExpectSameMatch("eth_type(0x8100),vlan(vid=1,cfi=1)", "eth_type(0x8100),vlan(vid=1)");
   Parsed p = MustParse("eth_type(0x8100),vlan(vid=1,cfi=1)");
-  Parsed q = MustParse("eth_type(0x8100),vlan(vid=1)");
-  EXPECT_EQ(p.key, q.key);
-  EXPECT_EQ(p.mask, q.mask);
   EXPECT_EQ(FormatOdpFlow(p.key, p.mask),
             "packet_type(ns=0,id=0),eth_type(0x8100),vlan(vid=1),encap()");
 }
