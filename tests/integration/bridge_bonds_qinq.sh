@@ -6,7 +6,7 @@
 BIN=$1
 source "$(dirname "$0")/lib.bash"
 sl_start
-V="$BIN/sluice-vsctl --timeout=20 --db=unix:$SL_RUNDIR/db.sock"
+V="$BIN/sluice-vsctl --timeout=$SL_CMD_TIMEOUT --db=unix:$SL_RUNDIR/db.sock"
 S="$BIN/sluice-ofctl --rundir $SL_RUNDIR"
 # wait_error IFACE ERROR: until the Interface row's error column reads ERROR.
 wait_error() {

@@ -9,11 +9,12 @@ S=$(($$ % 100000))
 BR=kb$S V1=kv1$S V2=kv2$S H1=kh1$S H2=kh2$S
 CYCLES=${CYCLES:-100}
 sl_start
-V="ovs-vsctl --timeout=20 --db=unix:$SL_RUNDIR/db.sock"
+V="ovs-vsctl --timeout=$SL_CMD_TIMEOUT --db=unix:$SL_RUNDIR/db.sock"
 sl_host "$H1" "$V1" 10.79.0.1/24
 sl_host "$H2" "$V2" 10.79.0.2/24
 $V add-br "$BR" -- add-port "$BR" "$V1" -- add-port "$BR" "$V2" || fail "setup"
 OF1=$($V get Interface "$V1" ofport) OF2=$($V get Interface "$V2" ofport)
+sl_ping_ready "$H1" 10.79.0.2
 ip netns exec "$H1" ping -c 3 -i 0.2 -W 2 10.79.0.2 >/dev/null || fail "initial ping"
 
 # Ping every 50 ms for as long as the churn takes.

@@ -10,7 +10,7 @@ S=$(($$ % 100000))
 BR=xb$S V1=xv1$S V2=xv2$S H1=xh1$S H2=xh2$S
 sl_ovsdb_server "$SL_TMP/db"
 SOCK=$SL_TMP/db/db.sock
-V="ovs-vsctl --timeout=20 --db=unix:$SOCK"
+V="ovs-vsctl --timeout=$SL_CMD_TIMEOUT --db=unix:$SOCK"
 $V --no-wait init || fail "init"
 sl_start --db "unix:$SOCK"
 [ -S "$SL_RUNDIR/db.sock" ] && fail "embedded server started despite --db"
@@ -24,13 +24,14 @@ $V add-port "$BR" "$V2" -- set Interface "$V2" ofport_request=9 || fail "add-por
 [ "$($V get Open_vSwitch . cur_cfg)" = "$($V get Open_vSwitch . next_cfg)" ] || fail "cur_cfg"
 $V get Open_vSwitch . db_version | grep -q '8\.' || fail "db_version: $($V get Open_vSwitch . db_version)"
 $V get Open_vSwitch . ovs_version | grep -q . || fail "ovs_version"
-ovs-ofctl -O OpenFlow13 --timeout=10 show "unix:$SL_RUNDIR/$BR.mgmt" | grep -q "($V1)" ||
+ovs-ofctl -O OpenFlow13 --timeout=$SL_CMD_TIMEOUT show "unix:$SL_RUNDIR/$BR.mgmt" | grep -q "($V1)" ||
   fail "ovs-ofctl show"
+sl_ping_ready "$H1" 10.78.0.2
 ip netns exec "$H1" ping -c 3 -i 0.2 -W 2 10.78.0.2 || fail "ping through the bridge"
 
 # A controller: it connects, and switchd reports it in the Controller row. The bridge is pointed
 # at it only once it listens: a refused first dial would only add back-off to the wait.
-CPORT=$((20000 + S % 20000))
+CPORT=$(sl_tcp_port)
 sl_bg python3 "$(dirname "$0")/stub_controller.py" "$CPORT" 60 "$SL_TMP/ctrl.ready"
 sl_wait_for test -e "$SL_TMP/ctrl.ready" || fail "stub controller did not start"
 $V set-controller "$BR" "tcp:127.0.0.1:$CPORT" || fail "set-controller"

@@ -25,6 +25,7 @@ appctl dpctl/add-flow "in_port(2),eth(),eth_type(0x0806)" 1
 appctl dpctl/add-flow "in_port(1),eth(),eth_type(0x0800),ipv4(dst=10.0.0.2,frag=no)" 2
 appctl dpctl/add-flow "in_port(2),eth(),eth_type(0x0800),ipv4(dst=10.0.0.1,frag=no)" 1
 
+sl_ping_ready "sl-ns1-$S" 10.0.0.2
 ip netns exec "sl-ns1-$S" ping -c 3 -i 0.2 -W 2 10.0.0.2 || fail "ping through the datapath"
 
 # Multi-megabyte TCP transfer, content verified.

@@ -13,7 +13,7 @@ sl_require ovs-vswitchd openvswitch-switch
 # Open vSwitch: its own database server, a netdev bridge with dummy ports p1-p3 (its internal
 # ports dummies too: nothing in the kernel).
 sl_ovsdb_server "$SL_TMP/ovsdb"
-V="ovs-vsctl --timeout=20 --db=unix:$SL_TMP/ovsdb/db.sock"
+V="ovs-vsctl --timeout=$SL_CMD_TIMEOUT --db=unix:$SL_TMP/ovsdb/db.sock"
 $V --no-wait init || fail "init"
 sl_ovs_vswitchd "$SL_TMP/ovsdb/db.sock" --enable-dummy=override
 $V add-br br0 -- set Bridge br0 datapath_type=netdev || fail "add-br"

@@ -10,10 +10,10 @@ sl_require_root
 sl_require ovs-vsctl openvswitch-switch
 S=$(($$ % 100000))
 BR=fo$S V1=fv1$S V2=fv2$S H1=fh1$S H2=fh2$S
-PORT=$((20000 + S % 20000))
+PORT=$(sl_tcp_port)
 sl_start
-V="ovs-vsctl --timeout=20 --db=unix:$SL_RUNDIR/db.sock"
-O="ovs-ofctl -O OpenFlow13 --timeout=10"
+V="ovs-vsctl --timeout=$SL_CMD_TIMEOUT --db=unix:$SL_RUNDIR/db.sock"
+O="ovs-ofctl -O OpenFlow13 --timeout=$SL_CMD_TIMEOUT"
 sl_host "$H1" "$V1" 10.79.0.1/24
 sl_host "$H2" "$V2" 10.79.0.2/24
 ping_ok() { ip netns exec "$H1" ping -c 1 -W 1 10.79.0.2 >/dev/null 2>&1; }

@@ -14,7 +14,10 @@ SL_NETNS=()
 SL_LINKS=()
 # How long sl_wait_for waits by default. Generous: a condition that holds returns at once, and
 # a loaded machine (CI, other jobs on the cores) must not turn a slow start into a failure.
-SL_WAIT_TIMEOUT=${SL_WAIT_TIMEOUT:-30}
+SL_WAIT_TIMEOUT=${SL_WAIT_TIMEOUT:-60}
+# --timeout of the command-line clients (ovs-vsctl waiting for switchd to apply a change,
+# ovs-ofctl and ovsdb-client transactions): likewise generous.
+SL_CMD_TIMEOUT=${SL_CMD_TIMEOUT:-60}
 
 sl_log() { echo "[$(date +%T)] $*" >&2; }
 fail() { sl_log "FAIL: $*"; [ -f "$SL_TMP/switchd.log" ] && tail -30 "$SL_TMP/switchd.log" >&2; exit 1; }
@@ -52,6 +55,25 @@ sl_listening() {
   else
     ss -Hltn "sport = :$port" | grep -q .
   fi
+}
+
+# sl_tcp_port: a free TCP port for a test's listener, below the ephemeral range (32768 and up):
+# a switch that keeps dialling a port in that range before anything listens there can be given
+# that very port as its own source port and connect to itself, and the listener's bind fails.
+sl_tcp_port() {
+  local port
+  for _ in $(seq 100); do
+    port=$((20000 + RANDOM % 12000))
+    ss -Htan "sport = :$port" | grep -q . || { echo "$port"; return 0; }
+  done
+  fail "no free TCP port"
+}
+
+# sl_ping_ready NS IP: waits until IP answers a ping from namespace NS (ports up, addresses
+# resolved, the first megaflows in), so that the checks after it measure forwarding, not start-up.
+sl_ping_ready() {
+  sl_wait_for ip netns exec "$1" ping -c 1 -W 1 "$2" >/dev/null 2>&1 ||
+    fail "$2 does not answer from $1"
 }
 
 # sl_bg COMMAND [ARGS...]: starts COMMAND in the background, stopped on exit; its pid is in
@@ -96,8 +118,8 @@ sl_start() {
   "$BIN/sluice-switchd" --rundir "$SL_RUNDIR" --log-file "$SL_TMP/switchd.log" "$@" \
     >"$SL_TMP/switchd.out" 2>&1 &
   SL_PID=$!
-  # 60 s: DPDK start-up is slow on a loaded 2-core machine.
-  sl_wait_for -t 60 sl_switchd_up || fail "switchd did not create its control socket"
+  # 120 s: DPDK start-up is slow on a loaded 2-core machine.
+  sl_wait_for -t 120 sl_switchd_up || fail "switchd did not create its control socket"
 }
 sl_switchd_up() {
   [ -S "$SL_RUNDIR/sluice-switchd.ctl" ] && return 0

@@ -8,8 +8,10 @@ BIN=$1
 source "$(dirname "$0")/lib.bash"
 sl_require ovsdb-client openvswitch-common
 sl_start
-V="$BIN/sluice-vsctl --timeout=20 --db=unix:$SL_RUNDIR/db.sock"
-P1=$((20000 + RANDOM % 20000)); P2=$((P1 + 1))
+V="$BIN/sluice-vsctl --timeout=$SL_CMD_TIMEOUT --db=unix:$SL_RUNDIR/db.sock"
+P1=$(sl_tcp_port)
+P2=$(sl_tcp_port)
+while [ "$P2" = "$P1" ]; do P2=$(sl_tcp_port); done
 mgr() { $V --bare --columns="$2" find Manager target="\"$1\""; }
 # wait_mgr TARGET COLUMN EXPECTED: until the Manager row's COLUMN reads EXPECTED.
 wait_mgr() {
@@ -22,7 +24,7 @@ wait_status() {
 
 $V set-manager "ptcp:$P2:127.0.0.1" "tcp:127.0.0.1:$P1" || fail "set-manager"
 wait_mgr "ptcp:$P2:127.0.0.1" status "bound_port=$P2"
-ovsdb-client --timeout=5 list-dbs "tcp:127.0.0.1:$P2" | grep -qx Open_vSwitch || fail "passive manager"
+ovsdb-client --timeout=$SL_CMD_TIMEOUT list-dbs "tcp:127.0.0.1:$P2" | grep -qx Open_vSwitch || fail "passive manager"
 # Nobody listens on P1 yet: the server keeps trying.
 wait_status "tcp:127.0.0.1:$P1" "state=BACKOFF"
 mgr "tcp:127.0.0.1:$P1" status | grep -q "last_error=.*Connection refused" ||

@@ -10,7 +10,7 @@ sl_require_root
 S=$(($$ % 100000))
 BR=ml$S V1=mv1$S V2=mv2$S H1=mh1$S H2=mh2$S
 sl_start
-V="$BIN/sluice-vsctl --timeout=20 --db=unix:$SL_RUNDIR/db.sock"
+V="$BIN/sluice-vsctl --timeout=$SL_CMD_TIMEOUT --db=unix:$SL_RUNDIR/db.sock"
 sl_host "$H1" "$V1" 10.81.0.1/24
 sl_host "$H2" "$V2" 10.81.0.2/24
 megaflows() { appctl dpctl/dump-flows | grep -c "in_port(" || true; }
@@ -19,6 +19,7 @@ $V set Open_vSwitch . other_config:max-megaflows=2 || fail "set max-megaflows"
 $V add-br "$BR" -- add-port "$BR" "$V1" -- add-port "$BR" "$V2" || fail "add-br"
 sl_wait_for sl_log_has "megaflows: idle expiry 10000 ms, at most 2 installed" ||
   fail "max-megaflows not applied"
+sl_ping_ready "$H1" 10.81.0.2
 ip netns exec "$H1" ping -c 5 -i 0.2 -W 2 10.81.0.2 >/dev/null || fail "ping with 2 megaflows"
 ip netns exec "$H2" ping -c 5 -i 0.2 -W 2 10.81.0.1 >/dev/null || fail "ping back with 2 megaflows"
 n=$(megaflows)

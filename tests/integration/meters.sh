@@ -12,7 +12,7 @@ appctl dpctl/add-if p2,type=dummy
 appctl dpctl/add-if p3,type=dummy
 appctl ofproto/add-br br0 00000000000000bb secure || fail "add-br"
 MGMT=unix:$SL_RUNDIR/br0.mgmt
-O="ovs-ofctl -O OpenFlow13 --timeout=10"
+O="ovs-ofctl -O OpenFlow13 --timeout=$SL_CMD_TIMEOUT"
 
 # ---- a 100 packets/s drop meter ----
 $O add-meter "$MGMT" "meter=1,pktps,band=type=drop,rate=100" || fail "add-meter"

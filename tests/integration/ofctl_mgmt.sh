@@ -17,7 +17,7 @@ appctl dpctl/add-if p2,type=dummy
 appctl ofproto/add-br br0 00000000000000aa || fail "add-br"
 if appctl ofproto/add-br br0 2>/dev/null; then fail "duplicate bridge accepted"; fi
 MGMT=unix:$SL_RUNDIR/br0.mgmt
-O="ovs-ofctl -O OpenFlow13 --timeout=10"
+O="ovs-ofctl -O OpenFlow13 --timeout=$SL_CMD_TIMEOUT"
 $O show "$MGMT" | tee "$SL_TMP/show"
 grep -q "dpid:00000000000000aa" "$SL_TMP/show" || fail "dpid"
 grep -q "n_tables:254" "$SL_TMP/show" || fail "n_tables"
@@ -110,7 +110,7 @@ OFPST_QUEUE request (OF1.3) (xid=0x2): port=1 queue=5" "queue-stats 1 5"
 $O queue-stats "$MGMT" ANY 5 2>&1 | head -1 | expect_lines "OFPT_ERROR (OF1.3) (xid=0x2): OFPQOFC_BAD_QUEUE" "queue-stats ANY 5"
 
 # ---- OpenFlow 1.0 (ovs-ofctl's default) ----
-O10="ovs-ofctl --timeout=10"
+O10="ovs-ofctl --timeout=$SL_CMD_TIMEOUT"
 $O10 show "$MGMT" | tee "$SL_TMP/show10" | head -4 | expect_lines "OFPT_FEATURES_REPLY (xid=0x2): dpid:00000000000000aa
 n_tables:254, n_buffers:0
 capabilities: FLOW_STATS TABLE_STATS PORT_STATS QUEUE_STATS ARP_MATCH_IP

@@ -19,7 +19,7 @@ rc=0; timeout 5 $S snoop br0 >"$SL_TMP/none" 2>&1 || rc=$?
 rc=0; timeout 5 $O snoop "unix:$SL_RUNDIR/br0.snoop" >"$SL_TMP/none" 2>&1 || rc=$?
 [ $rc = 1 ] || fail "ovs-ofctl snoop without controller: $rc $(cat "$SL_TMP/none")"
 
-PORT=$((20000 + RANDOM % 20000))
+PORT=$(sl_tcp_port)
 # The controller: HELLO, then on a signal (file "go") ECHO_REQUEST, FEATURES_REQUEST, a flow-mod
 # and a barrier; waits for the barrier reply and holds the connection until "done" exists.
 cat >"$SL_TMP/ctl.py" <<'PY'

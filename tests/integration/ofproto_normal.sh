@@ -14,12 +14,14 @@ for i in 1 2 3 4; do sl_host "sl-n$i-$S" "n$i-$S" "10.0.0.$i/24"; done
 sl_start
 for i in 1 2 3 4; do appctl dpctl/add-if "n$i-$S" || fail "add-if n$i"; done
 appctl ofproto/add-br br0 00000000000000b0 standalone || fail "add-br"
-OF="ovs-ofctl -O OpenFlow13 --timeout=10"
+OF="ovs-ofctl -O OpenFlow13 --timeout=$SL_CMD_TIMEOUT"
 MGMT=unix:$SL_RUNDIR/br0.mgmt
 $OF dump-flows "$MGMT" | grep -q "priority=0 actions=NORMAL" || fail "default NORMAL flow missing"
 
 ns() { ip netns exec "sl-n$1-$S" "${@:2}"; }
+sl_ping_ready "sl-n1-$S" 10.0.0.2
 ns 1 ping -c 3 -i 0.2 -W 2 10.0.0.2 >/dev/null || fail "ping 1->2 via NORMAL"
+sl_ping_ready "sl-n3-$S" 10.0.0.4
 ns 3 ping -c 3 -i 0.2 -W 2 10.0.0.4 >/dev/null || fail "ping 3->4 via NORMAL"
 
 head -c 8388608 /dev/urandom > "$SL_TMP/blob"
@@ -101,6 +103,7 @@ grep -q "br0: table 0: ip,in_port=1,nw_dst=10.0.0.2, priority 100$" "$SL_TMP/tra
   fail "trace: the drop rule"
 grep -q "Datapath actions: drop$" "$SL_TMP/trace3" || fail "trace: drop"
 $OF del-flows --strict "$MGMT" "priority=100,in_port=1,ip,nw_dst=10.0.0.2" || fail "del-flows"
+sl_ping_ready "sl-n1-$S" 10.0.0.2
 ns 1 ping -c 2 -i 0.2 -W 2 10.0.0.2 >/dev/null || fail "ping after del-flows"
 
 # VLANs: hosts 1,2 on access VLAN 10, host 3 on VLAN 20; host 4 is a trunk carrying 10 and 20
@@ -113,6 +116,7 @@ for spec in "tag=10" "tag=10" "tag=20" "trunks=10,20"; do
   appctl ofproto/del-port br1 "n$i-$S"  # add-br attached it untagged
   appctl ofproto/add-port br1 "n$i-$S" "$i" "$spec" >/dev/null || fail "add-port n$i $spec"
 done
+sl_ping_ready "sl-n1-$S" 10.0.0.2
 ns 1 ping -c 2 -i 0.2 -W 2 10.0.0.2 >/dev/null || fail "VLAN 10 access to access"
 # A broadcast from VLAN 10 floods untagged to the other VLAN 10 port and tagged to the trunk.
 BC=$(python3 "$(dirname "$0")/pkt.py" udp "$MAC1" ff:ff:ff:ff:ff:ff 10.0.0.1 10.0.0.255 1 2)
@@ -123,6 +127,7 @@ ns 4 ip addr del 10.0.0.4/24 dev eth0
 if ns 4 ip link add link eth0 name eth0.10 type vlan id 10 2>/dev/null; then
   ns 4 ip addr add 10.0.0.4/24 dev eth0.10
   ns 4 ip link set eth0.10 up
+  sl_ping_ready "sl-n1-$S" 10.0.0.4
   ns 1 ping -c 2 -i 0.2 -W 2 10.0.0.4 >/dev/null || fail "VLAN 10 access to trunk"
 else
   sl_log "no 802.1Q in this kernel: trunk checked by trace only"
@@ -139,6 +144,7 @@ appctl ofproto/add-br brb 00000000000000c2 standalone
 for i in 3 4; do appctl ofproto/del-port brb "n$i-$S"; done
 appctl ofproto/add-port bra pa 5 peer=pb >/dev/null || fail "patch pa"
 appctl ofproto/add-port brb pb 5 peer=pa >/dev/null || fail "patch pb"
+sl_ping_ready "sl-n1-$S" 10.0.0.2
 ns 1 ping -c 3 -i 0.2 -W 2 10.0.0.2 >/dev/null || fail "ping across the patch ports"
 appctl ofproto/trace bra "in_port=1,$PKT" | grep -q 'bridge brb' || fail "trace does not cross the patch"
 sl_log "ofproto_normal: all checks passed"

@@ -9,7 +9,7 @@ sl_require_root
 [ -x /usr/bin/osken-manager ] || sl_skip "python3-os-ken not installed"
 
 S=$$
-PORT=$((20000 + S % 20000))
+PORT=$(sl_tcp_port)
 for i in 1 2 3 4; do sl_host "sl-k$i-$S" "k$i-$S" "10.0.0.$i/24"; done
 sl_start
 for i in 1 2 3 4; do appctl dpctl/add-if "k$i-$S" || fail "add-if"; done
@@ -19,7 +19,7 @@ export OSKEN_PKTIN_LOG=$SL_TMP/pktin.log
 sl_bg /usr/bin/osken-manager --ofp-tcp-listen-port "$PORT" "$(dirname "$0")/osken_l2_switch.py" \
   > "$SL_TMP/osken.log" 2>&1
 # os-ken takes a while to start: point the bridge at it once it listens.
-sl_wait_for -t 60 sl_listening "$PORT" || fail "os-ken does not listen: $(cat "$SL_TMP/osken.log")"
+sl_wait_for -t 120 sl_listening "$PORT" || fail "os-ken does not listen: $(cat "$SL_TMP/osken.log")"
 appctl ofproto/set-controller br0 "tcp:127.0.0.1:$PORT"
 sl_wait_for sl_output_has " connected" appctl ofproto/show-controllers br0 ||
   fail "controller did not connect: $(cat $SL_TMP/osken.log)"
@@ -31,6 +31,7 @@ ns() { ip netns exec "sl-k$1-$S" "${@:2}"; }
 for a in 1 2 3 4; do
   for b in 1 2 3 4; do
     [ $a = $b ] && continue
+    sl_ping_ready "sl-k$a-$S" "10.0.0.$b"
     ns $a ping -c 2 -i 0.2 -W 2 "10.0.0.$b" >/dev/null || fail "ping $a -> $b"
   done
 done

@@ -12,7 +12,7 @@ SL_LINKS+=("$BR" "$P1")
 DB=$SL_TMP/conf.db SOCK=$SL_TMP/db.sock
 "$BIN/sluice-ovsdb-tool" create "$DB" /usr/share/openvswitch/vswitch.ovsschema
 sl_sluice_ovsdb_server "$DB" "$SOCK"
-V="ovs-vsctl --timeout=20 --db=unix:$SOCK"
+V="ovs-vsctl --timeout=$SL_CMD_TIMEOUT --db=unix:$SOCK"
 $V --no-wait init || fail "init"
 sl_ovs_vswitchd "$SOCK"
 # Without --no-wait, ovs-vsctl returns only once ovs-vswitchd has applied the change.

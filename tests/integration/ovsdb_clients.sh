@@ -13,8 +13,8 @@ run_suite() {
   [ "$("$BIN/sluice-ovsdb-tool" db-name "$DB")" = Open_vSwitch ] || fail "db-name"
 
   sl_sluice_ovsdb_server "$DB" "$SOCK"
-  C="ovsdb-client --timeout=10"
-  V="ovs-vsctl --timeout=10 --db=unix:$SOCK --no-wait"
+  C="ovsdb-client --timeout=$SL_CMD_TIMEOUT"
+  V="ovs-vsctl --timeout=$SL_CMD_TIMEOUT --db=unix:$SOCK --no-wait"
 
   $C list-dbs "unix:$SOCK" > "$SL_TMP/dbs" || fail "list-dbs"
   grep -qx Open_vSwitch "$SL_TMP/dbs" || fail "list-dbs lacks Open_vSwitch: $(cat $SL_TMP/dbs)"

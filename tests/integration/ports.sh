@@ -36,9 +36,11 @@ for src in 1 2 3; do
     appctl dpctl/add-flow "in_port($src),eth(),eth_type(0x0800),ipv4(dst=10.0.1.$dst,frag=no)" $out
   done
 done
+sl_ping_ready "sl-pns1-$S" 10.0.1.254
 ip netns exec "sl-pns1-$S" ping -c 3 -i 0.2 -W 2 10.0.1.254 || fail "ping to the internal port"
 
 # Churn: 100 port add/del cycles of unrelated ports while ns1 pings ns2 every 20 ms.
+sl_ping_ready "sl-pns1-$S" 10.0.1.2
 ip netns exec "sl-pns1-$S" ping -c 2 -W 1 10.0.1.2 >/dev/null || fail "warm-up ping"
 ip netns exec "sl-pns1-$S" ping -i 0.02 -c 400 -W 1 10.0.1.2 > "$SL_TMP/ping" 2>&1 &
 PING=$!

@@ -16,7 +16,7 @@ sl_start
 appctl dpctl/add-if "s1-$S" || fail "add-if s1"
 appctl dpctl/add-if "s2-$S" || fail "add-if s2"
 appctl ofproto/add-br br0 00000000000000c0 secure || fail "add-br"
-OF="ovs-ofctl -O OpenFlow13 --timeout=10"
+OF="ovs-ofctl -O OpenFlow13 --timeout=$SL_CMD_TIMEOUT"
 MGMT=unix:$SL_RUNDIR/br0.mgmt
 
 $OF add-flows "$MGMT" - <<'EOF' || fail "add-flows"

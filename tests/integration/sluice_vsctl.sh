@@ -24,8 +24,8 @@ else
   sl_log "Debian ovs-vsctl/ovsdb-server not installed: comparison skipped"
 fi
 
-S() { "$BIN/sluice-vsctl" --db="unix:$SOCK" --timeout=10 --no-wait "$@"; }
-R() { ovs-vsctl --db="unix:$REF/db.sock" --timeout=10 --no-wait "$@"; }
+S() { "$BIN/sluice-vsctl" --db="unix:$SOCK" --timeout="$SL_CMD_TIMEOUT" --no-wait "$@"; }
+R() { ovs-vsctl --db="unix:$REF/db.sock" --timeout="$SL_CMD_TIMEOUT" --no-wait "$@"; }
 
 # UUIDs -> <uuid>; ovs-vsctl's program name -> ours; timestamps of log lines dropped.
 norm() {
@@ -320,7 +320,7 @@ sl_wait_for sl_dead $WPID || fail "sluice-vsctl still waiting after cur_cfg caug
 wait $WPID || fail "waiting sluice-vsctl failed: $(cat "$SL_TMP/wait.out")"
 # Read-only commands do not wait; a write that is never applied hits --timeout (SIGALRM, as
 # ovs-vsctl).
-W --timeout=2 list-br >/dev/null || fail "read-only command waited"
+W --timeout="$SL_CMD_TIMEOUT" list-br >/dev/null || fail "read-only command waited"
 rc=0
 W --timeout=1 add-br tbr 2>"$SL_TMP/err" || rc=$?
 [ $rc = 142 ] || fail "--timeout: status $rc, wanted 142"
@@ -341,10 +341,10 @@ if [ -x "$BIN/sluice-switchd" ] && [ "$(id -u)" = 0 ]; then
   sl_start
   export SLUICE_DB="unix:$SL_RUNDIR/db.sock"
   sl_wait_for test -S "$SL_RUNDIR/db.sock" || fail "switchd's database socket"
-  "$BIN/sluice-vsctl" --no-wait --timeout=10 add-br sbr0 -- add-port sbr0 sp1 ||
+  "$BIN/sluice-vsctl" --no-wait --timeout="$SL_CMD_TIMEOUT" add-br sbr0 -- add-port sbr0 sp1 ||
     fail "add-br on switchd"
-  [ "$("$BIN/sluice-vsctl" --timeout=10 list-ports sbr0)" = sp1 ] || fail "list-ports on switchd"
-  "$BIN/sluice-vsctl" --timeout=10 show | grep -q "Bridge sbr0" || fail "show on switchd"
+  [ "$("$BIN/sluice-vsctl" --timeout="$SL_CMD_TIMEOUT" list-ports sbr0)" = sp1 ] || fail "list-ports on switchd"
+  "$BIN/sluice-vsctl" --timeout="$SL_CMD_TIMEOUT" show | grep -q "Bridge sbr0" || fail "show on switchd"
   unset SLUICE_DB
 fi
 sl_log "$N_CHECKS own checks, $N_COMPARED comparisons"

@@ -8,8 +8,8 @@ sl_require ovs-vsctl openvswitch-switch
 sl_start --remote ptcp:0:127.0.0.1
 SOCK=$SL_RUNDIR/db.sock
 sl_wait_for test -S "$SOCK" || fail "no $SOCK"
-V="ovs-vsctl --timeout=10 --db=unix:$SOCK --no-wait"
-ovsdb-client --timeout=10 list-dbs "unix:$SOCK" | grep -qx Open_vSwitch || fail "list-dbs"
+V="ovs-vsctl --timeout=$SL_CMD_TIMEOUT --db=unix:$SOCK --no-wait"
+ovsdb-client --timeout=$SL_CMD_TIMEOUT list-dbs "unix:$SOCK" | grep -qx Open_vSwitch || fail "list-dbs"
 # The root row exists without `ovs-vsctl init`.
 $V get Open_vSwitch . next_cfg >/dev/null || fail "no root row"
 $V add-br br0 -- set Bridge br0 fail_mode=secure || fail "add-br"
