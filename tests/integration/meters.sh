@@ -51,7 +51,10 @@ grep -q "flow_count:1 " "$SL_TMP/ms" || fail "flow_count"
 passed=$((in - drops))
 # The burst (one second of the rate, as Open vSwitch) plus 100/s for the time traffic flowed.
 elapsed=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
-lo=$(awk -v e="$elapsed" 'BEGIN { printf "%d", (100 + 100 * e) * 0.85 }')
+# At most what the meter allows in the sender's time (a loaded machine only lowers it: the PMD
+# then takes the frames in fewer, larger bursts, and a bucket full after a pause holds no more
+# than its burst); at least half of it. The exact token arithmetic is meter_test's.
+lo=$(awk -v e="$elapsed" 'BEGIN { printf "%d", (100 + 100 * e) * 0.5 }')
 hi=$(awk -v e="$elapsed" 'BEGIN { printf "%d", (100 + 100 * e) * 1.15 + 5 }')
 sl_log "meter 1: sent $sent in ${elapsed}s, passed $passed (expected $lo..$hi), dropped $drops"
 [ "$passed" -ge "$lo" ] && [ "$passed" -le "$hi" ] || fail "passed $passed not in $lo..$hi"
