@@ -211,11 +211,12 @@ sl_tcp_copy() {
 }
 
 # sl_ping_start NS IP: pings IP from namespace NS every 50 ms, in rounds of 20 that each wait
-# for their replies (2 s), until sl_ping_stop; then SL_PING_SENT and SL_PING_LOST say how it went.
-# Stopping never cuts a round short, so a reply still in flight is not counted as lost.
+# for their replies (up to 12 s), until sl_ping_stop; then SL_PING_SENT and SL_PING_LOST say how
+# it went. Stopping never cuts a round short, so a reply still in flight is not counted as lost,
+# and a reply late on a loaded machine is not either.
 sl_ping_start() {
   rm -f "$SL_TMP/ping.stop"
-  sl_bg bash -c 'while [ ! -e "$3" ]; do ip netns exec "$1" ping -q -c 20 -i 0.05 -W 2 "$2"; done' \
+  sl_bg bash -c 'while [ ! -e "$3" ]; do ip netns exec "$1" ping -q -c 20 -i 0.05 -w 12 "$2"; done' \
     _ "$1" "$2" "$SL_TMP/ping.stop" >"$SL_TMP/ping.log" 2>&1
   SL_PING_PID=$SL_BG
 }

@@ -42,7 +42,7 @@ ip netns exec "sl-pns1-$S" ping -c 3 -i 0.2 -W 2 10.0.1.254 || fail "ping to the
 # Churn: 100 port add/del cycles of unrelated ports while ns1 pings ns2 every 20 ms.
 sl_ping_ready "sl-pns1-$S" 10.0.1.2
 ip netns exec "sl-pns1-$S" ping -c 2 -W 1 10.0.1.2 >/dev/null || fail "warm-up ping"
-ip netns exec "sl-pns1-$S" ping -i 0.02 -c 400 -W 1 10.0.1.2 > "$SL_TMP/ping" 2>&1 &
+ip netns exec "sl-pns1-$S" ping -i 0.02 -c 400 -w 60 10.0.1.2 > "$SL_TMP/ping" 2>&1 &
 PING=$!
 for i in $(seq 1 100); do
   appctl dpctl/add-if "churn$i,type=dummy" >/dev/null
