@@ -10,25 +10,19 @@ command -v ovs-vsctl >/dev/null || { echo "openvswitch-common not installed"; ex
 SOCK=$SL_TMP/db.sock
 "$BIN/sluice-ovsdb-tool" create "$SL_TMP/conf.db" /usr/share/openvswitch/vswitch.ovsschema ||
   fail "ovsdb-tool create"
-"$BIN/sluice-ovsdb-server" "$SL_TMP/conf.db" --remote "punix:$SOCK" --rundir "$SL_TMP" \
-  --log-file "$SL_TMP/switchd.log" >"$SL_TMP/db.out" 2>&1 &
-SL_PID=$!
-for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
-[ -S "$SOCK" ] || fail "server did not start: $(cat "$SL_TMP/db.out")"
+sl_sluice_ovsdb_server "$SL_TMP/conf.db" "$SOCK"
 V="ovs-vsctl --timeout=30 --db=unix:$SOCK --no-wait"
 $V init -- add-br br0 || fail "add-br"
 
-PIDS=()
-cleanup_clients() { for p in "${PIDS[@]}"; do kill -CONT "$p" 2>/dev/null; kill "$p" 2>/dev/null; done; }
-trap 'rc=$?; cleanup_clients; sl_cleanup $rc' EXIT
 MON=()
 for m in 1 2 3; do
-  ovsdb-client monitor "unix:$SOCK" Open_vSwitch Interface name --format=json \
-    >"$SL_TMP/mon$m.out" 2>"$SL_TMP/mon$m.err" &
-  MON+=($!)
-  PIDS+=($!)
+  sl_bg ovsdb-client monitor "unix:$SOCK" Open_vSwitch Interface name --format=json \
+    >"$SL_TMP/mon$m.out" 2>"$SL_TMP/mon$m.err"
+  MON+=("$SL_BG")
 done
-sleep 0.5
+for m in 1 2 3; do  # the initial contents (br0's interface) are there once it monitors
+  sl_wait_for grep -q br0 "$SL_TMP/mon$m.out" || fail "monitor $m: $(cat "$SL_TMP/mon$m.err")"
+done
 WRITERS=()
 for w in 1 2 3 4; do
   (for i in $(seq 60); do
@@ -47,8 +41,7 @@ done
 $V --columns=name --format=csv --no-headings list Interface >"$SL_TMP/final" || fail "list"
 # 1 (br0) + 4 x 60 added - 4 x 20 deleted.
 [ "$(wc -l <"$SL_TMP/final")" = 161 ] || fail "$(wc -l <"$SL_TMP/final") interfaces, expected 161"
-sleep 1  # the monitors have read the last updates
-python3 - "$SL_TMP" <<'PY' || fail "monitor views differ from the table"
+cat >"$SL_TMP/check.py" <<'PY'
 import json, sys
 tmp = sys.argv[1]
 final = {l.strip().strip('"') for l in open(f"{tmp}/final") if l.strip()}
@@ -74,4 +67,8 @@ for m in (1, 2, 3):
 if counts[1] >= min(counts[0], counts[2]):
     sys.exit(f"the stopped monitor got {counts[1]} updates, no fewer than the others {counts}")
 PY
+# The monitors may still be reading the last updates.
+sl_wait_for -t 30 python3 "$SL_TMP/check.py" "$SL_TMP" 2>"$SL_TMP/check.out" ||
+  fail "monitor views differ from the table: $(cat "$SL_TMP/check.out")"
+cat "$SL_TMP/check.out" >&2
 echo PASS
