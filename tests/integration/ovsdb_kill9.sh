@@ -7,8 +7,8 @@
 # at least MIN_ROUNDS, default 5) once BUDGET seconds (default 150) have gone: every round
 # replays and checks all earlier rows, which a loaded machine makes slow. The delay starts once
 # the client is connected and has its first transactions in flight.
-# In every other round an online compaction (ovs-appctl ovsdb-server/compact) is started just
-# before the kill, so some kills land while the compacted log is being written or swapped in. The
+# In every other round an online compaction (ovs-appctl ovsdb-server/compact) is started 0-400 ms
+# before the kill, so kills land while the compacted log is written, swapped in, or after. The
 # server keeps a locked pidfile: a second server on it refuses, and a kill -9 leaves a stale one
 # that the restarted server takes over.
 BIN=$1
@@ -139,8 +139,9 @@ for round in $(seq "$ROUNDS"); do
   sl_wait_for test -e "$ack.ready" || fail "round $round: client did not start: $(cat "$SL_TMP/load")"
   sleep "0.$(printf '%03d' $((RANDOM % 301)))"
   if [ $((round % 2)) = 0 ]; then
-    ovs-appctl -t "$SL_TMP/sluice-ovsdb-server.ctl" ovsdb-server/compact >/dev/null 2>&1 &
-    sleep "0.0$((RANDOM % 10))"
+    (ovs-appctl -t "$SL_TMP/sluice-ovsdb-server.ctl" ovsdb-server/compact >/dev/null 2>&1 &&
+      echo done || echo interrupted) >>"$SL_TMP/compact.out" &
+    sleep "0.$(printf '%03d' $((RANDOM % 401)))"
   fi
   kill -9 "$SL_PID"
   wait "$SL_PID" 2>/dev/null || true
@@ -155,5 +156,7 @@ done
 start_db "final"
 python3 "$SL_TMP/client.py" check "$SOCK" "${ACKS[@]}" > "$SL_TMP/check" ||
   fail "after the last kill: $(cat "$SL_TMP/check")"
-sl_log "$(cat "$SL_TMP/check") after $round kills ($(($(date +%s) - start)) s)"
+sl_log "$(cat "$SL_TMP/check") after $round kills ($(($(date +%s) - start)) s); online" \
+  "compactions before a kill: $(grep -c done "$SL_TMP/compact.out") done," \
+  "$(grep -c interrupted "$SL_TMP/compact.out") interrupted"
 echo PASS
