@@ -297,14 +297,8 @@ void Ofproto::SendPortStatus(PortReason reason, const PortDesc& desc) {
 }
 
 void Ofproto::SendPacketIn(const PacketIn& pi) {
-  uint32_t bit = 1u << static_cast<uint8_t>(pi.reason);
-  for (auto& c : connmgr_.Connections()) {
-    // Packet-ins go to controllers only, never to management connections (ovs-ofctl monitor
-    // connects as a controller-style passive peer and asks via its async config).
-    size_t i = c->role == ControllerRole::kSlave ? 1 : 0;
-    if (!(c->async.packet_in_mask[i] & bit)) continue;
-    c->Send(Message{c->version(), c->NextXid(), pi});
-  }
+  // Role and async masks, each controller's rate limit and queue: the connection manager.
+  connmgr_.SendPacketIn(pi);
 }
 
 uint32_t Ofproto::PortConfig(uint32_t port_no) const {

@@ -51,7 +51,7 @@ class UnixctlServer {
   std::string ListCommands() const;
 
   asio::io_context& io_;
-  std::unique_ptr<JsonRpcListener> listener_;
+  std::unique_ptr<StreamListener> listener_;
   std::set<std::shared_ptr<JsonRpcConnection>> conns_;
   std::map<std::string, Command> commands_;
   std::string path_;

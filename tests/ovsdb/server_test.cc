@@ -366,7 +366,9 @@ TEST_F(ServerTest, ActiveRemoteConnectsOutAndReconnects) {
     return RemoteStatus{};
   };
   ASSERT_TRUE(server_->AddRemote(remote));
-  EXPECT_FALSE(server_->AddRemote(remote).has_value());  // once
+  // Adding it again (as ovsdb-server/add-remote) changes nothing: still one remote.
+  EXPECT_TRUE(server_->AddRemote(remote).has_value());
+  EXPECT_EQ(server_->Remotes().size(), 2u);  // with the fixture's punix:
   io_.run_for(std::chrono::milliseconds(20));
   EXPECT_TRUE(status().active);
   EXPECT_FALSE(status().connected);
@@ -376,8 +378,8 @@ TEST_F(ServerTest, ActiveRemoteConnectsOutAndReconnects) {
   // A listener appears: within the first back-off (1 s) the server is connected to it.
   std::vector<std::shared_ptr<JsonRpcConnection>> accepted;
   std::vector<Json> notes;
-  auto listener = JsonRpcListener::Listen(io_, "punix:" + path, [&](StreamSocket s, std::string) {
-    auto c = JsonRpcConnection::Create(std::move(s), {}, "manager");
+  auto listener = StreamListener::Listen(io_, "punix:" + path, {}, [&](StreamPtr s) {
+    auto c = JsonRpcConnection::Create(std::move(s));
     c->OnMessage([&notes](JsonRpcConnection&, Json m) { notes.push_back(m); });
     c->Start();
     accepted.push_back(c);
@@ -410,12 +412,26 @@ TEST_F(ServerTest, ActiveRemoteConnectsOutAndReconnects) {
   ::unlink(path.c_str());
 }
 
-TEST_F(ServerTest, SslRemotesRefused) {
-  auto r = server_->AddRemote("ssl:127.0.0.1:6640");
+TEST_F(ServerTest, SslRemotesNeedKeyCertificateAndCa) {
+  // The fixture's server uses the process-wide TLS configuration, which names no files: a pssl:
+  // remote cannot listen, an ssl: one keeps failing with the reason in its status.
+  auto r = server_->AddRemote("pssl:0:127.0.0.1");
   ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().code, Errc::kUnsupported);
-  EXPECT_FALSE(server_->AddRemote("pssl:6640").has_value());
-  EXPECT_FALSE(server_->AddRemote("tcp:127.0.0.1").has_value());  // no port
+  EXPECT_NE(r.error().message.find("Private key must be configured to use SSL"), std::string::npos)
+      << r.error().message;
+  ASSERT_TRUE(server_->AddRemote("ssl:127.0.0.1:1").has_value());
+  auto status = [&] {
+    for (const auto& st : server_->RemoteStatuses()) {
+      if (st.remote == "ssl:127.0.0.1:1") return st;
+    }
+    return RemoteStatus{};
+  };
+  RunUntil([&] { return status().state == "BACKOFF"; }, 1000);
+  EXPECT_EQ(status().state, "BACKOFF");
+  EXPECT_NE(status().last_error.find("Private key must be configured"), std::string::npos)
+      << status().last_error;
+  EXPECT_FALSE(server_->AddRemote("pfoo:1").has_value());
+  EXPECT_FALSE(server_->AddRemote("tcp:[::1").has_value());
 }
 
 }  // namespace

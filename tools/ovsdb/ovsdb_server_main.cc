@@ -1,6 +1,8 @@
 // sluice-ovsdb-server: the OVSDB server on its own, with ovsdb-server's command line:
 //   sluice-ovsdb-server [DATABASE...] [--remote=REMOTE]... [--unixctl=PATH] [--pidfile=PATH]
 //                       [--log-file=PATH] [--detach]
+//                       [-p KEY -c CERT (-C CACERT | --bootstrap-ca-cert=CACERT)]
+//                       [--peer-ca-cert=FILE] [--ssl-protocols=P] [--ssl-ciphers=C]
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -23,7 +25,9 @@ int main(int argc, char** argv) {
   size_t max_message = 64 << 20;
   CLI::App app{"sluice-ovsdb-server: an OVSDB (RFC 7047) server"};
   app.add_option("database", dbs, "Database files (created with sluice-ovsdb-tool create)");
-  app.add_option("--remote", remotes, "punix:PATH or ptcp:PORT[:IP] (repeatable)");
+  app.add_option("--remote", remotes,
+                 "punix:PATH, ptcp:[PORT][:IP], pssl:[PORT][:IP], unix:PATH, tcp:IP[:PORT] or "
+                 "ssl:IP[:PORT] (repeatable)");
   app.add_option("--rundir", rundir, "Directory for the default unixctl socket")
       ->capture_default_str();
   app.add_option("--unixctl", unixctl_path,
@@ -33,6 +37,18 @@ int main(int argc, char** argv) {
   app.add_option("--max-message", max_message, "Largest JSON-RPC message accepted, in bytes")
       ->capture_default_str();
   app.add_flag("--detach", detach, "Run in the background");
+  sluice::TlsOptions tls;
+  std::string bootstrap_ca;
+  app.add_option("-p,--private-key", tls.private_key, "PEM file with the private key (SSL)");
+  app.add_option("-c,--certificate", tls.certificate, "PEM file with its certificate (SSL)");
+  app.add_option("-C,--ca-cert", tls.ca_cert,
+                 "PEM file with the CA certificate peers must be signed by (none: no check)");
+  app.add_option("--bootstrap-ca-cert", bootstrap_ca,
+                 "CA certificate file; taken from the first peer if it does not exist");
+  app.add_option("--peer-ca-cert", tls.peer_ca_cert, "Certificate(s) sent to peers (our CA)");
+  app.add_option("--ssl-protocols", tls.protocols, "SSL/TLS protocols (default TLSv1.2,TLSv1.3)");
+  app.add_option("--ssl-ciphers", tls.ciphers, "TLS 1.2 ciphers (default HIGH:!aNULL:!MD5)");
+  app.add_option("--ssl-ciphersuites", tls.ciphersuites, "TLS 1.3 cipher suites");
   app.add_flag("-v,--verbose", verbose, "Log at debug level");
   CLI11_PARSE(app, argc, argv);
 
@@ -58,6 +74,15 @@ int main(int argc, char** argv) {
   asio::io_context io;
   sluice::db::ServerOptions opts;
   opts.limits.max_message = max_message;
+  if (!bootstrap_ca.empty()) {
+    tls.ca_cert = bootstrap_ca;
+    tls.bootstrap_ca_cert = true;
+  }
+  sluice::DefaultTlsConfig()->Set(tls);
+  if (auto p = sluice::ParseTlsProtocols(tls.protocols); !p) {
+    logger->error("--ssl-protocols: {}", p.error().message);
+    return 1;
+  }
   sluice::db::OvsdbServer server(io, opts);
   for (const auto& db : dbs) {
     if (auto r = server.AddDatabaseFile(db); !r) {
