@@ -248,6 +248,7 @@ void OvsdbServer::HandleMessage(Session& s, Json msg) {
   std::string method = msg["method"];
   Json id = msg.contains("id") ? msg["id"] : Json();
   Json params = msg.contains("params") ? msg["params"] : Json::array();
+  if (id.is_null() && method != "cancel") return;  // a notification: nothing to do, no reply
   if (!params.is_array()) {
     s.conn->SendError(id, Err("syntax error", "params is not an array"));
     return;
@@ -309,8 +310,6 @@ void OvsdbServer::HandleRequest(Session& s, const std::string& method, const Jso
     c.SendReply(id, Json::object());
   } else if (method == "get_server_id") {
     c.SendReply(id, server_id_.ToString());
-  } else if (id.is_null()) {
-    // Unknown notification: nothing to answer.
   } else {
     c.SendError(id, Err("unknown method", method));
   }
@@ -338,6 +337,12 @@ void OvsdbServer::DoTransact(Session& s, const Json& params, const Json& id) {
       }
     }
   }
+  for (const auto& waiting : pending_) {
+    if (waiting->session == &s && waiting->id == id) {
+      s.conn->SendError(id, Err("syntax error", "transact: duplicate request ID"));
+      return;
+    }
+  }
   auto p = std::make_unique<PendingTxn>(PendingTxn{&s, id, db, std::move(ops), NowMs()});
   if (!RunTxn(*p)) {
     pending_.push_back(std::move(p));
@@ -359,8 +364,10 @@ bool OvsdbServer::RunTxn(PendingTxn& p) {
   }
   TxnOutcome out = e.db->Execute(p.ops, ctx);
   if (out.blocked) return false;
-  p.session->conn->SendReply(p.id, out.reply);
+  // Update notifications go out before the reply, so that a client monitoring what it changed
+  // knows the changes by the time it has the reply (as ovsdb-server does).
   if (out.committed) Committed(e, out);
+  p.session->conn->SendReply(p.id, out.reply);
   return true;
 }
 
@@ -552,8 +559,9 @@ void OvsdbServer::DoMonitorCondChange(Session& s, const Json& params, const Json
 
 void OvsdbServer::DoLock(Session& s, const std::string& method, const Json& params,
                          const Json& id) {
-  if (params.size() != 1 || !params[0].is_string()) {
-    s.conn->SendError(id, Err("syntax error", method + " takes one lock name"));
+  // RFC 7047 4.1.8: the lock name is an <id>.
+  if (params.size() != 1 || !params[0].is_string() || !IsIdentifier(params[0])) {
+    s.conn->SendError(id, Err("syntax error", method + " request params must be <id>"));
     return;
   }
   std::string name = params[0];
@@ -561,7 +569,8 @@ void OvsdbServer::DoLock(Session& s, const std::string& method, const Json& para
   auto pos = std::find(q.begin(), q.end(), &s);
   if (method == "unlock") {
     if (pos == q.end()) {
-      s.conn->SendError(id, Err("not locked", name));
+      s.conn->SendError(id,
+                        Err("syntax error", "unlock: \"unlock\" without \"lock\" or \"steal\""));
       return;
     }
     bool was_owner = pos == q.begin();
@@ -572,7 +581,8 @@ void OvsdbServer::DoLock(Session& s, const std::string& method, const Json& para
     return;
   }
   if (pos != q.end()) {
-    s.conn->SendError(id, Err("duplicate lock", name));
+    s.conn->SendError(
+        id, Err("syntax error", method + ": must issue \"unlock\" before new \"" + method + "\""));
     return;
   }
   if (method == "steal") {
