@@ -94,6 +94,7 @@ void Idl::Connect() {
   pending_ = AsyncConnect(io_, remote_, co, [this](Result<StreamPtr> s) {
     if (!s) {
       last_error_ = remote_ + ": " + s.error().message;
+      last_error_code_ = s.error().code;
       ScheduleReconnect();
       return;
     }
@@ -112,6 +113,8 @@ int Idl::ProbeMs() const {
 }
 
 void Idl::Connected(StreamPtr stream) {
+  last_error_code_ = Errc::kOk;
+  last_error_.clear();
   conn_ = JsonRpcConnection::Create(std::move(stream));
   conn_->SetProbeInterval(std::chrono::milliseconds(ProbeMs()));
   conn_->OnMessage([this](JsonRpcConnection& c, Json msg) {

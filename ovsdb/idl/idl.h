@@ -109,6 +109,8 @@ class Idl {
   // Inactivity probe in ms (0: none; default 5000 for tcp/ssl, none for unix).
   void SetProbeInterval(int ms);
   const std::string& last_error() const { return last_error_; }
+  // kBusy: the last attempt only bootstrapped the CA certificate; the next one should work.
+  Errc last_error_code() const { return last_error_code_; }
 
  private:
   friend class IdlTxn;
@@ -142,6 +144,7 @@ class Idl {
   uint64_t seqno_ = 0;
   uint64_t monitor_seq_ = 0;
   std::string last_error_;
+  Errc last_error_code_ = Errc::kOk;
 };
 
 }  // namespace sluice::db

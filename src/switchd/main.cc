@@ -14,6 +14,7 @@
 #include <asio.hpp>
 
 #include "bridge/bridge.h"
+#include "common/stream/tls_cli.h"
 #include "common/unixctl.h"
 #include "datapath/dpif_netdev/datapath.h"
 #include "datapath/eal.h"
@@ -93,10 +94,14 @@ int main(int argc, char** argv) {
   app.add_option("--db-file", o.db_file,
                  "Embedded configuration database (default <rundir>/conf.db; created if missing)");
   app.add_option("--remote", o.remotes,
-                 "Extra OVSDB remote: punix:PATH or ptcp:PORT[:IP] (repeatable); "
-                 "punix:<rundir>/db.sock is always served");
+                 "Extra OVSDB remote: punix:PATH, ptcp:[PORT][:IP], pssl:[PORT][:IP] or an "
+                 "active one (repeatable); punix:<rundir>/db.sock is always served");
   app.add_option("--db", o.db,
-                 "Follow the database at unix:PATH or tcp:IP:PORT instead of serving one");
+                 "Follow the database at unix:PATH, tcp:IP[:PORT] or ssl:IP[:PORT] instead of "
+                 "serving one");
+  // Used for --db ssl: and as the defaults of the SSL table (which takes precedence).
+  sluice::TlsCli tls_cli;
+  sluice::AddTlsOptions(app, &tls_cli);
   app.add_option("--n-mbufs", o.n_mbufs, "Packet buffers in the shared pool")
       ->capture_default_str();
   app.add_option("--unixctl", o.unixctl, "unixctl socket (default <rundir>/sluice-switchd.ctl)");
@@ -106,6 +111,11 @@ int main(int argc, char** argv) {
   });
   CLI11_PARSE(app, argc, argv);
 
+  sluice::DefaultTlsConfig()->Set(tls_cli.Options());
+  if (auto p = sluice::ParseTlsProtocols(tls_cli.opts.protocols); !p) {
+    std::fprintf(stderr, "--ssl-protocols: %s\n", p.error().message.c_str());
+    return 1;
+  }
   std::error_code ec;
   std::filesystem::create_directories(o.rundir, ec);
   if (ec) {

@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 #include <asio.hpp>
 
+#include "common/stream/tls_cli.h"
 #include "common/unixctl.h"
 #include "ovsdb/server/server.h"
 #include "sluice/log.h"
@@ -37,18 +38,8 @@ int main(int argc, char** argv) {
   app.add_option("--max-message", max_message, "Largest JSON-RPC message accepted, in bytes")
       ->capture_default_str();
   app.add_flag("--detach", detach, "Run in the background");
-  sluice::TlsOptions tls;
-  std::string bootstrap_ca;
-  app.add_option("-p,--private-key", tls.private_key, "PEM file with the private key (SSL)");
-  app.add_option("-c,--certificate", tls.certificate, "PEM file with its certificate (SSL)");
-  app.add_option("-C,--ca-cert", tls.ca_cert,
-                 "PEM file with the CA certificate peers must be signed by (none: no check)");
-  app.add_option("--bootstrap-ca-cert", bootstrap_ca,
-                 "CA certificate file; taken from the first peer if it does not exist");
-  app.add_option("--peer-ca-cert", tls.peer_ca_cert, "Certificate(s) sent to peers (our CA)");
-  app.add_option("--ssl-protocols", tls.protocols, "SSL/TLS protocols (default TLSv1.2,TLSv1.3)");
-  app.add_option("--ssl-ciphers", tls.ciphers, "TLS 1.2 ciphers (default HIGH:!aNULL:!MD5)");
-  app.add_option("--ssl-ciphersuites", tls.ciphersuites, "TLS 1.3 cipher suites");
+  sluice::TlsCli tls_cli;
+  sluice::AddTlsOptions(app, &tls_cli);
   app.add_flag("-v,--verbose", verbose, "Log at debug level");
   CLI11_PARSE(app, argc, argv);
 
@@ -74,10 +65,7 @@ int main(int argc, char** argv) {
   asio::io_context io;
   sluice::db::ServerOptions opts;
   opts.limits.max_message = max_message;
-  if (!bootstrap_ca.empty()) {
-    tls.ca_cert = bootstrap_ca;
-    tls.bootstrap_ca_cert = true;
-  }
+  sluice::TlsOptions tls = tls_cli.Options();
   sluice::DefaultTlsConfig()->Set(tls);
   if (auto p = sluice::ParseTlsProtocols(tls.protocols); !p) {
     logger->error("--ssl-protocols: {}", p.error().message);

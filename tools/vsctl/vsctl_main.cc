@@ -137,7 +137,10 @@ int main(int argc, char** argv) {
   if (!idl.last_error().empty()) connect_failed();
   while (!idl.connected()) {
     io.run_one();
-    if (!idl.connected() && !idl.last_error().empty()) connect_failed();
+    // A connection that bootstrapped the CA certificate is made again at once.
+    if (!idl.connected() && !idl.last_error().empty() && idl.last_error_code() != Errc::kBusy) {
+      connect_failed();
+    }
   }
   const db::DatabaseSchema& schema = *idl.schema();
 
