@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "common/rate_limit.h"
 #include "sluice/log.h"
 
 namespace sluice::ofp {
@@ -92,10 +93,10 @@ OfConnection::OfConnection(asio::io_context& io, StreamPtr stream, OfHandler* ha
       writer_(*stream_,
               [this](std::error_code ec) {
                 if (ec == std::errc::timed_out) {
-                  Log()->warn(
-                      "{}: peer is not reading: no output written for {:.1f} s ({} bytes "
-                      "waiting), closing",
-                      peer(), opts_.stall_timeout_ms / 1000.0, writer_.backlog());
+                  SLUICE_WARN_RL(Log(),
+                              "{}: peer is not reading: no output written for {:.1f} s ({} bytes "
+                              "waiting), closing",
+                              peer(), opts_.stall_timeout_ms / 1000.0, writer_.backlog());
                   CloseNow("peer not reading");
                 } else {
                   Close(stream_->ErrorText(ec));
@@ -115,7 +116,7 @@ OfConnection::OfConnection(asio::io_context& io, StreamPtr stream, OfHandler* ha
     account_ = opts_.budget->Join([this](const std::string& why) {
       auto self = weak_from_this().lock();
       if (!self || closed_) return;
-      Log()->warn("{}: {}, closing", peer(), why);
+      SLUICE_WARN_RL(Log(), "{}: {}, closing", peer(), why);
       asio::post(io_, [self, why] { self->CloseNow(why); });
     });
   }
@@ -174,8 +175,8 @@ void OfConnection::Read() {
     } else if (partial_since_ms_ < 0) {
       partial_since_ms_ = SteadyMs();
     } else if (SteadyMs() - partial_since_ms_ > opts_.partial_timeout_ms) {
-      Log()->warn("{}: message still incomplete after {} s ({} bytes), closing", peer(),
-                  opts_.partial_timeout_ms / 1000, splitter_.buffered());
+      SLUICE_WARN_RL(Log(), "{}: message still incomplete after {} s ({} bytes), closing", peer(),
+                     opts_.partial_timeout_ms / 1000, splitter_.buffered());
       CloseNow("message incomplete for too long");
       return;
     }
@@ -324,13 +325,14 @@ void OfConnection::ArmProbe() {
     if (ec || closed_) return;
     if (!heard_since_probe_) {
       if (probe_outstanding_) {
-        if (paused_) {
-          Log()->warn("{}: peer is not reading ({} bytes waiting), closing", peer(),
-                      writer_.backlog());
+        if (size_t unsent = writer_.unsent(); paused_ || unsent > 0) {
+          SLUICE_WARN_RL(Log(), "{}: peer is not reading ({} bytes waiting), closing", peer(),
+                         unsent);
           CloseNow("peer not reading");
         } else {
-          Log()->warn("{}: no response to inactivity probe after {} seconds, disconnecting", peer(),
-                      opts_.probe_interval_ms / 1000.0);
+          SLUICE_WARN_RL(Log(),
+                         "{}: no response to inactivity probe after {} seconds, disconnecting",
+                         peer(), opts_.probe_interval_ms / 1000.0);
           Close("inactivity probe timed out");
         }
         return;
@@ -352,7 +354,10 @@ void OfConnection::Close(const std::string& reason) {
   close_reason_ = reason;
   writer_.Close(shared_from_this(), std::chrono::milliseconds(1000));
   probe_timer_.cancel();
-  Log()->info("{}: disconnected ({})", peer(), reason);
+  static LogRateLimiter disconnects(20);
+  if (disconnects.Allow()) {
+    Log()->info("{}: disconnected ({}){}", peer(), reason, disconnects.Suffix());
+  }
   for (const auto& m : monitors_) m->Close("snooped connection closed");
   monitors_.clear();
   if (version_) handler_->OnDisconnected(*this);

@@ -76,8 +76,8 @@ struct ConnOptions {
   // progress for stall_timeout_ms closes the connection.
   size_t pause_backlog = 1 << 20;
   int stall_timeout_ms = 60000;
-  // A message must arrive whole within this (a peer trickling a message is dropped).
-  int partial_timeout_ms = 60000;
+  // A message (at most 64 KiB) must arrive whole within this: a peer trickling one is dropped.
+  int partial_timeout_ms = 15000;
   std::shared_ptr<MemoryBudget> budget;  // shared by a bridge's connections
 };
 

@@ -1,5 +1,6 @@
 #include "common/jsonrpc.h"
 
+#include "common/rate_limit.h"
 #include "sluice/log.h"
 
 namespace sluice {
@@ -32,7 +33,8 @@ JsonRpcConnection::JsonRpcConnection(StreamPtr stream, JsonRpcLimits limits)
       splitter_(limits_.max_message),
       writer_(*stream_, [this](std::error_code ec) {
         if (ec == std::errc::timed_out) {
-          Log()->warn(
+          SLUICE_WARN_RL(
+              Log(),
               "{}: peer is not reading: no output written for {:.1f} s ({} bytes waiting), "
               "closing",
               peer(), limits_.stall_timeout.count() / 1000.0, writer_.backlog());
@@ -53,7 +55,7 @@ JsonRpcConnection::JsonRpcConnection(StreamPtr stream, JsonRpcLimits limits)
     account_ = limits_.budget->Join([this](const std::string& why) {
       auto self = weak_from_this().lock();
       if (!self || closed_) return;
-      Log()->warn("{}: {}, closing", peer(), why);
+      SLUICE_WARN_RL(Log(), "{}: {}, closing", peer(), why);
       asio::post(stream_->executor(), [self, why] { self->CloseNow(why); });
     });
   }
@@ -87,13 +89,14 @@ void JsonRpcConnection::ArmProbe() {
     if (ec || !self || self->closed_) return;
     if (!self->heard_) {
       if (self->probe_sent_) {
-        if (self->paused_) {
-          Log()->warn("{}: peer is not reading ({} bytes waiting), closing", self->peer(),
-                      self->writer_.backlog());
+        if (size_t unsent = self->writer_.unsent(); self->paused_ || unsent > 0) {
+          SLUICE_WARN_RL(Log(), "{}: peer is not reading ({} bytes waiting), closing", self->peer(),
+                         unsent);
           self->CloseNow("peer not reading");
         } else {
-          Log()->warn("{}: no response to inactivity probe after {} seconds, disconnecting",
-                      self->peer(), self->probe_interval_.count() / 1000.0);
+          SLUICE_WARN_RL(Log(),
+                         "{}: no response to inactivity probe after {} seconds, disconnecting",
+                         self->peer(), self->probe_interval_.count() / 1000.0);
           self->Close("inactivity probe timed out");
         }
         return;
@@ -129,7 +132,7 @@ void JsonRpcConnection::Read() {
     probe_sent_ = false;
     bool was_partial = splitter_.pending() > 0;
     if (!splitter_.Feed(std::string_view(buf_.data(), n))) {
-      Log()->warn("{}: message exceeds {} bytes, closing", peer(), limits_.max_message);
+      SLUICE_WARN_RL(Log(), "{}: message exceeds {} bytes, closing", peer(), limits_.max_message);
       SendError(nullptr, Json{{"error", "message too long"},
                               {"details", "a single JSON-RPC message exceeded " +
                                               std::to_string(limits_.max_message) + " bytes"}});
@@ -143,7 +146,7 @@ void JsonRpcConnection::Read() {
     }
     if (closed_) return;
     if (!splitter_.error().empty()) {
-      Log()->warn("{}: syntax error in input ({}), closing", peer(), splitter_.error());
+      SLUICE_WARN_RL(Log(), "{}: syntax error in input ({}), closing", peer(), splitter_.error());
       SendError(nullptr, Json{{"error", "syntax error"}, {"details", splitter_.error()}});
       Close("syntax error: " + splitter_.error());
       return;
@@ -154,8 +157,8 @@ void JsonRpcConnection::Read() {
     } else if (!was_partial || partial_since_ == std::chrono::steady_clock::time_point{}) {
       partial_since_ = now;
     } else if (now - partial_since_ > limits_.partial_timeout) {
-      Log()->warn("{}: message still incomplete after {} s ({} bytes), closing", peer(),
-                  limits_.partial_timeout.count() / 1000, splitter_.pending());
+      SLUICE_WARN_RL(Log(), "{}: message still incomplete after {} s ({} bytes), closing", peer(),
+                     limits_.partial_timeout.count() / 1000, splitter_.pending());
       SendError(nullptr,
                 Json{{"error", "syntax error"}, {"details", "message incomplete for too long"}});
       Close("message incomplete for too long");
@@ -199,8 +202,8 @@ void JsonRpcConnection::Send(const Json& msg) {
   if (closed_) return;
   writer_.Write(msg.dump(-1, ' ', false, Json::error_handler_t::replace), shared_from_this());
   if (writer_.backlog() > limits_.max_backlog) {
-    Log()->warn("{}: output backlog {} bytes exceeds {}, closing", peer(), writer_.backlog(),
-                limits_.max_backlog);
+    SLUICE_WARN_RL(Log(), "{}: output backlog {} bytes exceeds {}, closing", peer(),
+                   writer_.backlog(), limits_.max_backlog);
     CloseNow("output backlog exceeded");
     return;
   }

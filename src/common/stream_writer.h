@@ -33,6 +33,8 @@ class StreamWriter {
   void Write(std::string data, std::shared_ptr<void> keepalive, int tag = 0);
   size_t backlog() const { return backlog_; }
   size_t queued(int tag) const { return tagged_[tag]; }  // buffers of `tag` not fully written
+  // Output the peer has not taken: our queue plus what sits unacknowledged in the socket.
+  size_t unsent() const { return backlog_ + stream_.KernelUnsent(); }
   // Runs after each completed write (owners resume reading once the backlog shrinks).
   void OnProgress(std::function<void()> fn) { on_progress_ = std::move(fn); }
   // Output pending and nothing written for `timeout`: on_error(timed_out). 0 disables.

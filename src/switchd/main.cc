@@ -14,6 +14,7 @@
 #include <asio.hpp>
 
 #include "bridge/bridge.h"
+#include "common/fd_limit.h"
 #include "common/stream/tls_cli.h"
 #include "common/unixctl.h"
 #include "datapath/dpif_netdev/datapath.h"
@@ -111,6 +112,7 @@ int main(int argc, char** argv) {
   });
   CLI11_PARSE(app, argc, argv);
 
+  sluice::RaiseFdLimit();
   sluice::DefaultTlsConfig()->Set(tls_cli.Options());
   if (auto p = sluice::ParseTlsProtocols(tls_cli.opts.protocols); !p) {
     std::fprintf(stderr, "--ssl-protocols: %s\n", p.error().message.c_str());

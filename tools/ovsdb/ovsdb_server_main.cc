@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 #include <asio.hpp>
 
+#include "common/fd_limit.h"
 #include "common/stream/tls_cli.h"
 #include "common/unixctl.h"
 #include "ovsdb/server/server.h"
@@ -65,6 +66,7 @@ int main(int argc, char** argv) {
   asio::io_context io;
   sluice::db::ServerOptions opts;
   opts.limits.max_message = max_message;
+  sluice::RaiseFdLimit();
   sluice::TlsOptions tls = tls_cli.Options();
   sluice::DefaultTlsConfig()->Set(tls);
   if (auto p = sluice::ParseTlsProtocols(tls.protocols); !p) {

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "common/rate_limit.h"
 #include "sluice/log.h"
 
 namespace sluice {
@@ -171,20 +172,7 @@ void StreamListener::Resume() {
 void StreamListener::Refused(const std::string& peer, const std::string& why) {
   ++n_refused_;
   last_error_ = peer + ": " + why;
-  // At most one line a second per listener, with a count of what was left out.
-  int64_t now = SteadyMs();
-  if (now - last_refusal_log_ms_ >= 1000) {
-    last_refusal_log_ms_ = now;
-    if (refusals_unlogged_) {
-      Log()->warn("{}: refused {} ({} more refused since the last message)", target_, last_error_,
-                  refusals_unlogged_);
-    } else {
-      Log()->warn("{}: refused {}", target_, last_error_);
-    }
-    refusals_unlogged_ = 0;
-  } else {
-    ++refusals_unlogged_;
-  }
+  WarnLimited(Log(), refusal_log_, "{}: refused {}", target_, last_error_);
 }
 
 }  // namespace sluice

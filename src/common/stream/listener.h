@@ -15,6 +15,7 @@
 
 #include <asio.hpp>
 
+#include "common/rate_limit.h"
 #include "common/stream/address.h"
 #include "common/stream/stream.h"
 #include "common/stream/tls_config.h"
@@ -70,8 +71,7 @@ class StreamListener {
   std::string last_error_;
   uint64_t n_refused_ = 0;
   int64_t last_accept_ms_ = 0;
-  int64_t last_refusal_log_ms_ = 0;
-  uint64_t refusals_unlogged_ = 0;
+  LogRateLimiter refusal_log_{5};
   int64_t last_fd_log_ms_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -4,6 +4,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+
 #include <csignal>
 #include <mutex>
 
@@ -243,6 +246,14 @@ class TlsStream final : public Stream {
 const std::error_category& TlsErrorCategory() {
   static TlsCategory category;
   return category;
+}
+
+size_t Stream::KernelUnsent() const {
+  int n = 0;
+  if (!sock_.is_open() || ::ioctl(const_cast<StreamSocket&>(sock_).native_handle(), SIOCOUTQ, &n) != 0) {
+    return 0;
+  }
+  return n > 0 ? static_cast<size_t>(n) : 0;
 }
 
 std::string Stream::ErrorText(std::error_code ec) const {

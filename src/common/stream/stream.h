@@ -44,6 +44,8 @@ class Stream : public std::enable_shared_from_this<Stream> {
   // TLS: the subject of the peer's certificate ("/C=US/.../CN=ctl"), else empty.
   const std::string& peer_subject() const { return peer_subject_; }
   StreamSocket& socket() { return sock_; }
+  // Bytes written to the socket that the peer has not taken yet (SIOCOUTQ).
+  size_t KernelUnsent() const;
   asio::any_io_executor executor() { return sock_.get_executor(); }
 
  protected:
