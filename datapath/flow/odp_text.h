@@ -54,6 +54,11 @@ Result<void> ParseOdpFlow(std::string_view text, FlowKey* key, FlowMask* mask);
 // and an all-wildcard match is the empty string.
 std::string FormatOdpFlow(const FlowKey& key, const FlowMask& mask);
 
+// The mask that shows a parsed packet's whole key and nothing it does not have (absent VLAN
+// tags, the MPLS entry of a non-MPLS packet): FormatOdpFlow(key, PacketKeyMask(key)) is the
+// packet's exact flow, as ofproto/trace prints it.
+FlowMask PacketKeyMask(const FlowKey& key);
+
 Result<ActionBuilder> ParseOdpActions(std::string_view text);
 
 // Never fails: malformed encodings print as "<malformed ...>" so that a dump still shows them.

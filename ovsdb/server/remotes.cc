@@ -159,7 +159,7 @@ void RemoteSet::Connected(Active& a, StreamPtr stream) {
   if (a.reconnect.last_error().size()) Log_()->info("{}: connected", a.remote);
   a.peer_subject = stream->peer_subject();
   a.reconnect.Connected();
-  a.conn = serve_(std::move(stream), a.remote, [this, &a, alive = a.alive](const std::string& why) {
+  a.conn = serve_(std::move(stream), a.remote, [&a, alive = a.alive](const std::string& why) {
     if (!*alive) return;
     a.conn.reset();
     Log_()->info("{}: connection closed ({}), reconnecting", a.remote, why);

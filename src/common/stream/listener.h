@@ -51,13 +51,12 @@ class StreamListener {
   int64_t last_accept_ms() const { return last_accept_ms_; }  // steady ms, 0: never
 
  private:
-  StreamListener(asio::io_context& io) : io_(io), retry_(io) {}
+  explicit StreamListener(asio::io_context& io) : retry_(io) {}
   void Accept();
   void OnAccepted(StreamSocket sock, std::string peer);
   void Refused(const std::string& peer, const std::string& why);
   void Resume();
 
-  asio::io_context& io_;
   std::string target_;
   StreamAddress addr_;
   ListenOptions opts_;
