@@ -338,12 +338,15 @@ Result<Ofproto*> Switch::AddBridge(const std::string& name, uint64_t datapath_id
   auto br = std::make_unique<Bridge>();
   br->mac = MacLearning(cfg_.mac_table_size, cfg_.mac_aging_s * 1000);
   br->ofp = std::make_unique<Ofproto>(io_, name, datapath_id);
-  if (auto r = br->ofp->connmgr().AddListener("punix:" + rundir_ + "/" + name + ".mgmt"); !r) {
-    return std::unexpected(r.error());
-  }
-  if (auto r = br->ofp->connmgr().AddSnoopListener("punix:" + rundir_ + "/" + name + ".snoop");
-      !r) {
-    return std::unexpected(r.error());
+  std::vector<std::string> dirs = {rundir_};
+  dirs.insert(dirs.end(), cfg_.extra_rundirs.begin(), cfg_.extra_rundirs.end());
+  for (const auto& dir : dirs) {
+    if (auto r = br->ofp->connmgr().AddListener("punix:" + dir + "/" + name + ".mgmt"); !r) {
+      return std::unexpected(r.error());
+    }
+    if (auto r = br->ofp->connmgr().AddSnoopListener("punix:" + dir + "/" + name + ".snoop"); !r) {
+      return std::unexpected(r.error());
+    }
   }
   br->hooks = std::make_unique<Backend>(*this, *br);
   br->ofp->SetHooks(br->hooks.get());

@@ -55,7 +55,8 @@ class ConnectionManager {
   Result<void> AddListener(const std::string& remote);  // punix:PATH | ptcp:PORT[:IP]
   // A snoop listener (punix:<rundir>/<br>.snoop): each connection gets a copy of the traffic
   // of one controller connection (the master's, else an equal's, else a slave's), or is closed
-  // at once when no controller is connected, as Open vSwitch does.
+  // at once when no controller is connected, as Open vSwitch does. May be called for several
+  // paths.
   Result<void> AddSnoopListener(const std::string& remote);
   // The TLS configuration of ssl:/pssl: controllers (null: DefaultTlsConfig()).
   void SetTls(std::shared_ptr<TlsConfig> tls) { tls_ = std::move(tls); }
@@ -98,7 +99,7 @@ class ConnectionManager {
   std::shared_ptr<TlsConfig> tls_;
   std::shared_ptr<MemoryBudget> budget_;
   std::vector<std::unique_ptr<StreamListener>> listeners_;  // management listeners
-  std::unique_ptr<StreamListener> snoop_listener_;
+  std::vector<std::unique_ptr<StreamListener>> snoop_listeners_;
   std::map<OfConnection*, std::shared_ptr<OfConnection>> conns_;
   std::map<std::string, std::unique_ptr<Controller>> controllers_;
   std::map<OfConnection*, std::unique_ptr<PinState>> pins_;
