@@ -5,6 +5,8 @@
 
 #include "common/stream/connect.h"
 #include "common/stream/listener.h"
+#include "common/unixctl.h"
+#include "ovsdb/server/server.h"
 #include "sluice/log.h"
 
 namespace sluice::db {
@@ -224,6 +226,28 @@ std::vector<RemoteStatus> RemoteSet::Statuses() const {
 uint16_t RemoteSet::tcp_port(const std::string& remote) const {
   auto it = passive_.find(remote);
   return it == passive_.end() ? 0 : it->second->listener->bound_port();
+}
+
+void RegisterRemoteCommands(UnixctlServer& unixctl, OvsdbServer& server) {
+  using Args = UnixctlServer::Args;
+  unixctl.Register("ovsdb-server/add-remote", "REMOTE", 1, 1,
+                   [&server](const Args& a) -> Result<std::string> {
+                     if (auto r = server.AddRemote(a[0]); !r) return std::unexpected(r.error());
+                     return std::string();
+                   });
+  unixctl.Register("ovsdb-server/remove-remote", "REMOTE", 1, 1,
+                   [&server](const Args& a) -> Result<std::string> {
+                     if (auto r = server.RemoveRemote(a[0]); !r) {
+                       return MakeError(Errc::kNotFound, a[0] + ": no such remote");
+                     }
+                     return std::string();
+                   });
+  unixctl.Register("ovsdb-server/list-remotes", "", 0, 0,
+                   [&server](const Args&) -> Result<std::string> {
+                     std::string out;
+                     for (const auto& r : server.Remotes()) out += r + "\n";
+                     return out;
+                   });
 }
 
 }  // namespace sluice::db

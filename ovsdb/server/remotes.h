@@ -22,7 +22,13 @@
 #include "common/stream/tls_config.h"
 #include "sluice/result.h"
 
+namespace sluice {
+class UnixctlServer;
+}
+
 namespace sluice::db {
+
+class OvsdbServer;
 
 struct RemoteOptions {
   int max_backoff_ms = 8000;     // active remotes: longest wait between attempts
@@ -78,5 +84,10 @@ class RemoteSet {
   std::map<std::string, std::unique_ptr<Passive>> passive_;
   std::map<std::string, std::unique_ptr<Active>> active_;
 };
+
+// unixctl ovsdb-server/add-remote REMOTE, ovsdb-server/remove-remote REMOTE and
+// ovsdb-server/list-remotes, as ovsdb-server has them (for a standalone server; switchd's
+// remotes follow the Manager table).
+void RegisterRemoteCommands(UnixctlServer& unixctl, OvsdbServer& server);
 
 }  // namespace sluice::db

@@ -75,6 +75,13 @@ kill $MON
 "$BIN/sluice-vsctl" --no-wait --db="$R" $(pki_opts cli "$SRV_CA") list-br | grep -q "br-$S" ||
   fail "sluice-vsctl over ssl"
 sl_log "ovs-vsctl, ovsdb-client and sluice-vsctl over TLS"
+# Remotes added and removed at run time, as ovsdb-server/add-remote does.
+CTL="$BIN/sluice-appctl -t $SL_TMP/sluice-ovsdb-server.ctl"
+$CTL ovsdb-server/add-remote "pssl:$((PORT + 1)):127.0.0.1" || fail "add-remote"
+$CTL ovsdb-server/list-remotes | grep -qx "pssl:$((PORT + 1)):127.0.0.1" || fail "list-remotes"
+$OC list-dbs "ssl:127.0.0.1:$((PORT + 1))" | grep -qx Open_vSwitch || fail "added pssl: remote"
+$CTL ovsdb-server/remove-remote "pssl:$((PORT + 1)):127.0.0.1" || fail "remove-remote"
+! $CTL ovsdb-server/list-remotes | grep -q "$((PORT + 1))" || fail "removed remote still listed"
 
 # ---- peers that must be refused, while the server keeps serving ----
 if ovsdb-client --timeout=5 $(pki_opts rogue "$SRV_CA") list-dbs "$R" >/dev/null 2>&1; then
@@ -101,9 +108,9 @@ sl_log "other CA, expired certificate, plain TCP: refused and logged; still serv
 
 # ---- TLS 1.2 and 1.3 only by default ----
 S_CLIENT=(openssl s_client -connect "127.0.0.1:$PORT" -cert "$C/cli-cert.pem" -key "$C/cli-privkey.pem" -CAfile "$SRV_CA")
-"${S_CLIENT[@]}" -tls1_3 </dev/null 2>/dev/null | grep -q "Protocol *: TLSv1.3" || fail "TLS 1.3 refused"
-"${S_CLIENT[@]}" -tls1_2 </dev/null 2>/dev/null | grep -q "Protocol *: TLSv1.2" || fail "TLS 1.2 refused"
-if "${S_CLIENT[@]}" -tls1_1 -cipher 'DEFAULT@SECLEVEL=0' </dev/null 2>/dev/null | grep -q "Protocol *: TLSv1.1"; then
+"${S_CLIENT[@]}" -tls1_3 </dev/null 2>/dev/null | grep -q "^New, TLSv1.3" || fail "TLS 1.3 refused"
+"${S_CLIENT[@]}" -tls1_2 </dev/null 2>/dev/null | grep -q "^New, TLSv1.2" || fail "TLS 1.2 refused"
+if "${S_CLIENT[@]}" -tls1_1 -cipher 'DEFAULT@SECLEVEL=0' </dev/null 2>/dev/null | grep -q "^New, TLSv1.1"; then
   fail "TLS 1.1 accepted by default"
 fi
 
@@ -139,7 +146,7 @@ start_server -C "$CLI_CA" --ssl-protocols=TLSv1.2 --ssl-ciphers=ECDHE-RSA-AES256
 if "${S_CLIENT[@]}" -tls1_2 -cipher AES128-SHA </dev/null 2>/dev/null | grep -q "Cipher is AES128-SHA"; then
   fail "a cipher outside --ssl-ciphers was accepted"
 fi
-if "${S_CLIENT[@]}" -tls1_3 </dev/null 2>/dev/null | grep -q "Protocol *: TLSv1.3"; then
+if "${S_CLIENT[@]}" -tls1_3 </dev/null 2>/dev/null | grep -q "^New, TLSv1.3"; then
   fail "TLS 1.3 accepted with --ssl-protocols=TLSv1.2"
 fi
 $V --no-wait list-br | grep -q "br-$S" || fail "ovs-vsctl with TLSv1.2 only"

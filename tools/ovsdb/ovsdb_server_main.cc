@@ -89,6 +89,7 @@ int main(int argc, char** argv) {
   sluice::UnixctlServer unixctl(io);
   sluice::RegisterCommonCommands(unixctl, io, "sluice-ovsdb-server");
   sluice::db::RegisterOvsdbServerCommands(unixctl, server);
+  sluice::db::RegisterRemoteCommands(unixctl, server);
   if (auto r = unixctl.Listen(unixctl_path); !r) {
     logger->error("{}", r.error().message);
     return 1;
