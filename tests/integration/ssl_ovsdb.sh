@@ -137,6 +137,16 @@ if command -v ovs-vswitchd >/dev/null; then
   kill $VSPID; wait $VSPID 2>/dev/null || true
   sl_log "ovs-vswitchd used the database over TLS"
 fi
+# ---- sluice-switchd following the database over ssl: ----
+mkdir -p "$SL_TMP/run"
+"$BIN/sluice-switchd" --rundir "$SL_TMP/run" --log-file "$SL_TMP/sw.log" --db "$R" \
+  $(pki_opts cli "$SRV_CA") >"$SL_TMP/sw.out" 2>&1 &
+VSPID=$!
+$V add-br brs-$S || fail "add-br applied by sluice-switchd over ssl: $(tail -5 "$SL_TMP/sw.log")"
+[ "$($V get Interface brs-$S ofport)" = 65534 ] || fail "sluice-switchd wrote no ofport"
+$V del-br brs-$S || fail "del-br"
+kill $VSPID; wait $VSPID 2>/dev/null || true
+sl_log "sluice-switchd used the database over TLS"
 
 # ---- protocols and ciphers as configured ----
 stop_server
