@@ -281,6 +281,19 @@ std::optional<std::string> JsonStreamSplitter::Next() {
       expect_ = Expect::kValue;
       complete_ = false;
     }
+    if (lex_ == Lex::kString) {
+      // Most bytes are plain ASCII inside strings: skip them without the state machine.
+      const char* p = buf_.data() + scan_;
+      const char* end = buf_.data() + buf_.size();
+      while (p < end) {
+        auto u = static_cast<unsigned char>(*p);
+        if (u == '"' || u == '\\' || u < 0x20 || u >= 0x80) break;
+        ++p;
+      }
+      scan_ = static_cast<size_t>(p - buf_.data());
+      if (p == end) break;
+      c = *p;
+    }
     if (!Step(c)) return std::nullopt;
     ++scan_;
     if (complete_) {
