@@ -284,6 +284,10 @@ TEST(OfctlTextErrors, ClearMessages) {
        "actions are invalid with specified match (OFPBIC_BAD_TABLE_ID)"},
       {"table=3,actions=goto_table:1",
        "actions are invalid with specified match (OFPBIC_BAD_TABLE_ID)"},
+      // Found by the ofctl_flow_fuzz campaign: 1.0's 0xffea is no port (as ovs-ofctl says).
+      {"actions=65514", "actions are invalid with specified match (OFPBAC_BAD_OUT_PORT)"},
+      {"actions=output:65280", "actions are invalid with specified match (OFPBAC_BAD_OUT_PORT)"},
+      {"actions=output:ANY", "actions are invalid with specified match (OFPBAC_BAD_OUT_PORT)"},
       {"ip,actions=set_field:6->ip_proto", "ip_proto is read-only"},
       {"actions=set_field:1->metadata",
        "metadata cannot be written by set_field in OpenFlow 1.3 (use write_metadata)"},
