@@ -9,6 +9,7 @@
 
 #include <csignal>
 #include <mutex>
+#include <utility>
 
 #include "sluice/log.h"
 
@@ -109,6 +110,7 @@ class TlsStream final : public Stream {
       SSL_set_accept_state(ssl_);
     else
       SSL_set_connect_state(ssl_);
+    handshaking_ = true;
     handshake_ = Pending{nullptr, nullptr, 0,
                          [done = std::move(done)](std::error_code e, size_t) { done(e); }};
     timer_ = std::make_unique<asio::steady_timer>(sock_.get_executor());
@@ -117,7 +119,7 @@ class TlsStream final : public Stream {
       auto self = weak.lock();
       if (e || !self) return;
       auto* s = static_cast<TlsStream*>(self.get());
-      if (s->established_ || !s->handshake_.h) return;
+      if (s->established_ || !s->handshaking_) return;
       s->timed_out_ = true;
       std::error_code ignore;
       s->sock_.cancel(ignore);
@@ -175,16 +177,22 @@ class TlsStream final : public Stream {
     }
   }
 
+  // While waiting, the operation's handler lives in the wait's handler, as asio keeps a plain
+  // socket's: destroying the io_context then releases it (and whatever it keeps alive, such as
+  // the stream's owner), rather than the stream holding its owner in a cycle.
   void Wait(Op op, asio::socket_base::wait_type w) {
-    sock_.async_wait(w, [self = shared_from_this(), op](std::error_code ec) {
-      auto* s = static_cast<TlsStream*>(self.get());
-      if (!ec && s->closed_) ec = asio::error::operation_aborted;
-      if (ec) {
-        if (op == Op::kHandshake && s->timed_out_) ec = TlsError(TlsErrc::kHandshakeTimeout);
-        return s->Complete(op, ec, 0);
-      }
-      s->Step(op);
-    });
+    sock_.async_wait(
+        w, [self = shared_from_this(), op,
+            pending = std::exchange(PendingOf(op), Pending{})](std::error_code ec) mutable {
+          auto* s = static_cast<TlsStream*>(self.get());
+          s->PendingOf(op) = std::move(pending);
+          if (!ec && s->closed_) ec = asio::error::operation_aborted;
+          if (ec) {
+            if (op == Op::kHandshake && s->timed_out_) ec = TlsError(TlsErrc::kHandshakeTimeout);
+            return s->Complete(op, ec, 0);
+          }
+          s->Step(op);
+        });
   }
 
   std::string DescribeFailure(Op op) {
@@ -224,6 +232,7 @@ class TlsStream final : public Stream {
   }
 
   void Complete(Op op, std::error_code ec, size_t n) {
+    if (op == Op::kHandshake) handshaking_ = false;
     Handler h = std::move(PendingOf(op).h);
     PendingOf(op) = Pending{};
     if (!h) return;
@@ -236,6 +245,7 @@ class TlsStream final : public Stream {
   std::unique_ptr<asio::steady_timer> timer_;
   std::string last_error_;
   bool server_ = false;
+  bool handshaking_ = false;
   bool established_ = false;
   bool timed_out_ = false;
   bool closed_ = false;
@@ -250,7 +260,8 @@ const std::error_category& TlsErrorCategory() {
 
 size_t Stream::KernelUnsent() const {
   int n = 0;
-  if (!sock_.is_open() || ::ioctl(const_cast<StreamSocket&>(sock_).native_handle(), SIOCOUTQ, &n) != 0) {
+  if (!sock_.is_open() ||
+      ::ioctl(const_cast<StreamSocket&>(sock_).native_handle(), SIOCOUTQ, &n) != 0) {
     return 0;
   }
   return n > 0 ? static_cast<size_t>(n) : 0;
