@@ -243,6 +243,42 @@ TEST_F(TlsStreamTest, PeersThatFailAreRefusedAndTheListenerKeepsServing) {
   EXPECT_TRUE(Echo(*s));
 }
 
+// An owner holding its stream, with a read waiting that keeps the owner alive (as connections
+// hold themselves through their pending reads): destroying the io_context destroys the waiting
+// handler and so releases the owner, rather than the stream keeping its owner in a cycle.
+TEST(TlsStreamLifetimeTest, DestroyingTheIoContextReleasesAWaitingReadersOwner) {
+  struct Owner {
+    StreamPtr stream;
+    char buf[16];
+  };
+  std::weak_ptr<Owner> weak;
+  {
+    asio::io_context io;
+    StreamPtr accepted;
+    ListenOptions lo;
+    lo.tls = std::make_shared<TlsConfig>(TestPki::Get().server.Options());
+    auto l = StreamListener::Listen(io, "pssl:0:127.0.0.1", lo,
+                                    [&](StreamPtr s) { accepted = std::move(s); });
+    ASSERT_TRUE(l) << l.error().message;
+    ConnectOptions co;
+    co.tls = std::make_shared<TlsConfig>(TestPki::Get().client.Options());
+    co.timeout = std::chrono::milliseconds(3000);
+    auto s = Connect(io, "ssl:127.0.0.1:" + std::to_string((*l)->bound_port()), co);
+    ASSERT_TRUE(s) << s.error().message;
+    for (int i = 0; i < 3000 && !accepted; ++i) io.run_for(std::chrono::milliseconds(1));
+    ASSERT_TRUE(accepted);
+    auto owner = std::make_shared<Owner>();
+    owner->stream = std::move(*s);
+    owner->stream->AsyncReadSome(owner->buf, sizeof owner->buf,
+                                 [owner](std::error_code, size_t) {});
+    io.run_for(std::chrono::milliseconds(20));  // nothing to read: the read waits
+    weak = owner;
+    owner.reset();
+    EXPECT_FALSE(weak.expired());  // its waiting read keeps it
+  }
+  EXPECT_TRUE(weak.expired());
+}
+
 TEST_F(TlsStreamTest, SilentPeerTimesOutInTheHandshake) {
   ListenOptions lo;
   lo.handshake_timeout = std::chrono::milliseconds(200);
