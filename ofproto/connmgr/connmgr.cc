@@ -241,6 +241,9 @@ void ConnectionManager::SetControllerOptions(const std::vector<ControllerOptions
 void ConnectionManager::Configure(Controller& c, const ControllerOptions& o) {
   if (c.opts == o) return;
   bool rates = c.opts.rate_limit != o.rate_limit || c.opts.burst_limit != o.burst_limit;
+  // enable_async_messages changed: the connections start over from what it says (whatever a
+  // controller asked for with SET_ASYNC before is replaced).
+  bool async = c.opts.enable_async_messages != o.enable_async_messages;
   c.opts = o;
   if (c.reconnect) c.reconnect->SetBackoff(1000, o.max_backoff_ms);
   std::vector<std::shared_ptr<OfConnection>> conns;
@@ -252,6 +255,7 @@ void ConnectionManager::Configure(Controller& c, const ControllerOptions& o) {
     conn->SetProbeInterval(o.probe_interval_ms);
     conn->SetPacketInQueue(static_cast<size_t>(std::max(o.queue_size, 1)));
     SetDscp(conn->stream(), o.dscp);
+    if (async) conn->async = o.enable_async_messages ? DefaultAsyncConfig() : AsyncConfig{};
     if (rates) {
       pins_.erase(conn.get());
       if (o.rate_limit > 0) {

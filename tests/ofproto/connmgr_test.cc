@@ -259,6 +259,26 @@ TEST_F(ConnmgrTest, EnableAsyncMessagesFalseSendsNothingUntilAsked) {
   EXPECT_EQ(c.CountPacketIns(30), 1);
 }
 
+TEST_F(ConnmgrTest, EnableAsyncMessagesChangeReachesConnectedControllers) {
+  ControllerOptions o;
+  o.target = "ptcp:0:127.0.0.1";
+  br_->connmgr().SetControllerOptions({o});
+  Client& c = Dial("tcp:127.0.0.1:" + std::to_string(br_->connmgr().tcp_port(o.target)));
+  ASSERT_TRUE(c.Handshake());
+  RunFor(5);
+  br_->SendPacketIn(std::get<PacketIn>(Pin(1).body));
+  EXPECT_EQ(c.CountPacketIns(30), 1);
+  o.enable_async_messages = false;
+  br_->connmgr().SetControllerOptions({o});
+  br_->SendPacketIn(std::get<PacketIn>(Pin(1).body));
+  EXPECT_EQ(c.CountPacketIns(30), 0);
+  o.enable_async_messages = true;
+  br_->connmgr().SetControllerOptions({o});
+  br_->SendPacketIn(std::get<PacketIn>(Pin(1).body));
+  EXPECT_EQ(c.CountPacketIns(30), 1);
+  EXPECT_EQ(br_->connmgr().Connections().size(), 1u);  // the same connection throughout
+}
+
 TEST_F(ConnmgrTest, ActiveTargetReportsWhyItIsNotConnected) {
   ControllerOptions o;
   o.target = "tcp:127.0.0.1:1";
