@@ -128,6 +128,7 @@ void BridgeLayer::Reconcile() {
   for (const auto& w : d.warnings) {
     if (warned_.insert(w).second) Log()->warn("{}", w);
   }
+  remotes_.ApplySsl(idl_);  // before any connection below is made
   if (!tuning_ || *tuning_ != d.tuning) {
     dp_.SetMaxIdle(d.tuning.max_idle_ms);
     sw_.SetMaxMegaflows(d.tuning.max_megaflows);
@@ -195,7 +196,7 @@ void BridgeLayer::Reconcile() {
     }
   }
 
-  ReconcileManagers(d.managers);
+  remotes_.ApplyManagers(idl_);
   applied_cfg_ = d.next_cfg;
   ScheduleWriteBack();
   if (opts_.on_configured) std::exchange(opts_.on_configured, nullptr)();
@@ -240,6 +241,7 @@ void BridgeLayer::RemoveBridge(const std::string& name) {
     Log()->warn("deleting bridge {}: {}", name, r.error().message);
   }
   bridges_.erase(name);
+  remotes_.ForgetBridge(name);
   Log()->info("removed bridge {}", name);
 }
 
@@ -302,26 +304,7 @@ void BridgeLayer::UpdateBridge(const BridgeConfig& br) {
     ab.secure = br.secure;
     Log()->info("bridge {}: fail mode {}", br.name, br.secure ? "secure" : "standalone");
   }
-  if (ab.controllers != br.controllers) {
-    ofp::Ofproto* ofproto = sw_.FindBridge(br.name);
-    std::vector<std::string> targets;
-    for (const auto& c : br.controllers) targets.push_back(c.target);
-    int backoff = br.controllers.empty() ? 8000 : br.controllers.front().max_backoff_ms;
-    int probe = br.controllers.empty() ? 5000 : br.controllers.front().probe_interval_ms;
-    if (ofproto) {
-      // Connection parameters apply when a connection is set up: a change restarts them.
-      bool params_changed = false;
-      for (const auto& c : ab.controllers) {
-        for (const auto& n : br.controllers) {
-          if (c.target == n.target && !(c == n)) params_changed = true;
-        }
-      }
-      if (params_changed) ofproto->connmgr().SetControllers({});
-      ofproto->connmgr().SetControllers(targets, backoff, probe);
-      Log()->info("bridge {}: {} controller(s)", br.name, targets.size());
-    }
-    ab.controllers = br.controllers;
-  }
+  remotes_.ApplyControllers(idl_, br.name, br.uuid, sw_.FindBridge(br.name));
   // The bridge's MAC (other_config:hwaddr) with an explicit datapath id: the local port follows.
   if (ab.mac != br.mac) {
     ab.mac = br.mac;
@@ -499,33 +482,6 @@ void BridgeLayer::UpdateIface(Iface& rec, const PortConfig& port, const IfaceCon
   }
 }
 
-void BridgeLayer::ReconcileManagers(const std::set<std::string>& targets) {
-  if (!opts_.embedded) return;
-  for (auto it = managers_.begin(); it != managers_.end();) {
-    if (targets.count(*it)) {
-      ++it;
-      continue;
-    }
-    if (auto r = opts_.embedded->RemoveRemote(*it); !r) Log()->warn("{}", r.error().message);
-    Log()->info("manager {} removed", *it);
-    it = managers_.erase(it);
-  }
-  std::erase_if(manager_errors_, [&](const auto& e) { return !targets.count(e.first); });
-  for (const auto& t : targets) {
-    if (managers_.count(t)) continue;
-    // Passive (ptcp:, punix:) managers listen; active ones (tcp:, unix:) are dialled by the
-    // embedded server, which serves OVSDB on the connection and reconnects with back-off.
-    if (auto r = opts_.embedded->AddRemote(t); !r) {
-      std::string msg = "manager " + t + ": " + r.error().message;
-      if (warned_.insert(msg).second) Log()->warn("{}", msg);
-      manager_errors_[t] = r.error().message;  // written to the Manager row's status
-      continue;
-    }
-    manager_errors_.erase(t);
-    managers_.insert(t);
-  }
-}
-
 // ---- link state and statistics ----------------------------------------------------------
 
 void BridgeLayer::OnLinkChange(const std::string& name, const KernelLink* link) {
@@ -600,7 +556,7 @@ void BridgeLayer::ArmPollTimer() {
     if (!bridges_.empty()) {
       PollDatapath(false);
       ScheduleWriteBack();  // controller status, link state of non-kernel ports
-    } else if (!managers_.empty()) {
+    } else if (remotes_.has_managers()) {
       ScheduleWriteBack();  // manager status
     }
     ArmPollTimer();
@@ -701,19 +657,12 @@ void BridgeLayer::WriteBack() {
       const db::IdlRow* c = idl_.Find("Controller", cu);
       if (!c) continue;
       std::string target = c->GetString("target");
-      auto st = std::find_if(statuses.begin(), statuses.end(),
-                             [&](const ofp::ControllerStatus& s) { return s.target == target; });
-      if (st == statuses.end()) continue;
-      std::string role;
-      if (st->connected) {
-        role = st->role == ofp::ControllerRole::kMaster  ? "master"
-               : st->role == ofp::ControllerRole::kSlave ? "slave"
-                                                         : "other";
-      }
-      std::map<std::string, std::string> status{{"state", st->connected ? "ACTIVE" : "BACKOFF"}};
-      if (!st->last_error.empty() && !st->connected) status["last_error"] = st->last_error;
+      auto st = remotes_.ControllerRow(name, target, statuses);
+      if (!st) continue;
       set("Controller", *c,
-          {{"is_connected", st->connected}, {"role", Opt(role)}, {"status", StringMap(status)}});
+          {{"is_connected", st->connected},
+           {"role", Opt(st->role)},
+           {"status", StringMap(st->status)}});
     }
   }
 
@@ -721,26 +670,9 @@ void BridgeLayer::WriteBack() {
   std::vector<db::RemoteStatus> remotes;
   if (opts_.embedded) remotes = opts_.embedded->RemoteStatuses();
   for (const auto& [uuid, row] : idl_.Rows("Manager")) {
-    std::string target = row.GetString("target");
-    std::map<std::string, std::string> status;
-    bool connected = false;
-    auto rs = std::find_if(remotes.begin(), remotes.end(),
-                           [&](const db::RemoteStatus& r) { return r.remote == target; });
-    if (auto err = manager_errors_.find(target); err != manager_errors_.end()) {
-      status["last_error"] = err->second;
-    } else if (rs != remotes.end()) {
-      connected = rs->connected;
-      if (rs->active) {
-        status["state"] = rs->state;
-        if (!rs->last_error.empty()) status["last_error"] = rs->last_error;
-      } else {
-        if (rs->bound_port) status["bound_port"] = std::to_string(rs->bound_port);
-        if (rs->n_connections > 1) status["n_connections"] = std::to_string(rs->n_connections);
-      }
-    } else {
-      continue;  // not applied yet
-    }
-    set("Manager", row, {{"is_connected", connected}, {"status", StringMap(status)}});
+    auto st = remotes_.ManagerRow(row.GetString("target"), remotes);
+    if (!st) continue;  // not applied yet
+    set("Manager", row, {{"is_connected", st->connected}, {"status", StringMap(st->status)}});
   }
 
   for (const auto& [uuid, row] : idl_.Rows("Open_vSwitch")) {

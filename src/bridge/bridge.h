@@ -27,6 +27,7 @@
 #include <asio.hpp>
 
 #include "bridge/bridge_config.h"
+#include "bridge/bridge_remotes.h"
 #include "bridge/link_monitor.h"
 #include "common/unixctl.h"
 #include "datapath/dpif_netdev/datapath.h"
@@ -42,6 +43,8 @@ namespace sluice::bridge {
 struct BridgeLayerOptions {
   std::string db_remote;                // unix:PATH | tcp:IP:PORT
   db::OvsdbServer* embedded = nullptr;  // Manager rows become its remotes (null: not embedded)
+  // Where controllers' and managers' unix sockets may be: switchd's run directory first.
+  std::vector<std::string> rundirs = {"/var/run/sluice"};
   int64_t stats_interval_ms = 5000;
   int64_t dp_poll_interval_ms = 1000;  // link state of non-kernel ports (dpdk, dummy)
   // Called once, when the configuration first read from the database has been applied (switchd
@@ -80,7 +83,6 @@ class BridgeLayer {
     uint64_t dpid = 0;
     ofp::Mac mac{};
     bool secure = false;
-    std::vector<ControllerConfig> controllers;
   };
 
   void OnDbChange();
@@ -97,7 +99,6 @@ class BridgeLayer {
   void UpdateIface(Iface& rec, const PortConfig& port, const IfaceConfig& cfg,
                    const DesiredConfig& desired);
   std::string PatchProblem(const IfaceConfig& cfg, const DesiredConfig& desired) const;
-  void ReconcileManagers(const std::set<std::string>& targets);
   void OnLinkChange(const std::string& name, const KernelLink* link);
   void PollDatapath(bool stats);
   void ArmPollTimer();
@@ -117,11 +118,11 @@ class BridgeLayer {
   std::map<std::string, AppliedBridge> bridges_;
   std::map<std::string, Iface> ifaces_;  // by interface name, every bridge
   std::map<std::string, std::string> rejected_;
-  std::set<std::string> managers_;                     // remotes added to the embedded server
-  std::map<std::string, std::string> manager_errors_;  // targets it refused, and why
-  std::set<std::string> warned_;                       // messages logged once
-  std::optional<DatapathTuning> tuning_;               // last applied other_config tuning
-  int64_t applied_cfg_ = -1;                           // next_cfg of the last configuration applied
+  // Controller, Manager and SSL rows (the process's TLS configuration from switchd's options).
+  BridgeRemotes remotes_{opts_.rundirs, opts_.embedded, DefaultTlsConfig()->options()};
+  std::set<std::string> warned_;          // messages logged once
+  std::optional<DatapathTuning> tuning_;  // last applied other_config tuning
+  int64_t applied_cfg_ = -1;              // next_cfg of the last configuration applied
   uint64_t reconciles_ = 0;
   bool reconcile_posted_ = false;
   bool writeback_posted_ = false;

@@ -263,6 +263,8 @@ int main(int argc, char** argv) {
   sluice::bridge::BridgeLayerOptions bo;
   bo.db_remote = o.db.empty() ? "unix:" + o.rundir + "/db.sock" : o.db;
   bo.embedded = o.db.empty() ? &ovsdb : nullptr;
+  bo.rundirs = {o.rundir};
+  if (drop_in) bo.rundirs.push_back(drop_in->dir());
   bo.on_configured = [&] {
     logger->info("sluice-switchd {} ready: unixctl {}, {} PMD thread(s){}", SLUICE_VERSION,
                  o.unixctl, cores.size(),
