@@ -103,6 +103,13 @@ void BridgeRemotes::ApplyControllers(const db::Idl& idl, const std::string& brid
   }
   auto it = controllers_.find(bridge);
   if (it != controllers_.end() && it->second == want) return;
+  std::erase_if(written_, [&](const auto& w) {
+    const std::string prefix = "c/" + bridge + "/";
+    if (!w.first.starts_with(prefix)) return false;
+    std::string target = w.first.substr(prefix.size());
+    return std::none_of(want.begin(), want.end(),
+                        [&](const auto& o) { return o.target == target; });
+  });
   ofproto->connmgr().SetControllerOptions(want);
   Log()->info("bridge {}: {} controller(s)", bridge, want.size());
   controllers_[bridge] = std::move(want);

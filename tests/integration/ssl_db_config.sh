@@ -2,7 +2,8 @@
 # switchd's connections as Debian's ovs-vsctl configures them in its database, with no TLS option
 # on switchd's command line: `set-ssl` keys serve a pssl: controller target (Debian's ovs-ofctl)
 # and a pssl: manager (Debian's ovs-vsctl over TLS); a controller certificate from another CA is
-# refused with the reason in Controller.status; a new SSL row is used by the next connection and
+# refused with the reason in Controller.status, and a manager client from it in Manager.status;
+# other_config:ssl-protocols limits new connections' protocols; a new SSL row is used by the next connection and
 # del-ssl leaves TLS unconfigured; Controller inactivity_probe, controller_rate_limit/
 # controller_burst_limit (packet-in statistics in Controller.status) and enable_async_messages
 # (changed while connected) reach a controller's connection; Manager inactivity_probe reaches
@@ -75,7 +76,26 @@ mgr_bound() { echo "$($V get Manager . status:bound_port 2>/dev/null)" | grep -q
 wait_for 10 vt_ok || fail "ovs-vsctl over a pssl: manager"
 wait_for 10 mgr_bound ||
   fail "Manager.status: $($V list Manager)"
-sl_log "pssl: manager serves ovs-vsctl over TLS"
+if ovs-vsctl --timeout=5 --db="ssl:127.0.0.1:$P_MGR" $(pki_opts rogue "$SW_CA") --no-wait list-br \
+  >/dev/null 2>&1; then
+  fail "a manager client certificate from another CA was accepted"
+fi
+mgr_refused() { echo "$($V get Manager . status:last_error 2>/dev/null)" | grep -q "certificate verify failed"; }
+wait_for 10 mgr_refused || fail "refusal not in Manager.status: $($V list Manager)"
+vt_ok || fail "pssl: manager stopped serving after a refusal"
+sl_log "pssl: manager serves ovs-vsctl over TLS, refuses another CA (Manager.status says why)"
+
+# Protocols from Open_vSwitch other_config, for new connections.
+S_CLIENT=(openssl s_client -connect "127.0.0.1:$P_CTL" -cert "$C/ctl-cert.pem" -key "$C/ctl-privkey.pem" -CAfile "$SW_CA")
+negotiates() { "${S_CLIENT[@]}" "-$1" </dev/null 2>/dev/null | grep -q "^New, $2"; }
+negotiates tls1_3 TLSv1.3 || fail "TLS 1.3 refused by default"
+$V set Open_vSwitch . other_config:ssl-protocols=TLSv1.2 || fail "set ssl-protocols"
+not_13() { ! negotiates tls1_3 TLSv1.3; }
+wait_for 10 not_13 || fail "TLS 1.3 accepted with other_config:ssl-protocols=TLSv1.2"
+negotiates tls1_2 TLSv1.2 || fail "TLS 1.2 refused with other_config:ssl-protocols=TLSv1.2"
+$V remove Open_vSwitch . other_config ssl-protocols || fail "remove ssl-protocols"
+wait_for 10 negotiates tls1_3 TLSv1.3 || fail "TLS 1.3 not back"
+sl_log "other_config:ssl-protocols applies to new connections"
 
 # A new SSL row applies to the next connection; without one TLS is not configured.
 $V set-ssl "$C/sw2-privkey.pem" "$C/sw2-cert.pem" "$CTL_CA" || fail "set-ssl sw2"
