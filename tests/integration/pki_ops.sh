@@ -5,8 +5,8 @@
 # certificates of the other's PKI.
 BIN=$(cd "$1" && pwd)
 source "$(dirname "$0")/lib.bash"
-command -v ovs-pki >/dev/null || { echo "openvswitch-common not installed"; exit 77; }
-command -v openssl >/dev/null || { echo "openssl not installed"; exit 77; }
+sl_require ovs-pki openvswitch-common
+sl_require openssl openssl
 SP() { "$BIN/sluice-pki" -l "$SL_TMP/pki.log" "$@"; }
 OP() { ovs-pki -l "$SL_TMP/pki.log" "$@"; }
 cd "$SL_TMP"

@@ -11,13 +11,17 @@
 BIN=$1
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/pki.bash"
-[ "$(id -u)" -eq 0 ] || { echo "needs root"; exit 77; }
-command -v ovs-vsctl >/dev/null || { echo "openvswitch-switch not installed"; exit 77; }
-command -v ovs-pki >/dev/null || { echo "openvswitch-common not installed"; exit 77; }
+sl_require_root
+sl_require ovs-vsctl openvswitch-switch
+sl_require ovs-pki openvswitch-common
 S=$(($$ % 100000))
 BR=sc$S V1=scv$S H1=sch$S
-PORT=$((20000 + S % 20000))
-P_CTL=$PORT P_MGR=$((PORT + 1)) P_EV=$((PORT + 2)) P_JR=$((PORT + 3))
+PORTS=()
+while [ ${#PORTS[@]} -lt 4 ]; do
+  p=$(sl_tcp_port)
+  [[ " ${PORTS[*]} " == *" $p "* ]] || PORTS+=("$p")
+done
+P_CTL=${PORTS[0]} P_MGR=${PORTS[1]} P_EV=${PORTS[2]} P_JR=${PORTS[3]}
 export OVS_RUNDIR=$SL_TMP OVS_LOGDIR=$SL_TMP
 P=$SL_TMP/pki
 pki_init ovs "$P"
@@ -30,22 +34,12 @@ SW_CA=$P/switchca/cacert.pem CTL_CA=$P/controllerca/cacert.pem
 C=$PKI_CERTS
 
 sl_start
-V="ovs-vsctl --timeout=20 --db=unix:$SL_RUNDIR/db.sock"
-O="ovs-ofctl -O OpenFlow13 -t 10 $(pki_opts ctl "$SW_CA")"
-EV="" JR=""
-trap 'rc=$?; kill $EV $JR 2>/dev/null || true; sl_cleanup $rc' EXIT
-logged() {
-  for _ in $(seq 50); do grep -q -- "$1" "$SL_TMP/switchd.log" && return 0; sleep 0.1; done
-  fail "not logged: $1"
-}
+V="ovs-vsctl --timeout=$SL_CMD_TIMEOUT --db=unix:$SL_RUNDIR/db.sock"
+O="ovs-ofctl -O OpenFlow13 -t $SL_CMD_TIMEOUT $(pki_opts ctl "$SW_CA")"
+logged() { sl_wait_for sl_log_has "$1" || fail "not logged: $1"; }
 # ctl_status TARGET KEY: a key of that Controller row's status ("" if absent).
 ctl_status() { $V --if-exists get Controller "$(ctl_uuid "$1")" "status:$2" 2>/dev/null | tr -d '"' || true; }
 ctl_uuid() { $V --bare --columns=_uuid find Controller "target=\"$1\""; }
-wait_for() {  # wait_for SECONDS COMMAND [ARGS...]: until it succeeds
-  local n=$(($1 * 10)); shift
-  for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done
-  return 1
-}
 
 # ---- TLS from the SSL table ----
 $V set-ssl "$C/sw-privkey.pem" "$C/sw-cert.pem" "$CTL_CA" || fail "set-ssl"
@@ -55,7 +49,7 @@ T="ssl:127.0.0.1:$P_CTL"
 ofctl_ok() { $O show "$T" >/dev/null 2>&1; }
 subject_is() { echo "$(pki_server_subject "127.0.0.1:$P_CTL" ctl "$SW_CA")" | grep -q "CN = $1 id:"; }
 ctl_status_has() { echo "$(ctl_status "$1" "$2")" | grep -q -- "$3"; }
-wait_for 10 ofctl_ok || fail "ovs-ofctl over TLS with the SSL table's keys"
+sl_wait_for ofctl_ok || fail "ovs-ofctl over TLS with the SSL table's keys"
 $O add-flow "$T" "priority=9,ip,nw_dst=10.9.9.9,actions=drop" || fail "add-flow over ssl"
 $O dump-flows "$T" | grep -q "nw_dst=10.9.9.9" || fail "dump-flows over ssl"
 subject_is sw ||
@@ -64,24 +58,24 @@ if ovs-ofctl -O OpenFlow13 -t 5 $(pki_opts rogue "$SW_CA") show "$T" >/dev/null 
   fail "a controller certificate from another CA was accepted"
 fi
 logged "certificate verify failed: unable to get local issuer certificate"
-wait_for 10 ctl_status_has "pssl:$P_CTL:127.0.0.1" last_error "certificate verify failed" ||
+sl_wait_for ctl_status_has "pssl:$P_CTL:127.0.0.1" last_error "certificate verify failed" ||
   fail "refusal not in Controller.status: $($V list Controller)"
 $O show "$T" >/dev/null || fail "pssl: target stopped serving after a refusal"
 sl_log "SSL table: ovs-ofctl served over TLS, another CA refused (Controller.status says why)"
 
 $V set-manager "pssl:$P_MGR:127.0.0.1" || fail "set-manager pssl:"
-VT="ovs-vsctl --timeout=10 --db=ssl:127.0.0.1:$P_MGR $(pki_opts ctl "$SW_CA")"
+VT="ovs-vsctl --timeout=$SL_CMD_TIMEOUT --db=ssl:127.0.0.1:$P_MGR $(pki_opts ctl "$SW_CA")"
 vt_ok() { echo "$($VT --no-wait list-br 2>/dev/null)" | grep -q "$BR"; }
 mgr_bound() { echo "$($V get Manager . status:bound_port 2>/dev/null)" | grep -q "$P_MGR"; }
-wait_for 10 vt_ok || fail "ovs-vsctl over a pssl: manager"
-wait_for 10 mgr_bound ||
+sl_wait_for vt_ok || fail "ovs-vsctl over a pssl: manager"
+sl_wait_for mgr_bound ||
   fail "Manager.status: $($V list Manager)"
 if ovs-vsctl --timeout=5 --db="ssl:127.0.0.1:$P_MGR" $(pki_opts rogue "$SW_CA") --no-wait list-br \
   >/dev/null 2>&1; then
   fail "a manager client certificate from another CA was accepted"
 fi
 mgr_refused() { echo "$($V get Manager . status:last_error 2>/dev/null)" | grep -q "certificate verify failed"; }
-wait_for 10 mgr_refused || fail "refusal not in Manager.status: $($V list Manager)"
+sl_wait_for mgr_refused || fail "refusal not in Manager.status: $($V list Manager)"
 vt_ok || fail "pssl: manager stopped serving after a refusal"
 sl_log "pssl: manager serves ovs-vsctl over TLS, refuses another CA (Manager.status says why)"
 
@@ -91,44 +85,47 @@ negotiates() { "${S_CLIENT[@]}" "-$1" </dev/null 2>/dev/null | grep -q "^New, $2
 negotiates tls1_3 TLSv1.3 || fail "TLS 1.3 refused by default"
 $V set Open_vSwitch . other_config:ssl-protocols=TLSv1.2 || fail "set ssl-protocols"
 not_13() { ! negotiates tls1_3 TLSv1.3; }
-wait_for 10 not_13 || fail "TLS 1.3 accepted with other_config:ssl-protocols=TLSv1.2"
+sl_wait_for not_13 || fail "TLS 1.3 accepted with other_config:ssl-protocols=TLSv1.2"
 negotiates tls1_2 TLSv1.2 || fail "TLS 1.2 refused with other_config:ssl-protocols=TLSv1.2"
 $V remove Open_vSwitch . other_config ssl-protocols || fail "remove ssl-protocols"
-wait_for 10 negotiates tls1_3 TLSv1.3 || fail "TLS 1.3 not back"
+sl_wait_for negotiates tls1_3 TLSv1.3 || fail "TLS 1.3 not back"
 sl_log "other_config:ssl-protocols applies to new connections"
 
 # A new SSL row applies to the next connection; without one TLS is not configured.
 $V set-ssl "$C/sw2-privkey.pem" "$C/sw2-cert.pem" "$CTL_CA" || fail "set-ssl sw2"
-wait_for 10 subject_is sw2 ||
+sl_wait_for subject_is sw2 ||
   fail "the new SSL row's certificate is not served: $(pki_server_subject "127.0.0.1:$P_CTL" ctl "$SW_CA")"
 vt_ok || fail "manager after the SSL row changed"
 $V del-ssl || fail "del-ssl"
-logged "TLS for new ssl:/pssl: connections (command line): private key (none)"
+logged "TLS for new ssl:/pssl: connections \(command line\): private key \(none\)"
 if ofctl_ok; then fail "served TLS with no SSL row and no options"; fi
 $V set-ssl "$C/sw-privkey.pem" "$C/sw-cert.pem" "$CTL_CA" || fail "set-ssl again"
-wait_for 10 ofctl_ok || fail "TLS back with the SSL row"
+sl_wait_for ofctl_ok || fail "TLS back with the SSL row"
 sl_log "SSL row changes picked up without a restart; del-ssl leaves TLS unconfigured"
 
 # ---- controller options on an active target ----
 sl_host "$H1" "$V1" 10.77.0.1/24
 $V add-port "$BR" "$V1" -- set Interface "$V1" ofport_request=1 || fail "add-port"
 $O add-flow "$T" "priority=0,actions=CONTROLLER:128" || fail "table-miss flow"
-python3 "$(dirname "$0")/event_controller.py" "$P_EV" 60 "$SL_TMP/ev.log" &
-EV=$!
 : >"$SL_TMP/ev.log"
+sl_bg python3 "$(dirname "$0")/event_controller.py" "$P_EV" 120 "$SL_TMP/ev.log"
+sl_wait_for sl_listening "$P_EV" || fail "event controller not listening"
+T0=$SECONDS
 $V -- --id=@c create Controller "target=\"tcp:127.0.0.1:$P_EV\"" inactivity_probe=1000 \
   controller_rate_limit=100 controller_burst_limit=25 enable_async_messages=false \
   -- add Bridge "$BR" controller @c >/dev/null || fail "create Controller with options"
 E="tcp:127.0.0.1:$P_EV"
 connected() { [ "$($V get "$1" "$2" is_connected 2>/dev/null)" = true ]; }
-wait_for 15 connected Controller "$(ctl_uuid "$E")" ||
+sl_wait_for connected Controller "$(ctl_uuid "$E")" ||
   fail "controller not connected: $($V list Controller)"
 [ "$($V get Controller "$(ctl_uuid "$E")" role)" = other ] || fail "role: $($V list Controller)"
 # inactivity_probe=1000: an idle connection is probed after a second of silence (the answer
-# counts as traffic, so every other second); by default only after 5 s.
-sleep 4.5
-n=$(grep -c '^echo' "$SL_TMP/ev.log" || true)
-[ "$n" -ge 2 ] || fail "inactivity_probe=1000: $n echo requests in 4.5 s"
+# counts as traffic, so every other second): two probes within 9 s of the controller's creation
+# (with the default of 5 s, the second would come after 10 s at least).
+ev_echoes() { [ "$(grep -c '^echo' "$SL_TMP/ev.log")" -ge 2 ]; }
+sl_wait_for -t 20 ev_echoes || fail "inactivity_probe=1000: no two echo requests"
+probe_s=$((SECONDS - T0))
+[ "$probe_s" -lt 9 ] || fail "inactivity_probe=1000: two echo requests took $probe_s s"
 # enable_async_messages=false: a flood of misses sends no packet-in.
 flood() {  # flood FRAMES [SECONDS]: that many misses, at once or spread over SECONDS
   ip netns exec "$H1" python3 - "$(dirname "$0")" "$1" "${2:-0}" <<'PY'
@@ -163,7 +160,7 @@ max=$(python3 -c "print(int(25 + 100 * ($T1 - $T0) + 100))")  # burst, rate, que
 [ "$n" -ge 25 ] || fail "rate-limited controller got $n packet-ins"
 [ "$n" -le "$max" ] || fail "controller_rate_limit=100: $n packet-ins in $(python3 -c "print($T1 - $T0)") s (at most $max)"
 dropped() { local d; d=$(ctl_status "$E" packet-in-miss-dropped); [ "${d:-0}" -gt 0 ]; }
-wait_for 10 dropped ||
+sl_wait_for dropped ||
   fail "packet-in statistics in Controller.status: $($V get Controller "$(ctl_uuid "$E")" status)"
 # A steady flood (500 misses a second for 3 s): packet-ins at the configured rate.
 n0=$(pktins)
@@ -174,10 +171,10 @@ r=$(($(pktins) - n0))
   fail "controller_rate_limit=100: $r packet-ins for 500 misses a second over 3 s"
 grep -q '^connect' "$SL_TMP/ev.log" && [ "$(grep -c '^connect' "$SL_TMP/ev.log")" -eq 1 ] ||
   fail "the controller was reconnected by an option change: $(cat "$SL_TMP/ev.log" | sort | uniq -c)"
-sl_log "controller options: probe every 1 s, no packet-ins until enabled, then $n for 3000 misses at once and $r for 500/s over 3 s; status: dropped $(ctl_status "$E" packet-in-miss-dropped)"
+sl_log "controller options: two probes within $probe_s s, no packet-ins until enabled, then $n for 3000 misses at once and $r for 500/s over 3 s; status: dropped $(ctl_status "$E" packet-in-miss-dropped)"
 
 # ---- Manager inactivity_probe on an active manager ----
-python3 - "$P_JR" "$SL_TMP/jr.log" <<'PY' &
+cat >"$SL_TMP/jr.py" <<'PY'
 import json, socket, sys, time
 port, log = int(sys.argv[1]), open(sys.argv[2], "a", buffering=1)
 s = socket.socket()
@@ -207,20 +204,23 @@ while time.time() - start < 20:
             log.write("echo %.3f\n" % (time.time() - start))
             c.sendall(json.dumps({"id": msg["id"], "result": msg["params"], "error": None}).encode())
 PY
-JR=$!
-sleep 0.3
+sl_bg python3 "$SL_TMP/jr.py" "$P_JR" "$SL_TMP/jr.log"
+sl_wait_for sl_listening "$P_JR" || fail "JSON-RPC peer not listening"
+T0=$SECONDS
 $V -- --id=@m create Manager "target=\"tcp:127.0.0.1:$P_JR\"" inactivity_probe=1000 \
   -- add Open_vSwitch . manager_options @m >/dev/null || fail "create Manager"
-sleep 4.5
-n=$(grep -c '^echo' "$SL_TMP/jr.log" 2>/dev/null || true)
-[ "$n" -ge 2 ] || fail "Manager inactivity_probe=1000: $n echo requests in 4.5 s"
-wait_for 10 connected Manager "$($V --bare --columns=_uuid find Manager "target=\"tcp:127.0.0.1:$P_JR\"")" ||
+sl_wait_for connected Manager "$($V --bare --columns=_uuid find Manager "target=\"tcp:127.0.0.1:$P_JR\"")" ||
   fail "active manager not connected: $($V list Manager)"
-sl_log "manager inactivity_probe: $n echo requests in 4.5 s"
+# Two probes within 9 s (with the default of 5 s, the second would come after 10 s at least).
+two_echoes() { [ "$(grep -c '^echo' "$SL_TMP/jr.log" 2>/dev/null)" -ge 2 ]; }
+sl_wait_for -t 20 two_echoes || fail "Manager inactivity_probe=1000: no two echo requests"
+n=$((SECONDS - T0))
+[ "$n" -lt 9 ] || fail "Manager inactivity_probe=1000: two echo requests took $n s"
+sl_log "manager inactivity_probe=1000: two echo requests within $n s of its creation"
 
 # ---- unix sockets stay in the run directory ----
 $V set-controller "$BR" "punix:$SL_TMP/evil.sock" || fail "set-controller punix:"
-wait_for 10 ctl_status_has "punix:$SL_TMP/evil.sock" last_error "could overwrite files" ||
+sl_wait_for ctl_status_has "punix:$SL_TMP/evil.sock" last_error "could overwrite files" ||
   fail "punix: outside the run directory: $($V list Controller)"
 [ ! -e "$SL_TMP/evil.sock" ] || fail "socket created outside the run directory"
 sl_log "punix: controller outside the run directory refused"
