@@ -15,9 +15,9 @@
 
 #include "bridge/bridge.h"
 #include "common/unixctl.h"
-#include "datapath/dpif_netdev/datapath.h"
+#include "datapath/dpif_netdev/dpif_netdev.h"
 #include "datapath/eal.h"
-#include "ofproto/switch.h"
+#include "ofproto/dpif/ofproto_dpif.h"
 #include "ovsdb/schemas/vswitch_schema.h"
 #include "ovsdb/server/server.h"
 #include "sluice/log.h"
@@ -147,9 +147,9 @@ int main(int argc, char** argv) {
     logger->error("{}", pool.error().message);
     return 1;
   }
-  sluice::dp::DatapathConfig cfg;
+  sluice::dp::DpifNetdevConfig cfg;
   cfg.pmd_cores = cores;
-  auto dp = sluice::dp::Datapath::Create(cfg, *pool);
+  auto dp = sluice::dp::DpifNetdev::Create(cfg, *pool);
   if (!dp) {
     logger->error("datapath: {}", dp.error().message);
     return 1;
@@ -159,9 +159,9 @@ int main(int argc, char** argv) {
   sluice::UnixctlServer unixctl(io);
   sluice::RegisterCommonCommands(unixctl, io, "sluice-switchd");
   sluice::RegisterDpctlCommands(unixctl, **dp);
-  // The OpenFlow bridges on the datapath, and the upcall handler that joins them.
-  auto sw = std::make_unique<sluice::ofp::Switch>(io, **dp, o.rundir);
-  sluice::RegisterSwitchCommands(unixctl, *sw, **dp);
+  // The OpenFlow bridges on the datapath (ofproto-dpif), joined to it through the dpif.
+  auto ofproto = std::make_unique<sluice::ofp::OfprotoDpif>(io, **dp, o.rundir);
+  sluice::RegisterOfprotoCommands(unixctl, *ofproto, **dp);
 
   // The embedded configuration database (unless --db names another server).
   sluice::db::OvsdbServer ovsdb(io);
@@ -192,7 +192,7 @@ int main(int argc, char** argv) {
   sluice::bridge::BridgeLayerOptions bo;
   bo.db_remote = o.db.empty() ? "unix:" + o.rundir + "/db.sock" : o.db;
   bo.embedded = o.db.empty() ? &ovsdb : nullptr;
-  auto bridges = std::make_unique<sluice::bridge::BridgeLayer>(io, **dp, *sw, bo);
+  auto bridges = std::make_unique<sluice::bridge::BridgeLayer>(io, *ofproto, bo);
   bridges->RegisterCommands(unixctl);
   bridges->Start();
 
@@ -212,7 +212,7 @@ int main(int argc, char** argv) {
 
   unixctl.Close();
   bridges.reset();
-  sw.reset();
+  ofproto.reset();
   dp->reset();
   if (!o.pidfile.empty()) std::filesystem::remove(o.pidfile, ec);
   logger->info("exited");
