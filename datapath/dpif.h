@@ -26,12 +26,12 @@
 // Threads and locks. Every method may be called from any non-datapath thread. The datapath
 // calls the UpcallSink from its own handler thread(s), holding the sink lock (level
 // kLockLevelUpcallSink) for the duration of the call, so that SetUpcallSink can wait for a
-// sink to be out of use. A sink may call any dpif method. Each dpif method takes the
-// datapath's own lock (level kLockLevelDpif) at most for a bounded amount of work and calls out
-// to nothing while it holds it, except Execute, which calls its ExecuteSink with it held (the
-// sink must not call back into the dpif). The lock order is therefore
+// sink to be out of use. A sink may call any dpif method except SetUpcallSink. Each dpif method
+// takes the datapath's own lock (level kLockLevelDpif) at most for a bounded amount of work and
+// calls out to nothing while it holds it (Execute gives its ExecuteSink the packets handed back
+// after releasing it). The lock order is therefore
 //     upcall sink lock (10)  ->  [the caller's own locks, e.g. ofproto-dpif (20)]  ->  dpif (30)
-// and common/ordered_mutex.h asserts it in debug builds.
+// and common/ordered_mutex.h asserts it in builds without NDEBUG (the default ones).
 #pragma once
 
 #include <cstdint>

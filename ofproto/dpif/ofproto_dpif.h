@@ -33,8 +33,8 @@
 //                                                            revalidation, stats push
 //  -> dpif lock             (dp::kLockLevelDpif, 30)         taken inside each Dpif call
 //
-// Debug builds assert it (common/ordered_mutex.h). Public methods take the lock themselves and
-// are called on the control thread; the upcall sink runs on the datapath's handler thread.
+// Builds without NDEBUG assert it (common/ordered_mutex.h). Public methods take the lock themselves
+// and are called on the control thread; the upcall sink runs on the datapath's handler thread.
 #pragma once
 
 #include <array>

@@ -23,30 +23,31 @@ void Revalidator::MarkDirtyLocked() {
   });
 }
 
-Revalidator::Outcome Revalidator::RevalidateOneLocked(const MfKey& mk, TrackedMegaflow& t) {
-  ++b_.ctr.revalidated_flows;
+std::optional<XlateResult> Revalidator::RetranslateLocked(const TrackedMegaflow& t) {
   XBridge* xbr = nullptr;
   uint32_t ofport = 0;
-  bool del = !b_.ResolveInputLocked(t.orig, &xbr, &ofport);
-  XlateResult r;
-  if (!del) {
-    XlateInput in;
-    in.bridge = xbr;
-    in.key = t.orig;
-    in.in_ofport = ofport;
-    in.learn = false;
-    in.count = false;
-    in.now_ms = clock::NowMs();
-    r = Translate(b_.EnvLocked(), in);
-    // A translation that needs bits the megaflow does not match on would be wrong for some of
-    // the packets it covers.
-    del = r.no_install || !MaskSubset(r.mask, mk.mask);
-  }
-  if (del) {
+  if (!b_.ResolveInputLocked(t.orig, &xbr, &ofport)) return std::nullopt;
+  XlateInput in;
+  in.bridge = xbr;
+  in.key = t.orig;
+  in.in_ofport = ofport;
+  in.learn = false;
+  in.count = false;
+  in.now_ms = clock::NowMs();
+  return Translate(b_.EnvLocked(), in);
+}
+
+Revalidator::Outcome Revalidator::RevalidateOneLocked(const MfKey& mk, TrackedMegaflow& t) {
+  ++b_.ctr.revalidated_flows;
+  std::optional<XlateResult> again = RetranslateLocked(t);
+  // A translation that needs bits the megaflow does not match on would be wrong for some of the
+  // packets it covers.
+  if (!again || again->no_install || !MaskSubset(again->mask, mk.mask)) {
     (void)b_.dpif.FlowDel(mk.key, mk.mask);
     ++b_.ctr.revalidate_deleted;
     return Outcome::kDelete;
   }
+  XlateResult& r = *again;
   if (!SameActions(r.actions, t.actions)) {
     if (!b_.dpif.FlowPut(mk.key, mk.mask, r.actions.view(), dp::kFlowModify)) {
       return Outcome::kDelete;  // gone from the datapath (idle expiry)
@@ -109,20 +110,12 @@ std::vector<std::string> Revalidator::VerifyLocked() {
   std::vector<std::string> problems;
   for (auto& [mk, t] : b_.megaflows.map()) {
     std::string flow = dp::FormatOdpFlow(mk.key, mk.mask);
-    XBridge* xbr = nullptr;
-    uint32_t ofport = 0;
-    if (!b_.ResolveInputLocked(t.orig, &xbr, &ofport)) {
+    std::optional<XlateResult> again = RetranslateLocked(t);
+    if (!again) {
       problems.push_back("megaflow on a port no bridge has: " + flow);
       continue;
     }
-    XlateInput in;
-    in.bridge = xbr;
-    in.key = t.orig;
-    in.in_ofport = ofport;
-    in.learn = false;
-    in.count = false;
-    in.now_ms = clock::NowMs();
-    XlateResult r = Translate(b_.EnvLocked(), in);
+    const XlateResult& r = *again;
     if (r.no_install || !MaskSubset(r.mask, mk.mask)) {
       problems.push_back("megaflow needs a narrower mask now: " + flow);
     } else if (!SameActions(r.actions, t.actions)) {

@@ -8,6 +8,7 @@
 // synchronise. Every method needs the ofproto-dpif lock.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,9 @@ class Revalidator {
  private:
   enum class Outcome { kKeep, kDelete };
   Outcome RevalidateOneLocked(const MfKey& mk, TrackedMegaflow& t);
+  // A megaflow's original key translated again now (no learning, no counting); nullopt when its
+  // input port or recirculation state is gone.
+  std::optional<XlateResult> RetranslateLocked(const TrackedMegaflow& t);
 
   Backer& b_;
   bool dirty_ = false;

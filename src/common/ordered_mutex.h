@@ -1,8 +1,9 @@
 // A mutex with a place in the lock order. Each lock of a layered system gets a level; a thread
-// may take a lock only while every lock it already holds has a lower level. In debug builds
-// (without NDEBUG) every thread remembers the OrderedMutexes it holds and a lock() that breaks
-// the order aborts with both names, so a wrong order shows on the first run that takes the locks
-// that way, not on the rare run that deadlocks. In release builds it is a plain std::mutex.
+// may take a lock only while every lock it already holds has a lower level. In builds without
+// NDEBUG (Sluice's RelWithDebInfo and Debug builds both keep assertions) every thread remembers
+// the OrderedMutexes it holds and a lock() that breaks the order aborts with both names, so a
+// wrong order shows on the first run that takes the locks that way, not on the rare run that
+// deadlocks. With NDEBUG it is a plain std::mutex. Control-path locks only: the PMDs take none.
 //
 // The levels in use are stated where the locks are: datapath/dpif.h (the upcall sink lock and
 // the dpif's own lock) and ofproto/dpif/ofproto_dpif.h (the ofproto-dpif lock between them).

@@ -80,6 +80,16 @@ class OfprotoDpifHarness : public ::testing::Test {
   // What left port `port` since the last call.
   virtual std::vector<std::vector<uint8_t>> TakeTx(const char* port) = 0;
 
+  // Datapath ports p1..p3 (numbers 1..3) of type "dummy".
+  void AddDummyPorts() {
+    for (const char* n : {"p1", "p2", "p3"}) {
+      dp::PortSpec spec;
+      spec.name = n;
+      spec.type = "dummy";
+      auto no = dpif().PortAdd(spec);
+      ASSERT_TRUE(no.has_value()) << no.error().message;
+    }
+  }
   // Creates ofproto-dpif on dpif(), bridge br0 with p1..p3, and the management connection.
   void StartBridge() {
     rundir_ = "/tmp/sluice-ofproto-dpif-test-" + std::to_string(getpid());
@@ -123,7 +133,10 @@ class OfprotoDpifHarness : public ::testing::Test {
     asio::write(*sock_, asio::buffer(*bytes));
     sock_->non_blocking(true);
   }
-  std::optional<Message> Recv(int ms = 5000) {
+  // The waits below return as soon as what they wait for is there; their bounds are generous so
+  // that a loaded machine (the ASan build, CI with other jobs) does not fail them: a barrier
+  // waits for every PMD to pass a quiescent point, and a starved PMD can take seconds.
+  std::optional<Message> Recv(int ms = 30000) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
     while (std::chrono::steady_clock::now() < deadline) {
       auto next = splitter_.Next();
@@ -165,7 +178,7 @@ class OfprotoDpifHarness : public ::testing::Test {
   }
   // Waits for the frame whose UDP source port is `sport` on p2 or p3; returns (on p2, on p3),
   // ignoring other frames.
-  std::pair<size_t, size_t> ProbeEgress(uint16_t sport, int ms = 5000) {
+  std::pair<size_t, size_t> ProbeEgress(uint16_t sport, int ms = 15000) {
     size_t a = 0, b = 0;
     auto is_probe = [&](const std::vector<uint8_t>& f) {
       return f.size() >= 36 && f[34] == (sport >> 8) && f[35] == (sport & 0xff);
@@ -183,7 +196,7 @@ class OfprotoDpifHarness : public ::testing::Test {
     return {a, b};
   }
   // Waits for frames on p2/p3; returns how many arrived on each.
-  std::pair<size_t, size_t> Egress(size_t want, int ms = 2000) {
+  std::pair<size_t, size_t> Egress(size_t want, int ms = 10000) {
     size_t a = 0, b = 0;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
     while (a + b < want && std::chrono::steady_clock::now() < deadline) {

@@ -17,12 +17,7 @@ namespace {
 class OfprotoDpifTest : public OfprotoDpifHarness {
  protected:
   void SetUp() override {
-    for (const char* n : {"p1", "p2", "p3"}) {
-      dp::PortSpec spec;
-      spec.name = n;
-      spec.type = "dummy";
-      ASSERT_TRUE(dpif_.PortAdd(spec).has_value());
-    }
+    AddDummyPorts();
     StartBridge();
   }
   void TearDown() override { StopBridge(); }

@@ -30,13 +30,7 @@ class OfprotoDpifNetdevTest : public OfprotoDpifHarness {
     auto d = dp::DpifNetdev::Create(cfg, sluice::test::Eal());
     ASSERT_TRUE(d.has_value()) << d.error().message;
     netdev_ = std::move(*d);
-    for (const char* n : {"p1", "p2", "p3"}) {
-      dp::PortSpec spec;
-      spec.name = n;
-      spec.type = "dummy";
-      auto no = netdev_->PortAdd(spec);
-      ASSERT_TRUE(no.has_value()) << no.error().message;
-    }
+    AddDummyPorts();
     StartBridge();
   }
   void TearDown() override {
@@ -266,7 +260,7 @@ TEST_F(OfprotoDpifNetdevTest, PopMplsGotoTableRecirculatesRealPackets) {
 
   ASSERT_TRUE(InjectOk("p1", mpls));
   std::vector<std::vector<uint8_t>> out;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (out.empty() && std::chrono::steady_clock::now() < deadline) {
     out = TakeTx("p2");
     if (out.empty()) std::this_thread::sleep_for(std::chrono::microseconds(100));
@@ -290,7 +284,7 @@ TEST_F(OfprotoDpifNetdevTest, PopMplsGotoTableRecirculatesRealPackets) {
   auto from3 = UdpFrame(3, 2, 1001);
   ASSERT_TRUE(InjectOk("p3", from3));
   out.clear();
-  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (out.empty() && std::chrono::steady_clock::now() < deadline) {
     out = TakeTx("p2");
     if (out.empty()) std::this_thread::sleep_for(std::chrono::microseconds(100));
