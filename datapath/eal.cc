@@ -1,12 +1,32 @@
 #include "datapath/eal.h"
 
+#include <unistd.h>
+
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_mbuf.h>
 
+#include <cstdio>
+#include <cstdlib>
+
+#include "datapath/dpdk_log.h"
 #include "sluice/log.h"
 
 namespace sluice::dp {
+
+namespace {
+
+// A plain array: exit handlers may run after static objects are destroyed.
+char g_runtime_dir[4096];
+
+// DPDK leaves its runtime directory (/var/run/dpdk/<file-prefix>) behind; with --no-shconf it
+// holds only the telemetry socket, which DPDK removes in an exit handler of its own. This one is
+// registered before rte_eal_init and so runs after it.
+void RemoveRuntimeDir() {
+  if (g_runtime_dir[0]) ::rmdir(g_runtime_dir);
+}
+
+}  // namespace
 
 std::vector<std::string> SplitArgs(const std::string& args) {
   std::vector<std::string> out;
@@ -55,12 +75,17 @@ Result<void> InitEal(const std::string& args, const std::string& file_prefix) {
   std::string joined;
   for (auto& a : argv_s) joined += a + " ";
   log::Get("dpdk")->info("EAL args: {}", joined);
+  RedirectDpdkLog();
+  std::atexit(RemoveRuntimeDir);
   if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) {
     return MakeError(Errc::kIo, std::string("rte_eal_init failed: ") + rte_strerror(rte_errno));
   }
   done = true;
+  std::snprintf(g_runtime_dir, sizeof g_runtime_dir, "%s", rte_eal_get_runtime_dir());
   return {};
 }
+
+void ShutdownEal() { rte_eal_cleanup(); }
 
 Result<rte_mempool*> PacketPool(unsigned n_mbufs) {
   static rte_mempool* pool = nullptr;

@@ -21,6 +21,10 @@ std::vector<std::string> SplitArgs(const std::string& args);
 // Initialises the EAL once per process. `lcores` is the list of CPUs the process may use.
 Result<void> InitEal(const std::string& args, const std::string& file_prefix);
 
+// At exit, after every port and thread is gone: releases the EAL. Its runtime directory is
+// removed when the process exits.
+void ShutdownEal();
+
 // The shared mbuf pool (created on first call).
 Result<rte_mempool*> PacketPool(unsigned n_mbufs = 32767);
 

@@ -117,7 +117,7 @@ Result<void> ConnectionManager::AddSnoopListener(const std::string& remote) {
     }
   });
   if (!l) return std::unexpected(l.error());
-  snoop_listener_ = std::move(*l);
+  snoop_listeners_.push_back(std::move(*l));
   return {};
 }
 

@@ -30,7 +30,8 @@ class ConnectionManager {
   Result<void> AddListener(const std::string& remote);  // punix:PATH | ptcp:PORT[:IP]
   // A snoop listener (punix:<rundir>/<br>.snoop): each connection gets a copy of the traffic
   // of one controller connection (the master's, else an equal's, else a slave's), or is closed
-  // at once when no controller is connected, as Open vSwitch does.
+  // at once when no controller is connected, as Open vSwitch does. May be called for several
+  // paths.
   Result<void> AddSnoopListener(const std::string& remote);
   // Replaces the set of controllers (targets not listed are disconnected).
   void SetControllers(const std::vector<std::string>& targets, int max_backoff_ms = 8000,
@@ -55,7 +56,7 @@ class ConnectionManager {
   asio::io_context& io_;
   OfHandler* handler_;
   std::vector<std::unique_ptr<JsonRpcListener>> listeners_;  // generic stream listeners
-  std::unique_ptr<JsonRpcListener> snoop_listener_;
+  std::vector<std::unique_ptr<JsonRpcListener>> snoop_listeners_;
   std::map<OfConnection*, std::shared_ptr<OfConnection>> conns_;
   std::map<std::string, std::unique_ptr<Active>> controllers_;
 };

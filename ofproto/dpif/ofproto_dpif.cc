@@ -54,12 +54,15 @@ Result<Ofproto*> OfprotoDpif::AddBridge(const std::string& name, uint64_t datapa
   auto br = std::make_unique<BridgeState>();
   br->mac = MacLearning(b_->cfg.mac_table_size, b_->cfg.mac_aging_s * 1000);
   br->ofp = std::make_unique<Ofproto>(b_->io, name, datapath_id);
-  if (auto r = br->ofp->connmgr().AddListener("punix:" + b_->rundir + "/" + name + ".mgmt"); !r) {
-    return std::unexpected(r.error());
-  }
-  if (auto r = br->ofp->connmgr().AddSnoopListener("punix:" + b_->rundir + "/" + name + ".snoop");
-      !r) {
-    return std::unexpected(r.error());
+  std::vector<std::string> dirs = {b_->rundir};
+  dirs.insert(dirs.end(), b_->cfg.extra_rundirs.begin(), b_->cfg.extra_rundirs.end());
+  for (const auto& dir : dirs) {
+    if (auto r = br->ofp->connmgr().AddListener("punix:" + dir + "/" + name + ".mgmt"); !r) {
+      return std::unexpected(r.error());
+    }
+    if (auto r = br->ofp->connmgr().AddSnoopListener("punix:" + dir + "/" + name + ".snoop"); !r) {
+      return std::unexpected(r.error());
+    }
   }
   br->hooks = std::make_unique<BridgeHooks>(*b_, *br);
   br->ofp->SetHooks(br->hooks.get());

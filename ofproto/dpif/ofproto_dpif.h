@@ -76,6 +76,9 @@ struct OfprotoDpifOptions {
   // A recirculation state no megaflow names any more is dropped after this long (a packet
   // between its two passes, or queued for an upcall, must still find it).
   int64_t recirc_grace_ms = 2000;
+  // More directories for every bridge's <br>.mgmt and <br>.snoop (Open vSwitch's run directory
+  // in drop-in mode), besides the rundir.
+  std::vector<std::string> extra_rundirs;
 };
 
 struct OfprotoDpifCounters {

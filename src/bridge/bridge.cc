@@ -180,6 +180,7 @@ void BridgeLayer::Reconcile() {
   ReconcileManagers(d.managers);
   applied_cfg_ = d.next_cfg;
   ScheduleWriteBack();
+  if (opts_.on_configured) std::exchange(opts_.on_configured, nullptr)();
 }
 
 void BridgeLayer::DetachIface(Iface& rec) {

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -42,6 +43,9 @@ struct BridgeLayerOptions {
   db::OvsdbServer* embedded = nullptr;  // Manager rows become its remotes (null: not embedded)
   int64_t stats_interval_ms = 5000;
   int64_t dp_poll_interval_ms = 1000;  // link state of non-kernel ports (dpdk, dummy)
+  // Called once, when the configuration first read from the database has been applied (switchd
+  // then reports readiness to systemd, as ovs-vswitchd completes its start-up there).
+  std::function<void()> on_configured;
 };
 
 class BridgeLayer {

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "sluice/log.h"
@@ -126,13 +127,13 @@ Result<void> UnixctlServer::Listen(const std::string& path) {
   });
   if (!l)
     return MakeError(Errc::kIo, "unixctl: cannot listen on " + path + ": " + l.error().message);
-  listener_ = std::move(*l);
-  path_ = path;
+  listeners_.push_back(std::move(*l));
+  if (path_.empty()) path_ = path;
   return {};
 }
 
 void UnixctlServer::Close() {
-  listener_.reset();  // closes the socket and removes its file
+  listeners_.clear();  // closes the sockets and removes their files
   for (const auto& c : conns_) {
     c->OnClose(nullptr);
     c->Close();
@@ -151,50 +152,35 @@ void RegisterCommonCommands(UnixctlServer& server, asio::io_context& io,
     return std::string();
   });
   server.Register("vlog/list", "", 0, 0, [](const Args&) -> Result<std::string> {
+    // A module's level on a destination: the more severe of the module's and the destination's.
+    auto name = [](spdlog::level::level_enum l) {
+      return std::string(spdlog::level::to_string_view(l).data());
+    };
+    spdlog::level::level_enum console = log::DestinationLevel("console");
+    spdlog::level::level_enum file = log::DestinationLevel("file");
     std::string out =
         "                 console    syslog    file\n"
         "                 -------    ------    ------\n";
     for (const auto& m : log::Modules()) {
       auto l = spdlog::get(m);
-      std::string lvl(spdlog::level::to_string_view(l->level()).data());
       char line[128];
-      std::snprintf(line, sizeof line, "%-16s %-10s %-9s %s\n", m.c_str(), lvl.c_str(), "off",
-                    lvl.c_str());
+      std::snprintf(line, sizeof line, "%-16s %-10s %-9s %s\n", m.c_str(),
+                    name(std::max(l->level(), console)).c_str(), "off",
+                    name(std::max(l->level(), file)).c_str());
       out += line;
     }
     return out;
   });
-  server.Register(
-      "vlog/set", "{spec | PATTERN:destination:pattern}", 1, 8,
-      [](const Args& a) -> Result<std::string> {
-        // Accepts "module:level", "module:dest:level", "level", "ANY:level".
-        for (const auto& spec : a) {
-          std::vector<std::string> parts;
-          size_t pos = 0;
-          while (true) {
-            size_t c = spec.find(':', pos);
-            parts.push_back(spec.substr(pos, c == std::string::npos ? c : c - pos));
-            if (c == std::string::npos) break;
-            pos = c + 1;
-          }
-          std::string module = "ANY", level;
-          if (parts.size() == 1)
-            level = parts[0];
-          else {
-            module = parts[0];
-            level = parts.back();
-          }
-          if (parts.size() == 2 && (level == "console" || level == "file" || level == "syslog")) {
-            return MakeError(Errc::kInvalid, "missing level in '" + spec + "'");
-          }
-          if (!log::SetLevel(module, level)) {
-            return MakeError(Errc::kInvalid, "unknown module or level in '" + spec + "'");
-          }
-        }
-        return std::string();
-      });
+  server.Register("vlog/set", "{spec | PATTERN:destination:pattern}", 1, 8,
+                  [](const Args& a) -> Result<std::string> {
+                    // "LEVEL", "MODULE:LEVEL", "DEST:LEVEL", "MODULE:DEST:LEVEL".
+                    for (const auto& spec : a) {
+                      if (auto r = log::ApplySpec(spec); !r) return std::unexpected(r.error());
+                    }
+                    return std::string();
+                  });
   server.Register("vlog/reopen", "", 0, 0, [](const Args&) -> Result<std::string> {
-    log::Reopen();
+    if (auto r = log::Reopen(); !r) return std::unexpected(r.error());
     return std::string();
   });
 }

@@ -36,6 +36,8 @@ class UnixctlServer {
   void RegisterAsync(const std::string& name, const std::string& usage, int min_args, int max_args,
                      AsyncHandler h);
 
+  // Serves the commands on the unix socket `path`; may be called again to serve them on more
+  // paths (path() stays the first).
   Result<void> Listen(const std::string& path);
   void Close();
   const std::string& path() const { return path_; }
@@ -51,7 +53,7 @@ class UnixctlServer {
   std::string ListCommands() const;
 
   asio::io_context& io_;
-  std::unique_ptr<JsonRpcListener> listener_;
+  std::vector<std::unique_ptr<JsonRpcListener>> listeners_;
   std::set<std::shared_ptr<JsonRpcConnection>> conns_;
   std::map<std::string, Command> commands_;
   std::string path_;

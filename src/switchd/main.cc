@@ -1,5 +1,7 @@
 // sluice-switchd: the daemon. Parses options, starts DPDK and the datapath, serves unixctl on
 // <rundir>/sluice-switchd.ctl, and runs the control thread's event loop until told to exit.
+// Under systemd (Type=notify) it reports READY=1 once the configuration first read from the
+// database is applied, and STOPPING=1 when it starts to shut down.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -7,13 +9,14 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <thread>
 
 #include <CLI/CLI.hpp>
 #include <asio.hpp>
 
 #include "bridge/bridge.h"
+#include "common/pidfile.h"
+#include "common/sd_notify.h"
 #include "common/unixctl.h"
 #include "datapath/dpif_netdev/dpif_netdev.h"
 #include "datapath/eal.h"
@@ -23,6 +26,7 @@
 #include "sluice/log.h"
 #include "switchd/dpctl_commands.h"
 #include "switchd/ofproto_commands.h"
+#include "switchd/ovs_drop_in.h"
 
 namespace {
 
@@ -36,9 +40,12 @@ struct Options {
   std::string pmd_cores;
   std::string unixctl;
   unsigned n_mbufs = 32767;
-  std::string db_file;               // embedded database file (default <rundir>/conf.db)
-  std::vector<std::string> remotes;  // extra OVSDB remotes
-  std::string db;                    // --db: follow this database instead of the embedded one
+  std::string db_file;                  // embedded database file (default <rundir>/conf.db)
+  std::vector<std::string> remotes;     // extra OVSDB remotes
+  std::string db;                       // --db: follow this database instead of the embedded one
+  std::vector<std::string> log_levels;  // --log-level specs, applied in order
+  bool ovs_drop_in = false;
+  std::string ovs_rundir = sluice::switchd::DefaultOvsRundir();
 };
 
 std::vector<unsigned> ParseCoreList(const std::string& s) {
@@ -86,6 +93,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--log-file", o.log_file, "Also log to this file");
   app.add_flag("-v,--verbose", o.verbose, "Log at debug level");
+  app.add_option("--log-level", o.log_levels,
+                 "Log levels as vlog/set takes them: LEVEL, MODULE:LEVEL, console:LEVEL, "
+                 "file:LEVEL (repeatable, applied in order)");
   app.add_flag("--detach", o.detach, "Run in the background");
   app.add_option("--pidfile", o.pidfile, "Write the process id to this file");
   app.add_option("--dpdk", o.dpdk, "DPDK EAL arguments")->capture_default_str();
@@ -100,6 +110,16 @@ int main(int argc, char** argv) {
   app.add_option("--n-mbufs", o.n_mbufs, "Packet buffers in the shared pool")
       ->capture_default_str();
   app.add_option("--unixctl", o.unixctl, "unixctl socket (default <rundir>/sluice-switchd.ctl)");
+  app.add_flag("--ovs-drop-in", o.ovs_drop_in,
+               "Also answer on Open vSwitch's default paths (db.sock, <bridge>.mgmt, "
+               "ovs-vswitchd.pid and its unixctl socket) in --ovs-rundir; refused while Open "
+               "vSwitch runs there");
+  app.add_option("--ovs-rundir", o.ovs_rundir, "Open vSwitch's run directory for --ovs-drop-in")
+      ->capture_default_str();
+  app.set_config("--config", "",
+                 "Read options from this file: one `option = value` per line (option names "
+                 "without dashes; repeatable ones as [\"a\", \"b\"]), # for comments; the "
+                 "command line overrides it");
   app.add_flag_callback("-V,--version", [] {
     std::printf("sluice-switchd %s\n", SLUICE_VERSION);
     std::exit(0);
@@ -114,15 +134,50 @@ int main(int argc, char** argv) {
   }
   if (o.unixctl.empty()) o.unixctl = o.rundir + "/sluice-switchd.ctl";
   if (o.db_file.empty()) o.db_file = o.rundir + "/conf.db";
-  if (o.detach) Daemonize();
-  if (!o.pidfile.empty()) {
-    std::ofstream(o.pidfile) << getpid() << "\n";
+  // Refuse before detaching, so that the message reaches the terminal.
+  if (o.ovs_drop_in) {
+    if (auto r = sluice::switchd::CheckOvsPathsFree(o.ovs_rundir, o.db.empty()); !r) {
+      std::fprintf(stderr, "sluice-switchd: --ovs-drop-in: %s\n", r.error().message.c_str());
+      return 1;
+    }
   }
-  sluice::log::Init(o.log_file, o.verbose ? spdlog::level::debug : spdlog::level::info);
+  if (o.detach) Daemonize();
+  auto log_ok =
+      sluice::log::Init(o.log_file, o.verbose ? spdlog::level::debug : spdlog::level::info);
   auto logger = sluice::log::Get("switchd");
-  // Register the module loggers up front so vlog/list shows them all.
-  for (const char* m : {"dpdk", "dpif_netdev", "netdev_dpdk", "unixctl", "ofproto", "ofproto_dpif"})
+  if (!log_ok) {
+    logger->error("{}", log_ok.error().message);
+    return 1;
+  }
+  // Register the module loggers up front so that vlog/list shows them all and --log-level
+  // can name them.
+  for (const char* m : {"bridge", "connmgr", "dpdk", "dpif_netdev", "jsonrpc", "netdev_dpdk",
+                        "ofproto", "ofproto_dpif", "ovsdb", "ovsdb_idl", "ovsdb_server", "unixctl"})
     sluice::log::Get(m);
+  for (const auto& spec : o.log_levels) {
+    if (auto r = sluice::log::ApplySpec(spec); !r) {
+      logger->error("--log-level: {}", r.error().message);
+      return 1;
+    }
+  }
+  std::unique_ptr<sluice::Pidfile> pidfile;
+  if (!o.pidfile.empty()) {
+    auto pf = sluice::Pidfile::Create(o.pidfile);
+    if (!pf) {
+      logger->error("{}", pf.error().message);
+      return 1;
+    }
+    pidfile = std::move(*pf);
+  }
+  std::unique_ptr<sluice::switchd::OvsDropIn> drop_in;
+  if (o.ovs_drop_in) {
+    auto d = sluice::switchd::OvsDropIn::Claim(o.ovs_rundir, o.db.empty());
+    if (!d) {
+      logger->error("--ovs-drop-in: {}", d.error().message);
+      return 1;
+    }
+    drop_in = std::move(*d);
+  }
 
   std::vector<unsigned> cores;
   if (!o.pmd_cores.empty()) {
@@ -160,7 +215,9 @@ int main(int argc, char** argv) {
   sluice::RegisterCommonCommands(unixctl, io, "sluice-switchd");
   sluice::RegisterDpctlCommands(unixctl, **dp);
   // The OpenFlow bridges on the datapath (ofproto-dpif), joined to it through the dpif.
-  auto ofproto = std::make_unique<sluice::ofp::OfprotoDpif>(io, **dp, o.rundir);
+  sluice::ofp::OfprotoDpifOptions of_opts;
+  if (drop_in) of_opts.extra_rundirs.push_back(drop_in->dir());
+  auto ofproto = std::make_unique<sluice::ofp::OfprotoDpif>(io, **dp, o.rundir, of_opts);
   sluice::RegisterOfprotoCommands(unixctl, *ofproto, **dp);
 
   // The embedded configuration database (unless --db names another server).
@@ -172,6 +229,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     o.remotes.insert(o.remotes.begin(), "punix:" + o.rundir + "/db.sock");
+    if (drop_in) o.remotes.insert(o.remotes.begin() + 1, drop_in->DbRemote());
     for (const auto& remote : o.remotes) {
       if (auto r = ovsdb.AddRemote(remote); !r) {
         logger->error("{}", r.error().message);
@@ -192,29 +250,45 @@ int main(int argc, char** argv) {
   sluice::bridge::BridgeLayerOptions bo;
   bo.db_remote = o.db.empty() ? "unix:" + o.rundir + "/db.sock" : o.db;
   bo.embedded = o.db.empty() ? &ovsdb : nullptr;
+  bo.on_configured = [&] {
+    logger->info("sluice-switchd {} ready: unixctl {}, {} PMD thread(s){}", SLUICE_VERSION,
+                 o.unixctl, cores.size(),
+                 drop_in ? ", drop-in for Open vSwitch in " + drop_in->dir() : "");
+    if (auto r = sluice::SdNotify("READY=1\nSTATUS=configuration applied"); !r) {
+      logger->warn("cannot report readiness to systemd: {}", r.error().message);
+    }
+  };
   auto bridges = std::make_unique<sluice::bridge::BridgeLayer>(io, *ofproto, bo);
   bridges->RegisterCommands(unixctl);
   bridges->Start();
 
-  if (auto r = unixctl.Listen(o.unixctl); !r) {
-    logger->error("{}", r.error().message);
-    return 1;
+  std::vector<std::string> unixctl_paths = {o.unixctl};
+  if (drop_in) {
+    for (const auto& p : drop_in->UnixctlPaths()) unixctl_paths.push_back(p);
+  }
+  for (const auto& path : unixctl_paths) {
+    if (auto r = unixctl.Listen(path); !r) {
+      logger->error("{}", r.error().message);
+      return 1;
+    }
   }
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](std::error_code, int sig) {
     logger->info("caught signal {}, exiting", sig);
+    (void)sluice::SdNotify("STOPPING=1");
     io.stop();
   });
   std::signal(SIGPIPE, SIG_IGN);
-  logger->info("sluice-switchd {} ready: unixctl {}, {} PMD thread(s)", SLUICE_VERSION, o.unixctl,
-               cores.size());
   io.run();
 
+  (void)sluice::SdNotify("STOPPING=1");
   unixctl.Close();
   bridges.reset();
   ofproto.reset();
   dp->reset();
-  if (!o.pidfile.empty()) std::filesystem::remove(o.pidfile, ec);
+  sluice::dp::ShutdownEal();
+  drop_in.reset();
+  pidfile.reset();
   logger->info("exited");
   spdlog::shutdown();
   return 0;
