@@ -4,7 +4,7 @@
 // (datapath/actions/action_list.h), datapath port numbers, meter configurations and packet
 // handles. Nothing here names DPDK: ofproto, the bridge layer and their tests build and run
 // against any implementation, DpifNetdev (datapath/dpif_netdev/, DPDK poll-mode threads) in
-// the daemon, the in-memory test datapath (tests/common/test_dpif.h) in unit tests.
+// the daemon, the in-memory test datapath (tests/common/in_memory_dpif.h) in unit tests.
 //
 // The contract, in short:
 //   ports     PortAdd / PortDel / PortQuery / PortQueryByName / PortDump (stats and link state)
