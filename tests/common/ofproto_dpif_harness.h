@@ -207,6 +207,28 @@ class OfprotoDpifHarness : public ::testing::Test {
     return {a, b};
   }
 
+  // The case both datapaths must pass: a miss installs one megaflow, the following packets hit
+  // it without an upcall, and its counters reach the rule.
+  void MissInstallsMegaflowAndLaterPacketsStayInTheDatapath() {
+    Send(Flow(1, 2));
+    Barrier();
+    auto f = UdpFrame(1, 2, 1000);
+    Inject("p1", f);
+    EXPECT_EQ(Egress(1), std::make_pair(size_t{1}, size_t{0}));
+    EXPECT_EQ(ofproto_->TrackedCount(), 1u);
+    for (int i = 0; i < 10; ++i) Inject("p1", f);
+    EXPECT_EQ(Egress(10), std::make_pair(size_t{10}, size_t{0}));
+    EXPECT_EQ(ofproto_->counters().upcalls, 1u);  // one miss, the rest hit the megaflow
+    // The counters reach the rule.
+    Send(MultipartRequest{0, FlowStatsRequest{}});
+    auto m = Recv();
+    ASSERT_TRUE(m && std::holds_alternative<MultipartReply>(m->body));
+    auto& fs = std::get<FlowStatsReply>(std::get<MultipartReply>(m->body).body);
+    ASSERT_EQ(fs.entries.size(), 1u);
+    EXPECT_EQ(fs.entries[0].packet_count, 11u);
+    EXPECT_TRUE(ofproto_->VerifyMegaflows().empty());
+  }
+
   // pop_mpls + goto_table:1 in table 0 for MPLS, IPv4 from 10.0.0.1 to p2 in table 1.
   void AddPopMplsRules() {
     FlowMod pop;

@@ -31,23 +31,7 @@ class OfprotoDpifTest : public OfprotoDpifHarness {
 };
 
 TEST_F(OfprotoDpifTest, MissInstallsMegaflowAndLaterPacketsStayInTheDatapath) {
-  Send(Flow(1, 2));
-  Barrier();
-  auto f = UdpFrame(1, 2, 1000);
-  Inject("p1", f);
-  EXPECT_EQ(Egress(1), std::make_pair(size_t{1}, size_t{0}));
-  EXPECT_EQ(ofproto_->TrackedCount(), 1u);
-  for (int i = 0; i < 10; ++i) Inject("p1", f);
-  EXPECT_EQ(Egress(10), std::make_pair(size_t{10}, size_t{0}));
-  EXPECT_EQ(ofproto_->counters().upcalls, 1u);  // one miss, the rest hit the megaflow
-  // The counters reach the rule.
-  Send(MultipartRequest{0, FlowStatsRequest{}});
-  auto m = Recv();
-  ASSERT_TRUE(m && std::holds_alternative<MultipartReply>(m->body));
-  auto& fs = std::get<FlowStatsReply>(std::get<MultipartReply>(m->body).body);
-  ASSERT_EQ(fs.entries.size(), 1u);
-  EXPECT_EQ(fs.entries[0].packet_count, 11u);
-  EXPECT_TRUE(ofproto_->VerifyMegaflows().empty());
+  MissInstallsMegaflowAndLaterPacketsStayInTheDatapath();
 }
 
 // Random rule changes: after every barrier each remembered megaflow equals a fresh translation
