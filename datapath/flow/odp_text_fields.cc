@@ -462,10 +462,12 @@ Result<void> ParseFieldList(Scanner* s, std::string_view ctx, std::span<const Fi
 }
 
 void FormatFieldList(std::span<const FieldDesc> fields, const uint8_t* key, const uint8_t* mask,
-                     std::string* out) {
+                     std::string* out, bool verbose) {
   bool first = true;
   for (const FieldDesc& f : fields) {
-    if (SemanticMask(f, mask + f.offset) == 0) continue;
+    if (SemanticMask(f, mask + f.offset) == 0 && (!verbose || f.kind == FieldKind::kFrag)) {
+      continue;
+    }
     if (!first) out->push_back(',');
     first = false;
     FormatField(f, key, mask, out);

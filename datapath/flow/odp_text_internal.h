@@ -1,5 +1,5 @@
 // Pieces shared by the flow and the action halves of the OVS datapath text syntax
-// (odp_text.cc, odp_text_actions.cc). Not part of the public API.
+// (odp_text_flow_*.cc, odp_text_actions.cc). Not part of the public API.
 #pragma once
 
 #include <cstddef>
@@ -74,9 +74,10 @@ struct FieldDesc {
 // field's offset. Named fields are overwritten, others left alone; the key is stored masked.
 Result<void> ParseFieldList(Scanner* s, std::string_view ctx, std::span<const FieldDesc> fields,
                             uint8_t* key, uint8_t* mask);
-// Appends "name=value[/mask],..." for every field whose mask is non-zero (no parentheses).
+// Appends "name=value[/mask],..." for every field whose mask is non-zero (no parentheses);
+// `verbose`: for every field, "/0" showing a wildcard (but, as OVS, no frag when wildcarded).
 void FormatFieldList(std::span<const FieldDesc> fields, const uint8_t* key, const uint8_t* mask,
-                     std::string* out);
+                     std::string* out, bool verbose = false);
 bool AnyFieldMasked(std::span<const FieldDesc> fields, const uint8_t* mask);
 
 }  // namespace sluice::dp::odp_text

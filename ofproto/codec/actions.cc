@@ -192,17 +192,23 @@ void EncodeOne(const Action& action, Writer& w) {
 
 }  // namespace
 
+OfpResult<ActionTlv> NextActionTlv(Reader& r) {
+  if (r.remaining() < 4) return Fail(OfpErr::kBadActionBadLen, "truncated action header");
+  uint16_t type = r.U16();
+  uint16_t len = r.U16();
+  if (len < 8 || len % 8 != 0 || len - 4u > r.remaining()) {
+    return Fail(OfpErr::kBadActionBadLen, "action length " + std::to_string(len));
+  }
+  return ActionTlv{type, len, r.Take(len - 4u)};
+}
+
 OfpResult<ActionList> DecodeActions(ByteSpan data) {
   ActionList out;
   Reader r(data);
   while (r.remaining() > 0) {
-    if (r.remaining() < 4) return Fail(OfpErr::kBadActionBadLen, "truncated action header");
-    uint16_t type = r.U16();
-    uint16_t len = r.U16();
-    if (len < 8 || len % 8 != 0 || len - 4u > r.remaining()) {
-      return Fail(OfpErr::kBadActionBadLen, "action length " + std::to_string(len));
-    }
-    OfpResult<Action> a = DecodeOne(type, len, r.Take(len - 4u));
+    OfpResult<ActionTlv> tlv = NextActionTlv(r);
+    if (!tlv) return std::unexpected(std::move(tlv.error()));
+    OfpResult<Action> a = DecodeOne(tlv->type, tlv->len, tlv->body);
     if (!a) return std::unexpected(std::move(a.error()));
     out.push_back(std::move(*a));
   }

@@ -126,6 +126,16 @@ using ActionList = std::vector<Action>;
 
 // Decodes a whole action list (every byte of `data` must belong to an action).
 OfpResult<ActionList> DecodeActions(ByteSpan data);
+// One action of an encoded list: its type, length (header included) and the bytes after the
+// 4-byte header. OpenFlow 1.0 and 1.3 share this framing.
+struct ActionTlv {
+  uint16_t type;
+  uint16_t len;
+  ByteSpan body;
+};
+// Reads the next action from `r` (which has bytes left), checking its length (a multiple of 8,
+// at least 8, within `r`): OFPBAC_BAD_LEN otherwise.
+OfpResult<ActionTlv> NextActionTlv(Reader& r);
 void EncodeActions(const ActionList& actions, Writer& w);
 size_t EncodedActionsLen(const ActionList& actions);
 

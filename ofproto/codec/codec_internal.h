@@ -61,6 +61,21 @@ void EncodeBody(const MeterMod& m, Writer& w);
 
 // multipart_codec.cc
 OfpResult<MultipartRequest> DecodeMultipartRequest(ByteSpan body);
+// Bodies laid out the same in OpenFlow 1.0 and 1.3 (the 1.0 codec uses them too).
+OfpResult<DescReply> DecodeDesc(ByteSpan body);
+void EncodeDesc(const DescReply& d, Writer& w);
+OfpResult<AggregateReply> DecodeAggregate(ByteSpan body);
+void EncodeAggregate(const AggregateReply& a, Writer& w);
+// The twelve ofp_port_stats counters, in wire order (the same in 1.0 and 1.3); `s` is a
+// PortStats, const or not.
+template <class F>
+void ForEachPortCounter(F&& f, auto& s) {
+  for (auto* c : {&s.rx_packets, &s.tx_packets, &s.rx_bytes, &s.tx_bytes, &s.rx_dropped,
+                  &s.tx_dropped, &s.rx_errors, &s.tx_errors, &s.rx_frame_err, &s.rx_over_err,
+                  &s.rx_crc_err, &s.collisions}) {
+    f(*c);
+  }
+}
 OfpResult<MultipartReply> DecodeMultipartReply(ByteSpan body);
 void EncodeBody(const MultipartRequest& m, Writer& w);
 void EncodeBody(const MultipartReply& m, Writer& w);

@@ -164,15 +164,6 @@ void Encode(const TableStats& s, Writer& w) {
   w.U64(s.matched_count);
 }
 
-template <class F>
-void ForEachPortCounter(F&& f, auto& s) {
-  for (auto* c : {&s.rx_packets, &s.tx_packets, &s.rx_bytes, &s.tx_bytes, &s.rx_dropped,
-                  &s.tx_dropped, &s.rx_errors, &s.tx_errors, &s.rx_frame_err, &s.rx_over_err,
-                  &s.rx_crc_err, &s.collisions}) {
-    f(*c);
-  }
-}
-
 OfpResult<void> Decode(Reader& r, PortStats* s) {
   if (r.remaining() < kPortStatsLen) return Fail(BadLen(), "truncated port stats");
   s->port_no = r.U32();
@@ -361,18 +352,6 @@ OfpResult<Reply> DecodeEntries(ByteSpan body) {
   return reply;
 }
 
-OfpResult<DescReply> DecodeDesc(ByteSpan body) {
-  if (auto ok = ExpectLen(body, 1056); !ok) return std::unexpected(ok.error());
-  Reader r(body);
-  DescReply d;
-  d.mfr_desc = ReadFixedString(r, 256);
-  d.hw_desc = ReadFixedString(r, 256);
-  d.sw_desc = ReadFixedString(r, 256);
-  d.serial_num = ReadFixedString(r, 32);
-  d.dp_desc = ReadFixedString(r, 256);
-  return d;
-}
-
 template <class T>
 OfpResult<MultipartReplyBody> Lift(OfpResult<T>&& r) {
   if (!r) return std::unexpected(std::move(r.error()));
@@ -386,14 +365,8 @@ OfpResult<MultipartReplyBody> DecodeReplyBody(size_t index, ByteSpan body) {
       return Lift(DecodeDesc(body));
     case MultipartType::kFlow:
       return Lift(DecodeEntries<FlowStatsReply>(body));
-    case MultipartType::kAggregate: {
-      if (auto ok = ExpectLen(body, 24); !ok) return std::unexpected(ok.error());
-      AggregateReply a;
-      a.packet_count = r.U64();
-      a.byte_count = r.U64();
-      a.flow_count = r.U32();
-      return a;
-    }
+    case MultipartType::kAggregate:
+      return Lift(DecodeAggregate(body));
     case MultipartType::kTable:
       return Lift(DecodeEntries<TableStatsReply>(body));
     case MultipartType::kPortStats:
@@ -445,16 +418,9 @@ void EncodeReplyBody(const MultipartReplyBody& body, Writer& w) {
       [&w](const auto& b) {
         using T = std::decay_t<decltype(b)>;
         if constexpr (std::is_same_v<T, DescReply>) {
-          WriteFixedString(b.mfr_desc, 256, w);
-          WriteFixedString(b.hw_desc, 256, w);
-          WriteFixedString(b.sw_desc, 256, w);
-          WriteFixedString(b.serial_num, 32, w);
-          WriteFixedString(b.dp_desc, 256, w);
+          EncodeDesc(b, w);
         } else if constexpr (std::is_same_v<T, AggregateReply>) {
-          w.U64(b.packet_count);
-          w.U64(b.byte_count);
-          w.U32(b.flow_count);
-          w.Zeros(4);
+          EncodeAggregate(b, w);
         } else if constexpr (std::is_same_v<T, GroupFeaturesReply>) {
           w.U32(b.types);
           w.U32(b.capabilities);
@@ -591,6 +557,43 @@ void EncodeMpHeader(size_t index, uint16_t flags, Writer& w) {
 }
 
 }  // namespace
+
+OfpResult<DescReply> DecodeDesc(ByteSpan body) {
+  if (auto ok = ExpectLen(body, 1056); !ok) return std::unexpected(ok.error());
+  Reader r(body);
+  DescReply d;
+  d.mfr_desc = ReadFixedString(r, 256);
+  d.hw_desc = ReadFixedString(r, 256);
+  d.sw_desc = ReadFixedString(r, 256);
+  d.serial_num = ReadFixedString(r, 32);
+  d.dp_desc = ReadFixedString(r, 256);
+  return d;
+}
+
+void EncodeDesc(const DescReply& d, Writer& w) {
+  WriteFixedString(d.mfr_desc, 256, w);
+  WriteFixedString(d.hw_desc, 256, w);
+  WriteFixedString(d.sw_desc, 256, w);
+  WriteFixedString(d.serial_num, 32, w);
+  WriteFixedString(d.dp_desc, 256, w);
+}
+
+OfpResult<AggregateReply> DecodeAggregate(ByteSpan body) {
+  if (auto ok = ExpectLen(body, 24); !ok) return std::unexpected(ok.error());
+  Reader r(body);
+  AggregateReply a;
+  a.packet_count = r.U64();
+  a.byte_count = r.U64();
+  a.flow_count = r.U32();
+  return a;
+}
+
+void EncodeAggregate(const AggregateReply& a, Writer& w) {
+  w.U64(a.packet_count);
+  w.U64(a.byte_count);
+  w.U32(a.flow_count);
+  w.Zeros(4);
+}
 
 OfpResult<MultipartRequest> DecodeMultipartRequest(ByteSpan body) {
   OfpResult<MpHeader> h = DecodeMpHeader(body);

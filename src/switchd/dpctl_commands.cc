@@ -56,17 +56,17 @@ std::string FormatUsed(int64_t used_ms) {
   return buf;
 }
 
+// The TCP flags seen, as OVS's packet_format_tcp_flags() prints them.
 std::string FormatTcpFlags(uint16_t be_flags) {
   uint16_t f = static_cast<uint16_t>((be_flags >> 8) | (be_flags << 8)) & 0x0fff;
+  static constexpr std::pair<uint16_t, const char*> kOrder[] = {
+      {0x002, "S"}, {0x001, "F"},     {0x008, "P"},     {0x004, "R"},
+      {0x020, "U"}, {0x010, "."},     {0x040, "E"},     {0x080, "C"},
+      {0x100, "N"}, {0x200, "[200]"}, {0x400, "[400]"}, {0x800, "[800]"}};
   std::string s;
-  if (f & 0x01) s += 'F';
-  if (f & 0x02) s += 'S';
-  if (f & 0x04) s += 'R';
-  if (f & 0x08) s += 'P';
-  if (f & 0x10) s += '.';
-  if (f & 0x20) s += 'U';
-  if (f & 0x40) s += 'E';
-  if (f & 0x80) s += 'C';
+  for (const auto& [bit, text] : kOrder) {
+    if (f & bit) s += text;
+  }
   return s;
 }
 
@@ -154,13 +154,17 @@ Result<std::pair<dp::FlowKey, dp::FlowMask>> ParseFlowArg(const std::string& tex
   return std::make_pair(key, mask);
 }
 
+// One dump-flows line as OVS's format_dpif_flow() writes it; `more` (-m): the flow id, every
+// field with its mask, and the datapath layer.
 std::string FormatFlow(const dp::DpifFlow& e, bool more) {
   std::string s;
   if (more) s += "ufid:" + std::to_string(e.id) + ", ";
-  s += dp::FormatOdpFlow(e.key, e.mask);
+  s += dp::FormatOdpFlow(e.key, e.mask,
+                         more ? dp::OdpVerbosity::kVerbose : dp::OdpVerbosity::kTerse);
   s += ", packets:" + std::to_string(e.packets) + ", bytes:" + std::to_string(e.bytes);
-  if (e.tcp_flags) s += ", flags:" + FormatTcpFlags(e.tcp_flags);
   s += ", used:" + FormatUsed(e.used_ms);
+  if (e.tcp_flags) s += ", flags:" + FormatTcpFlags(e.tcp_flags);
+  if (more) s += ", dp:ovs";
   s += ", actions:" + dp::FormatOdpActions(e.actions.view());
   return s + "\n";
 }
@@ -307,13 +311,12 @@ void RegisterDpctlCommands(UnixctlServer& server, dp::DpifNetdev& dp) {
                       dp::FlowMask m;
                       k.Clear();
                       m.Clear();
-                      if (auto r = dp::ParseOdpFlow(p.pos[0], &k, &m); !r) {
+                      if (auto r = dp::ParseOdpFlowFilter(p.pos[0], &k, &m); !r) {
                         return std::unexpected(r.error());
                       }
                       filter = std::make_pair(k, m);
                     }
                     auto flows = DumpAll(dp);
-                    bool multi = dp.PmdStats().size() > 1;
                     std::string out;
                     int last_core = -2;
                     for (const auto& e : flows) {
@@ -328,7 +331,7 @@ void RegisterDpctlCommands(UnixctlServer& server, dp::DpifNetdev& dp) {
                         }
                         if (!ok) continue;
                       }
-                      if (multi && e.core != last_core) {
+                      if (e.core != last_core) {
                         out += "flow-dump from pmd on cpu core: " + std::to_string(e.core) + "\n";
                         last_core = e.core;
                       }

@@ -7,14 +7,14 @@
 # removal of a kernel device; del-port / del-br.
 BIN=$1
 source "$(dirname "$0")/lib.bash"
-[ "$(id -u)" -eq 0 ] || { echo "needs root"; exit 77; }
-command -v ovs-vsctl >/dev/null || { echo "openvswitch-switch not installed"; exit 77; }
+sl_require_root
+sl_require ovs-vsctl openvswitch-switch
 S=$(($$ % 100000))
 BR=sb$S BR1=sc$S V1=sv1$S V2=sv2$S V3=sv3$S
 H1=sh1$S H2=sh2$S H3=sh3$S
 sl_start
-V="ovs-vsctl --timeout=20 --db=unix:$SL_RUNDIR/db.sock"
-O="ovs-ofctl -O OpenFlow13 --timeout=10"
+V="ovs-vsctl --timeout=$SL_CMD_TIMEOUT --db=unix:$SL_RUNDIR/db.sock"
+O="ovs-ofctl -O OpenFlow13 --timeout=$SL_CMD_TIMEOUT"
 sl_host "$H1" "$V1" 10.77.0.1/24
 sl_host "$H2" "$V2" 10.77.0.2/24
 sl_host "$H3" "$V3" 10.77.0.3/24
@@ -40,6 +40,7 @@ grep -q "LOCAL($BR)" "$SL_TMP/show" || fail "ovs-ofctl show lacks LOCAL"
 ip link show "$BR" >/dev/null || fail "no kernel interface for the LOCAL port"
 
 # (b) two hosts on the bridge ping each other (the standalone bridge's NORMAL flow).
+sl_ping_ready "$H1" 10.77.0.2
 ip netns exec "$H1" ping -c 3 -i 0.2 -W 2 10.77.0.2 || fail "ping $H1 -> $H2"
 
 # (c) an interface of an unsupported type: ofport -1 and an error; the bridge keeps working.
@@ -56,6 +57,7 @@ ip netns exec "$H1" ping -c 2 -i 0.2 -W 2 10.77.0.2 || fail "ping after bogus po
 # (d) the LOCAL port (internal) with an address, reachable from a host.
 ip addr add 10.77.0.254/24 dev "$BR"
 ip link set "$BR" up
+sl_ping_ready "$H1" 10.77.0.254
 ip netns exec "$H1" ping -c 3 -i 0.2 -W 2 10.77.0.254 || fail "ping the LOCAL port"
 # Another internal port.
 $V add-port "$BR" si$S -- set Interface si$S type=internal || fail "internal port"
@@ -71,11 +73,13 @@ $V add-port "$BR" pa$S -- set Interface pa$S type=patch options:peer=pb$S \
 [ "$($V get Interface pb$S ofport)" -ge 1 ] || fail "patch peer ofport"
 $V add-port "$BR1" "$V3" || fail "add-port $V3"
 $O show "unix:$SL_RUNDIR/$BR1.mgmt" | grep -q "(pb$S)" || fail "ovs-ofctl show lacks pb$S"
+sl_ping_ready "$H3" 10.77.0.1
 ip netns exec "$H3" ping -c 3 -i 0.2 -W 2 10.77.0.1 || fail "ping across the patch ports"
 # A new datapath id recreates that bridge (and only it); the patch pair comes back.
 $V set Bridge "$BR1" other_config:datapath-id=00000000000000ac || fail "set datapath-id"
 [ "$($V get Bridge "$BR1" datapath_id)" = '"00000000000000ac"' ] || fail "datapath-id change"
 $O show "unix:$SL_RUNDIR/$BR1.mgmt" | grep -q "dpid:00000000000000ac" || fail "ofctl dpid"
+sl_ping_ready "$H3" 10.77.0.1
 ip netns exec "$H3" ping -c 2 -i 0.2 -W 2 10.77.0.1 || fail "ping after bridge recreation"
 # A patch port whose peer does not exist.
 $V add-port "$BR1" pc$S -- set Interface pc$S type=patch options:peer=nothere 2>/dev/null || true
@@ -87,6 +91,7 @@ if ip netns exec "$H1" ping -c 2 -i 0.2 -W 1 10.77.0.2 >/dev/null; then
   fail "VLAN 5 access port still reachable from the native VLAN"
 fi
 $V set Port "$V1" tag=5 || fail "set tag"
+sl_ping_ready "$H1" 10.77.0.2
 ip netns exec "$H1" ping -c 2 -i 0.2 -W 2 10.77.0.2 || fail "ping within VLAN 5"
 $V remove Port "$V1" tag 5 -- remove Port "$V2" tag 5 || fail "clear tags"
 
@@ -101,44 +106,33 @@ $V del-port "$BR" dx$S
 
 # Link state follows the kernel (rtnetlink): down, then up again.
 ip link set "$V1" down
-for _ in $(seq 50); do [ "$($V get Interface "$V1" link_state)" = down ] && break; sleep 0.1; done
-[ "$($V get Interface "$V1" link_state)" = down ] || fail "link_state did not follow"
+sl_wait_for sl_output_is down $V get Interface "$V1" link_state || fail "link_state did not follow"
 [ "$($V get Interface "$V1" admin_state)" = down ] || fail "admin_state did not follow"
 $O show "unix:$SL_RUNDIR/$BR.mgmt" | grep -A3 "($V1)" | grep -q LINK_DOWN || fail "port-desc LINK_DOWN"
 ip link set "$V1" up
-for _ in $(seq 50); do [ "$($V get Interface "$V1" link_state)" = up ] && break; sleep 0.1; done
-[ "$($V get Interface "$V1" link_state)" = up ] || fail "link_state did not come back"
+sl_wait_for sl_output_is up $V get Interface "$V1" link_state || fail "link_state did not come back"
 
 # Manager rows become remotes of the embedded server, and go again.
-MPORT=$((20000 + S % 20000))
+MPORT=$(sl_tcp_port)
 $V set-manager "ptcp:$MPORT:127.0.0.1" || fail "set-manager"
-for _ in $(seq 50); do ovsdb-client --timeout=2 list-dbs "tcp:127.0.0.1:$MPORT" >/dev/null 2>&1 && break; sleep 0.1; done
-ovsdb-client --timeout=5 list-dbs "tcp:127.0.0.1:$MPORT" | grep -qx Open_vSwitch || fail "manager remote"
+sl_wait_for sl_listening "$MPORT" || fail "manager remote does not listen"
+ovsdb-client --timeout=$SL_CMD_TIMEOUT list-dbs "tcp:127.0.0.1:$MPORT" | grep -qx Open_vSwitch || fail "manager remote"
 $V del-manager || fail "del-manager"
-sleep 0.5
-ovsdb-client --timeout=2 list-dbs "tcp:127.0.0.1:$MPORT" >/dev/null 2>&1 && fail "manager remote kept"
+sl_wait_for sl_not sl_listening "$MPORT" || fail "manager remote kept"
 
 # Statistics are refreshed every 5 s.
-sleep 6
-$V get Interface "$V1" statistics | grep -q "rx_packets=[1-9]" ||
+sl_wait_for sl_output_has "rx_packets=[1-9]" $V get Interface "$V1" statistics ||
   fail "statistics: $($V get Interface "$V1" statistics)"
 
 # A kernel device that goes away: ofport -1 and an error; back when it comes back.
 ip link del "$V3"
-for _ in $(seq 50); do
-  [ "$($V get Interface "$V3" ofport)" = -1 ] && break
-  sleep 0.1
-done
-[ "$($V get Interface "$V3" ofport)" = -1 ] || fail "removed device still has an ofport"
+sl_wait_for sl_output_is -1 $V get Interface "$V3" ofport || fail "removed device still has an ofport"
 ip link add "$V3" type veth peer name eth0 netns "$H3"
 ip link set "$V3" up
 ip -n "$H3" addr add 10.77.0.3/24 dev eth0
 ip -n "$H3" link set eth0 up
-for _ in $(seq 50); do
-  [ "$($V get Interface "$V3" ofport)" -ge 1 ] 2>/dev/null && break
-  sleep 0.1
-done
-[ "$($V get Interface "$V3" ofport)" -ge 1 ] || fail "re-created device not re-added"
+sl_wait_for sl_output_has '^[1-9][0-9]*$' $V get Interface "$V3" ofport ||
+  fail "re-created device not re-added: ofport $($V get Interface "$V3" ofport)"
 
 # Removal: ports and bridges go, the others stay.
 $V del-port "$BR" "$V2" || fail "del-port"
@@ -146,19 +140,20 @@ $O show "unix:$SL_RUNDIR/$BR.mgmt" | grep -q "($V2)" && fail "$V2 still on the b
 $V del-br "$BR1" || fail "del-br"
 [ -S "$SL_RUNDIR/$BR1.mgmt" ] && fail "$BR1 management socket left behind"
 ip link show "$BR1" >/dev/null 2>&1 && fail "$BR1 LOCAL port left behind"
+sl_ping_ready "$H1" 10.77.0.254
 ip netns exec "$H1" ping -c 2 -i 0.2 -W 2 10.77.0.254 || fail "ping LOCAL after deletions"
 appctl bridge/show
 
 # Restart on the same database: the same ports come back with the same OpenFlow numbers.
 OF_SI=$($V get Interface si$S ofport)
-appctl exit
-for _ in $(seq 50); do kill -0 "$SL_PID" 2>/dev/null || break; sleep 0.1; done
+sl_exit_switchd
 sl_start
-for _ in $(seq 100); do [ -S "$SL_RUNDIR/$BR.mgmt" ] && break; sleep 0.1; done
+sl_wait_for test -S "$SL_RUNDIR/$BR.mgmt" || fail "$BR not back after the restart"
 $V add-port "$BR" "$V2" || fail "add-port after restart"
 [ "$($V get Interface "$V1" ofport)" = "$OF1" ] || fail "ofport of $V1 not kept across restart"
 [ "$($V get Interface si$S ofport)" = "$OF_SI" ] || fail "ofport of si$S not kept across restart"
 ip addr add 10.77.0.254/24 dev "$BR" && ip link set "$BR" up
+sl_ping_ready "$H1" 10.77.0.2
 ip netns exec "$H1" ping -c 2 -i 0.2 -W 2 10.77.0.2 || fail "ping after restart"
 [ -n "${SL_KEEP_LOG:-}" ] && cp "$SL_TMP/switchd.log" "$SL_KEEP_LOG"
 echo PASS

@@ -5,7 +5,7 @@
 # ovs-appctl reads the flows.
 BIN=$1
 source "$(dirname "$0")/lib.bash"
-[ "$(id -u)" -eq 0 ] || { echo "needs root"; exit 77; }
+sl_require_root
 
 S=$$
 H1=sh1-$S H2=sh2-$S
@@ -25,16 +25,12 @@ appctl dpctl/add-flow "in_port(2),eth(),eth_type(0x0806)" 1
 appctl dpctl/add-flow "in_port(1),eth(),eth_type(0x0800),ipv4(dst=10.0.0.2,frag=no)" 2
 appctl dpctl/add-flow "in_port(2),eth(),eth_type(0x0800),ipv4(dst=10.0.0.1,frag=no)" 1
 
+sl_ping_ready "sl-ns1-$S" 10.0.0.2
 ip netns exec "sl-ns1-$S" ping -c 3 -i 0.2 -W 2 10.0.0.2 || fail "ping through the datapath"
 
 # Multi-megabyte TCP transfer, content verified.
 head -c 8388608 /dev/urandom > "$SL_TMP/blob"
-ip netns exec "sl-ns2-$S" sh -c "timeout 60 nc -l 5001 > $SL_TMP/recv" &
-NCPID=$!
-sleep 0.5
-ip netns exec "sl-ns1-$S" sh -c "timeout 60 nc -N -w 10 10.0.0.2 5001 < $SL_TMP/blob" || fail "nc send"
-wait $NCPID || true
-cmp "$SL_TMP/blob" "$SL_TMP/recv" || fail "received data differs ($(stat -c %s "$SL_TMP/recv") bytes)"
+sl_tcp_copy "sl-ns1-$S" "sl-ns2-$S" 10.0.0.2 5001 "$SL_TMP/blob"
 sl_log "8 MiB TCP transfer verified"
 
 appctl dpctl/dump-flows | tee "$SL_TMP/flows"

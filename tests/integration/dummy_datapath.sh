@@ -50,7 +50,9 @@ for i in $(seq 1 20); do
 done
 appctl netdev-dummy/receive p1 "$($PKT udp 00:00:00:00:00:01 00:00:00:00:00:02 10.0.0.1 10.2.0.9 1000 2000)"
 appctl netdev-dummy/receive p1 "$($PKT udp 00:00:00:00:00:01 00:00:00:00:00:02 10.0.0.1 10.9.9.9 1000 2000)"
-sleep 0.5
+sl_wait_for sl_output_is 22 sl_pmd_stat "packets received" || fail "packets not received"
+sl_wait_for sl_output_is 20 sl_tx_packets p2 || fail "p2 sent $(sl_tx_packets p2), expected 20"
+sl_wait_for sl_output_is 1 sl_tx_packets p3 || fail "p3 sent $(sl_tx_packets p3), expected 1"
 n2=$(appctl netdev-dummy/dump-tx p2 | grep -c . || true)
 [ "$n2" -eq 20 ] || fail "p2 got $n2 packets, expected 20"
 out3=$(appctl netdev-dummy/dump-tx p3)
@@ -67,8 +69,8 @@ grep -q "actions:set(ipv4(dst=10.3.0.9)),push_vlan(vid=100,pcp=0),7" "$SL_TMP/fl
 # mod-flow changes actions in place; del-flow removes one; filters work.
 appctl dpctl/mod-flow "in_port(1),eth(),eth_type(0x0800),ipv4(dst=10.1.0.0/255.255.255.0,frag=no)" 7
 appctl netdev-dummy/receive p1 "$($PKT udp 00:00:00:00:00:01 00:00:00:00:00:02 10.0.0.1 10.1.0.77 1 2)"
-sleep 0.3
-[ "$(appctl netdev-dummy/dump-tx p3 | grep -c .)" -eq 1 ] || fail "mod-flow did not redirect"
+sl_wait_for sl_output_is 2 sl_tx_packets p3 || fail "mod-flow did not redirect"
+[ "$(appctl netdev-dummy/dump-tx p3 | grep -c .)" -eq 1 ] || fail "mod-flow: p3 frames"
 appctl dpctl/dump-flows "ipv4(dst=10.2.0.9)" | grep -c actions | grep -qx 1 || fail "dump filter"
 appctl dpctl/del-flow "in_port(1),eth(),eth_type(0x0800),ipv4(dst=10.2.0.9,frag=no)"
 if appctl dpctl/del-flow "in_port(1),eth(),eth_type(0x0800),ipv4(dst=10.2.0.9,frag=no)" 2>/dev/null; then
@@ -79,20 +81,18 @@ fi
 # The warpable clock: "used" follows time/stop and time/warp.
 appctl time/stop
 appctl netdev-dummy/receive p1 "$($PKT udp 00:00:00:00:00:01 00:00:00:00:00:02 10.0.0.1 10.1.0.78 1 2)"
-sleep 0.3
-appctl dpctl/dump-flows | grep -q "used:0.000s" || fail "stopped clock: $(appctl dpctl/dump-flows)"
+sl_wait_for sl_output_has "used:0.000s" appctl dpctl/dump-flows ||
+  fail "stopped clock: $(appctl dpctl/dump-flows)"
 appctl time/warp 5000 >/dev/null
 appctl dpctl/dump-flows | grep -q "used:5.000s" || fail "warped clock: $(appctl dpctl/dump-flows)"
 
 # Ports can go while the datapath runs; flows to them drop and count.
 appctl dpctl/del-if p3
 appctl netdev-dummy/receive p1 "$($PKT udp 00:00:00:00:00:01 00:00:00:00:00:02 10.0.0.1 10.1.0.5 1 2)"
-sleep 0.3
-appctl dpif-netdev/pmd-stats-show | grep -q "dropped by actions: [1-9]" || fail "drop not counted"
+sl_wait_for sl_output_has "dropped by actions: [1-9]" appctl dpif-netdev/pmd-stats-show ||
+  fail "drop not counted"
 appctl dpif-netdev/pmd-stats-clear
 [ "$(sl_pmd_stat 'packets received')" -eq 0 ] || fail "pmd-stats-clear"
 
-appctl exit
-for _ in $(seq 50); do kill -0 "$SL_PID" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$SL_PID" 2>/dev/null && fail "exit did not stop the daemon"
+sl_exit_switchd
 echo PASS

@@ -6,25 +6,25 @@
 # the peer goes away and comes back, and removal; ssl: is refused with the reason in the row.
 BIN=$1
 source "$(dirname "$0")/lib.bash"
-command -v ovsdb-client >/dev/null || { echo "openvswitch-common not installed"; exit 77; }
+sl_require ovsdb-client openvswitch-common
 sl_start
-V="$BIN/sluice-vsctl --timeout=20 --db=unix:$SL_RUNDIR/db.sock"
-P1=$((20000 + RANDOM % 20000)); P2=$((P1 + 1))
-# wait_for CMD EXPECTED: poll (10 s) until CMD prints EXPECTED.
-wait_for() {
-  for _ in $(seq 100); do [ "$(eval "$1" 2>/dev/null)" = "$2" ] && return 0; sleep 0.1; done
-  fail "$1: expected '$2', got '$(eval "$1" 2>&1)'"
-}
+V="$BIN/sluice-vsctl --timeout=$SL_CMD_TIMEOUT --db=unix:$SL_RUNDIR/db.sock"
+P1=$(sl_tcp_port)
+P2=$(sl_tcp_port)
+while [ "$P2" = "$P1" ]; do P2=$(sl_tcp_port); done
 mgr() { $V --bare --columns="$2" find Manager target="\"$1\""; }
-# wait_status TARGET REGEX: poll (10 s) until the Manager row's status matches.
+# wait_mgr TARGET COLUMN EXPECTED: until the Manager row's COLUMN reads EXPECTED.
+wait_mgr() {
+  sl_wait_for sl_output_is "$3" mgr "$1" "$2" || fail "$1: $2 is '$(mgr "$1" "$2")', expected '$3'"
+}
+# wait_status TARGET REGEX: until the Manager row's status matches.
 wait_status() {
-  for _ in $(seq 100); do mgr "$1" status | grep -Eq "$2" && return 0; sleep 0.1; done
-  fail "$1: status $(mgr "$1" status) does not match $2"
+  sl_wait_for sl_output_has "$2" mgr "$1" status || fail "$1: status $(mgr "$1" status) does not match $2"
 }
 
 $V set-manager "ptcp:$P2:127.0.0.1" "tcp:127.0.0.1:$P1" || fail "set-manager"
-wait_for "mgr ptcp:$P2:127.0.0.1 status" "bound_port=$P2"
-ovsdb-client --timeout=5 list-dbs "tcp:127.0.0.1:$P2" | grep -qx Open_vSwitch || fail "passive manager"
+wait_mgr "ptcp:$P2:127.0.0.1" status "bound_port=$P2"
+ovsdb-client --timeout=$SL_CMD_TIMEOUT list-dbs "tcp:127.0.0.1:$P2" | grep -qx Open_vSwitch || fail "passive manager"
 # Nobody listens on P1 yet: the server keeps trying.
 wait_status "tcp:127.0.0.1:$P1" "state=BACKOFF"
 mgr "tcp:127.0.0.1:$P1" status | grep -q "last_error=.*Connection refused" ||
@@ -32,28 +32,26 @@ mgr "tcp:127.0.0.1:$P1" status | grep -q "last_error=.*Connection refused" ||
 [ "$(mgr "tcp:127.0.0.1:$P1" is_connected)" = false ] || fail "is_connected while refused"
 
 # ovsdb-client listening (passive): the server dials in and answers list-dbs.
-timeout 20 ovsdb-client --timeout=15 list-dbs "ptcp:$P1:127.0.0.1" >"$SL_TMP/dbs" 2>"$SL_TMP/dbs.err" ||
+timeout 60 ovsdb-client --timeout=45 list-dbs "ptcp:$P1:127.0.0.1" >"$SL_TMP/dbs" 2>"$SL_TMP/dbs.err" ||
   fail "list-dbs over the active manager: $(cat "$SL_TMP/dbs.err")"
 grep -qx Open_vSwitch "$SL_TMP/dbs" || fail "list-dbs: $(cat "$SL_TMP/dbs")"
 # A monitor holds the connection: is_connected, state ACTIVE; it sees a change made meanwhile.
-ovsdb-client monitor "ptcp:$P1:127.0.0.1" Open_vSwitch Bridge name >"$SL_TMP/mon" 2>&1 &
-MON=$!
-wait_for "mgr tcp:127.0.0.1:$P1 is_connected" true
+sl_bg ovsdb-client monitor "ptcp:$P1:127.0.0.1" Open_vSwitch Bridge name >"$SL_TMP/mon" 2>&1
+MON=$SL_BG
+wait_mgr "tcp:127.0.0.1:$P1" is_connected true
 wait_status "tcp:127.0.0.1:$P1" "state=ACTIVE"
 $V add-br brm || fail "add-br"
-for _ in $(seq 50); do grep -q brm "$SL_TMP/mon" && break; sleep 0.1; done
-grep -q brm "$SL_TMP/mon" || fail "monitor over the active manager: $(cat "$SL_TMP/mon")"
-kill $MON; wait $MON 2>/dev/null || true
-wait_for "mgr tcp:127.0.0.1:$P1 is_connected" false
+sl_wait_for grep -q brm "$SL_TMP/mon" || fail "monitor over the active manager: $(cat "$SL_TMP/mon")"
+sl_stop $MON
+wait_mgr "tcp:127.0.0.1:$P1" is_connected false
 # It comes back when a listener does (back-off at most 8 s).
-timeout 20 ovsdb-client --timeout=15 list-dbs "ptcp:$P1:127.0.0.1" | grep -qx Open_vSwitch ||
+timeout 60 ovsdb-client --timeout=45 list-dbs "ptcp:$P1:127.0.0.1" | grep -qx Open_vSwitch ||
   fail "no reconnection"
 
 # ssl: is refused, with the reason in the row; removal stops the dialling.
 $V set-manager "ssl:127.0.0.1:$P1" || fail "set-manager ssl"
 wait_status "ssl:127.0.0.1:$P1" "last_error=.*SSL remotes are not supported \(this build has no TLS\)"
-for _ in $(seq 50); do grep -q "manager ssl:127.0.0.1:$P1: SSL remotes are not supported" "$SL_TMP/switchd.log" && break; sleep 0.1; done
-grep -q "manager ssl:127.0.0.1:$P1: SSL remotes are not supported" "$SL_TMP/switchd.log" ||
+sl_wait_for sl_log_has "manager ssl:127.0.0.1:$P1: SSL remotes are not supported" ||
   fail "ssl refusal not logged"
 [ "$(mgr "ssl:127.0.0.1:$P1" is_connected)" = false ] || fail "ssl is_connected"
 if timeout 3 ovsdb-client list-dbs "ptcp:$P1:127.0.0.1" >/dev/null 2>&1; then

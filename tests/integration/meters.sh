@@ -5,14 +5,14 @@
 # header checksum still valid); deleting a meter deletes its flows.
 BIN=$1
 source "$(dirname "$0")/lib.bash"
-command -v ovs-ofctl >/dev/null || { echo "openvswitch-common not installed"; exit 77; }
+sl_require ovs-ofctl openvswitch-common
 sl_start
 appctl dpctl/add-if p1,type=dummy
 appctl dpctl/add-if p2,type=dummy
 appctl dpctl/add-if p3,type=dummy
 appctl ofproto/add-br br0 00000000000000bb secure || fail "add-br"
 MGMT=unix:$SL_RUNDIR/br0.mgmt
-O="ovs-ofctl -O OpenFlow13 --timeout=10"
+O="ovs-ofctl -O OpenFlow13 --timeout=$SL_CMD_TIMEOUT"
 
 # ---- a 100 packets/s drop meter ----
 $O add-meter "$MGMT" "meter=1,pktps,band=type=drop,rate=100" || fail "add-meter"
@@ -38,7 +38,10 @@ while :; do
   awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a < 3.0) }' || break
   sleep 0.05
 done
-sleep 1.2  # stats are pushed once a second; meter-stats pulls them as well
+# Until the datapath has taken every frame and meter-stats (which pulls the datapath's
+# counters) has counted them all.
+sl_wait_for sl_output_has "packet_in_count:$sent " $O meter-stats "$MGMT" meter=1 ||
+  fail "meter 1 did not count $sent packets: $($O meter-stats "$MGMT" meter=1)"
 $O meter-stats "$MGMT" meter=1 | tee "$SL_TMP/ms"
 in=$(sed -n 's/.*packet_in_count:\([0-9]*\).*/\1/p' "$SL_TMP/ms")
 drops=$(sed -n 's/^0: packet_count:\([0-9]*\).*/\1/p' "$SL_TMP/ms")
@@ -48,7 +51,10 @@ grep -q "flow_count:1 " "$SL_TMP/ms" || fail "flow_count"
 passed=$((in - drops))
 # The burst (one second of the rate, as Open vSwitch) plus 100/s for the time traffic flowed.
 elapsed=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
-lo=$(awk -v e="$elapsed" 'BEGIN { printf "%d", (100 + 100 * e) * 0.85 }')
+# At most what the meter allows in the sender's time (a loaded machine only lowers it: the PMD
+# then takes the frames in fewer, larger bursts, and a bucket full after a pause holds no more
+# than its burst); at least half of it. The exact token arithmetic is meter_test's.
+lo=$(awk -v e="$elapsed" 'BEGIN { printf "%d", (100 + 100 * e) * 0.5 }')
 hi=$(awk -v e="$elapsed" 'BEGIN { printf "%d", (100 + 100 * e) * 1.15 + 5 }')
 sl_log "meter 1: sent $sent in ${elapsed}s, passed $passed (expected $lo..$hi), dropped $drops"
 [ "$passed" -ge "$lo" ] && [ "$passed" -le "$hi" ] || fail "passed $passed not in $lo..$hi"
@@ -76,9 +82,11 @@ print((f + bytes(60 - len(f))).hex())
 EOF
 )
 appctl netdev-dummy/dump-tx p2 >/dev/null
+tx0=$(sl_tx_packets p2)
 # shellcheck disable=SC2086
 appctl netdev-dummy/receive p3 $(for _ in $(seq 20); do printf '%s ' "$af11"; done)
-sleep 0.5
+sl_wait_for sl_output_is $((tx0 + 20)) sl_tx_packets p2 ||
+  fail "remark band must not drop: $(($(sl_tx_packets p2) - tx0)) sent"
 appctl netdev-dummy/dump-tx p2 >"$SL_TMP/tx2"
 [ "$(wc -l <"$SL_TMP/tx2")" -eq 20 ] || fail "remark band must not drop: $(wc -l <"$SL_TMP/tx2") sent"
 python3 - "$SL_TMP/tx2" <<'EOF' || fail "dscp_remark"

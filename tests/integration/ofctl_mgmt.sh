@@ -10,14 +10,14 @@
 # to show 1.3-only flows over 1.0).
 BIN=$1
 source "$(dirname "$0")/lib.bash"
-command -v ovs-ofctl >/dev/null || { echo "openvswitch-common not installed"; exit 77; }
+sl_require ovs-ofctl openvswitch-common
 sl_start
 appctl dpctl/add-if p1,type=dummy
 appctl dpctl/add-if p2,type=dummy
 appctl ofproto/add-br br0 00000000000000aa || fail "add-br"
 if appctl ofproto/add-br br0 2>/dev/null; then fail "duplicate bridge accepted"; fi
 MGMT=unix:$SL_RUNDIR/br0.mgmt
-O="ovs-ofctl -O OpenFlow13 --timeout=10"
+O="ovs-ofctl -O OpenFlow13 --timeout=$SL_CMD_TIMEOUT"
 $O show "$MGMT" | tee "$SL_TMP/show"
 grep -q "dpid:00000000000000aa" "$SL_TMP/show" || fail "dpid"
 grep -q "n_tables:254" "$SL_TMP/show" || fail "n_tables"
@@ -26,9 +26,7 @@ grep -q " 2(p2)" "$SL_TMP/show" || fail "port p2"
 grep -q "LOCAL(br0)" "$SL_TMP/show" || fail "LOCAL port"
 $O dump-desc "$MGMT" | grep -q "Sluice" || fail "dump-desc"
 appctl netdev-dummy/receive p1 "$(python3 "$(dirname "$0")/pkt.py" udp 00:00:00:00:00:01 00:00:00:00:00:02 10.0.0.1 10.0.0.2 1 2)"
-sleep 0.3
-$O dump-ports "$MGMT" 1 | tee "$SL_TMP/ports"
-grep -q "rx pkts=1" "$SL_TMP/ports" || fail "port stats"
+sl_wait_for sl_output_has "rx pkts=1" $O dump-ports "$MGMT" 1 || fail "port stats: $($O dump-ports "$MGMT" 1)"
 $O dump-ports-desc "$MGMT" | grep -q "p2" || fail "dump-ports-desc"
 $O get-frags "$MGMT" | grep -q normal || fail "get-frags (get-config)"
 # Expects stdin to equal the argument, line for line.
@@ -112,7 +110,7 @@ OFPST_QUEUE request (OF1.3) (xid=0x2): port=1 queue=5" "queue-stats 1 5"
 $O queue-stats "$MGMT" ANY 5 2>&1 | head -1 | expect_lines "OFPT_ERROR (OF1.3) (xid=0x2): OFPQOFC_BAD_QUEUE" "queue-stats ANY 5"
 
 # ---- OpenFlow 1.0 (ovs-ofctl's default) ----
-O10="ovs-ofctl --timeout=10"
+O10="ovs-ofctl --timeout=$SL_CMD_TIMEOUT"
 $O10 show "$MGMT" | tee "$SL_TMP/show10" | head -4 | expect_lines "OFPT_FEATURES_REPLY (xid=0x2): dpid:00000000000000aa
 n_tables:254, n_buffers:0
 capabilities: FLOW_STATS TABLE_STATS PORT_STATS QUEUE_STATS ARP_MATCH_IP
@@ -144,8 +142,7 @@ $O10 dump-ports "$MGMT" 1 | grep -q "rx pkts=1" || fail "port stats over 1.0"
 $O10 packet-out "$MGMT" none "output:2" \
   "$(python3 "$(dirname "$0")/pkt.py" udp 00:00:00:00:00:01 00:00:00:00:00:02 10.0.0.1 10.0.0.2 1 2)" ||
   fail "packet-out over 1.0"
-sleep 0.3
-$O10 dump-ports "$MGMT" 2 | grep -q "tx pkts=1" || fail "1.0 packet-out did not leave p2"
+sl_wait_for sl_output_has "tx pkts=1" $O10 dump-ports "$MGMT" 2 || fail "1.0 packet-out did not leave p2"
 $O10 del-flows "$MGMT" || fail "del-flows (all) over 1.0"
 [ -z "$($O --no-stats dump-flows "$MGMT")" ] || fail "flows left after a 1.0 del-flows"
 
@@ -195,7 +192,7 @@ appctl ofproto/set-controller br0 tcp:127.0.0.1:16653
 python3 - "$SL_TMP" <<'PY' &
 import socket, struct, sys, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", 16653)); s.listen(1); s.settimeout(20)
+s.bind(("127.0.0.1", 16653)); s.listen(1); s.settimeout(60)
 c, _ = s.accept(); c.settimeout(10)
 def recv_msg():
     hdr = b""

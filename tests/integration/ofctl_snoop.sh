@@ -5,7 +5,7 @@
 # the snoop connection is closed at once (as Open vSwitch does).
 BIN=$1
 source "$(dirname "$0")/lib.bash"
-command -v ovs-ofctl >/dev/null || { echo "openvswitch-common not installed"; exit 77; }
+sl_require ovs-ofctl openvswitch-common
 sl_start
 appctl dpctl/add-if p1,type=dummy
 appctl ofproto/add-br br0 00000000000000aa || fail "add-br"
@@ -19,15 +19,16 @@ rc=0; timeout 5 $S snoop br0 >"$SL_TMP/none" 2>&1 || rc=$?
 rc=0; timeout 5 $O snoop "unix:$SL_RUNDIR/br0.snoop" >"$SL_TMP/none" 2>&1 || rc=$?
 [ $rc = 1 ] || fail "ovs-ofctl snoop without controller: $rc $(cat "$SL_TMP/none")"
 
-PORT=$((20000 + RANDOM % 20000))
+PORT=$(sl_tcp_port)
 # The controller: HELLO, then on a signal (file "go") ECHO_REQUEST, FEATURES_REQUEST, a flow-mod
 # and a barrier; waits for the barrier reply and holds the connection until "done" exists.
-python3 - "$SL_TMP" "$PORT" <<'PY' &
+cat >"$SL_TMP/ctl.py" <<'PY'
 import os, socket, struct, sys, time
 d, port = sys.argv[1], int(sys.argv[2])
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", port)); s.listen(1); s.settimeout(20)
-c, _ = s.accept(); c.settimeout(10)
+s.bind(("127.0.0.1", port)); s.listen(1); s.settimeout(60)
+open(d + "/listening", "w").close()
+c, _ = s.accept(); c.settimeout(30)
 def recv_msg():
     hdr = b""
     while len(hdr) < 8: hdr += c.recv(8 - len(hdr))
@@ -38,7 +39,7 @@ def recv_msg():
 recv_msg()                                                  # switch HELLO
 c.sendall(struct.pack("!BBHI", 4, 0, 8, 1))                 # HELLO 1.3
 open(d + "/connected", "w").close()
-for _ in range(200):
+for _ in range(1200):
     if os.path.exists(d + "/go"): break
     time.sleep(0.05)
 c.sendall(struct.pack("!BBHI", 4, 2, 12, 0x10) + b"ping")   # ECHO_REQUEST
@@ -54,26 +55,29 @@ while True:
     m = recv_msg()
     if m[1] == 21: break
 open(d + "/replied", "w").close()
-for _ in range(200):
+for _ in range(1200):
     if os.path.exists(d + "/done"): break
     time.sleep(0.05)
 PY
+python3 "$SL_TMP/ctl.py" "$SL_TMP" "$PORT" &
 CTL=$!
+SL_PIDS+=("$CTL")
+sl_wait_for test -e "$SL_TMP/listening" || fail "controller did not listen"
 appctl ofproto/set-controller br0 tcp:127.0.0.1:$PORT
-for _ in $(seq 100); do [ -e "$SL_TMP/connected" ] && break; sleep 0.1; done
-[ -e "$SL_TMP/connected" ] || fail "controller not connected"
-sleep 0.3
-$S snoop br0 >"$SL_TMP/mine" 2>&1 &
-SN1=$!
+sl_wait_for test -e "$SL_TMP/connected" || fail "controller not connected"
+sl_bg stdbuf -oL $S snoop br0 >"$SL_TMP/mine" 2>&1
+SN1=$SL_BG
 # (ovs-ofctl offers OpenFlow 1.0 only unless told; the snoop speaks the controller's 1.3.)
-$O -O OpenFlow13 snoop "unix:$SL_RUNDIR/br0.snoop" >"$SL_TMP/theirs" 2>&1 &
-SN2=$!
-sleep 0.7
+sl_bg stdbuf -oL $O -O OpenFlow13 snoop "unix:$SL_RUNDIR/br0.snoop" >"$SL_TMP/theirs" 2>&1
+SN2=$SL_BG
+# Both snoopers attached to the controller connection (switchd logs each) before it talks.
+sl_wait_for sl_output_is 2 grep -c "snooping on" "$SL_TMP/switchd.log" || fail "snoopers not attached"
 touch "$SL_TMP/go"
-for _ in $(seq 100); do [ -e "$SL_TMP/replied" ] && break; sleep 0.1; done
-[ -e "$SL_TMP/replied" ] || fail "controller got no barrier reply"
-sleep 0.5
-kill $SN1 $SN2; wait $SN1 $SN2 2>/dev/null || true
+sl_wait_for test -e "$SL_TMP/replied" || fail "controller got no barrier reply"
+# The barrier reply reached both snoopers before they stop.
+sl_wait_for grep -q "OFPT_BARRIER_REPLY" "$SL_TMP/mine" || fail "sluice-ofctl snoop missed the barrier reply"
+sl_wait_for grep -q "OFPT_BARRIER_REPLY" "$SL_TMP/theirs" || fail "ovs-ofctl snoop missed the barrier reply"
+sl_stop $SN1 $SN2
 touch "$SL_TMP/done"
 wait $CTL || fail "controller side"
 

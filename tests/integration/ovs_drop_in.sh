@@ -6,7 +6,9 @@
 # nothing is left in the directory afterwards. Runs in a private mount namespace with a tmpfs
 # over /var/run/openvswitch, so an Open vSwitch installed on the host is never touched.
 BIN=$1
-command -v ovs-vsctl >/dev/null || { echo "openvswitch-switch not installed"; exit 77; }
+source "$(dirname "$0")/lib.bash"
+sl_require_root
+sl_require ovs-vsctl openvswitch-switch
 OVS_DIR=/run/openvswitch  # /var/run is /run on Debian
 if [ -z "${SL_DROP_IN_NS:-}" ]; then
   # The mount point must exist on the host; create it only if missing, and remove it after.
@@ -19,7 +21,6 @@ if [ -z "${SL_DROP_IN_NS:-}" ]; then
 fi
 
 mount -t tmpfs -o mode=0755 sluice-test $OVS_DIR
-source "$(dirname "$0")/lib.bash"
 unset OVS_RUNDIR OVS_DBDIR
 [ "$(readlink -f /var/run/openvswitch)" = $OVS_DIR ] || fail "/var/run/openvswitch is not $OVS_DIR"
 
@@ -39,38 +40,38 @@ grep -q "systemctl stop openvswitch-switch" <<<"$out" || fail "refusal gives no 
 
 # Killed without cleaning up: its pidfile (now unlocked) and db.sock (nobody listening) are stale.
 kill -9 "$OVS_PID"
-for _ in $(seq 50); do kill -0 "$OVS_PID" 2>/dev/null || break; sleep 0.1; done
+sl_wait_for sl_dead "$OVS_PID" || fail "ovsdb-server survived SIGKILL"
 [ -e $OVS_DIR/ovsdb-server.pid ] && [ -S $OVS_DIR/db.sock ] || fail "no stale files to take over"
 
 # A socket of Open vSwitch's that answers, with no pidfile (a daemon started without --pidfile).
-python3 -c '
+sl_bg python3 -c '
 import socket, sys, time
-s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); time.sleep(30)' \
-  $OVS_DIR/br-live.mgmt &
-LISTENER=$!
-for _ in $(seq 50); do [ -S $OVS_DIR/br-live.mgmt ] && break; sleep 0.1; done
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); time.sleep(300)' \
+  $OVS_DIR/br-live.mgmt
+LISTENER=$SL_BG
+sl_wait_for test -S $OVS_DIR/br-live.mgmt || fail "no listener on br-live.mgmt"
 out=$("$BIN/sluice-switchd" --rundir "$SL_TMP/refused" --ovs-drop-in 2>&1) &&
   fail "drop-in started while $OVS_DIR/br-live.mgmt answers"
 grep -q "br-live.mgmt is served by a running process" <<<"$out" || fail "refusal: $out"
-kill $LISTENER; wait $LISTENER 2>/dev/null || true
+sl_stop $LISTENER
 rm -f $OVS_DIR/br-live.mgmt
 
 # ---- Sluice in drop-in mode --------------------------------------------------------------------
 sl_start --ovs-drop-in
-for _ in $(seq 100); do [ -S $OVS_DIR/db.sock ] && break; sleep 0.1; done
+sl_wait_for test -S $OVS_DIR/db.sock || fail "no $OVS_DIR/db.sock"
 [ "$(cat $OVS_DIR/ovs-vswitchd.pid)" = "$SL_PID" ] || fail "ovs-vswitchd.pid is not Sluice's"
 [ -S $OVS_DIR/ovs-vswitchd.$SL_PID.ctl ] || fail "no ovs-vswitchd.$SL_PID.ctl"
 [ "$(cat $OVS_DIR/ovsdb-server.pid)" = "$SL_PID" ] || fail "stale ovsdb-server.pid not replaced"
 
 BR=brdi$$
-ovs-vsctl --timeout=20 add-br $BR || fail "ovs-vsctl add-br without --db"
+ovs-vsctl --timeout=$SL_CMD_TIMEOUT add-br $BR || fail "ovs-vsctl add-br without --db"
 ovs-vsctl show | grep -q "Bridge $BR" || fail "ovs-vsctl show: $(ovs-vsctl show)"
 # libvirt's transaction for a VM's interface (virNetDevOpenvswitchAddPort), on a veth standing
 # in for the VM's tap.
 VNET=vnet$$
 ip link add $VNET type veth peer name ${VNET}p; SL_LINKS+=($VNET)
 ip link set $VNET up
-ovs-vsctl --timeout=20 -- --if-exists del-port $VNET -- add-port $BR $VNET \
+ovs-vsctl --timeout=$SL_CMD_TIMEOUT -- --if-exists del-port $VNET -- add-port $BR $VNET \
   -- set Interface $VNET "external-ids:attached-mac=\"52:54:00:12:34:56\"" \
   -- set Interface $VNET "external-ids:iface-id=\"0d4a6c9e-4b4c-4b6e-9d2e-1b1f0a0c1a11\"" \
   -- set Interface $VNET "external-ids:vm-id=\"7b7c3a5e-1f2d-4e4a-8b9c-2d3e4f5a6b7c\"" \
@@ -102,14 +103,13 @@ grep -q "ovs-vswitchd is running in /var/run/openvswitch (pid $SL_PID, sluice-sw
   fail "second switch's refusal: $out"
 
 # A bridge that goes takes its sockets along.
-ovs-vsctl --timeout=20 del-br $BR || fail "ovs-vsctl del-br"
+ovs-vsctl --timeout=$SL_CMD_TIMEOUT del-br $BR || fail "ovs-vsctl del-br"
 [ -e $OVS_DIR/$BR.mgmt ] && fail "$BR.mgmt left after del-br"
 
 # ovs-appctl exit stops Sluice; nothing of it is left in the directory (only the unixctl socket
 # the killed ovsdb-server left, which is not Sluice's to remove).
 ovs-appctl exit || fail "ovs-appctl exit"
-for _ in $(seq 100); do kill -0 "$SL_PID" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$SL_PID" 2>/dev/null && fail "switchd still running after ovs-appctl exit"
+sl_wait_for sl_dead "$SL_PID" || fail "switchd still running after ovs-appctl exit"
 left=$(ls -A $OVS_DIR)
 [ "$left" = "ovsdb-server.$OVS_PID.ctl" ] || fail "left in $OVS_DIR: $left"
 echo "ovs_drop_in: PASS"

@@ -4,24 +4,17 @@
 # ofport comes back through the database.
 BIN=$1
 source "$(dirname "$0")/lib.bash"
-[ "$(id -u)" -eq 0 ] || { echo "needs root"; exit 77; }
-command -v ovs-vswitchd >/dev/null || { echo "openvswitch-switch not installed"; exit 77; }
-export OVS_RUNDIR=$SL_TMP OVS_LOGDIR=$SL_TMP OVS_DBDIR=$SL_TMP OVS_SYSCONFDIR=$SL_TMP
+sl_require_root
+sl_require ovs-vswitchd openvswitch-switch
 S=$$
 BR=ibr$S P1=ip$S
 SL_LINKS+=("$BR" "$P1")
 DB=$SL_TMP/conf.db SOCK=$SL_TMP/db.sock
 "$BIN/sluice-ovsdb-tool" create "$DB" /usr/share/openvswitch/vswitch.ovsschema
-"$BIN/sluice-ovsdb-server" "$DB" --remote "punix:$SOCK" --rundir "$SL_TMP" \
-  --log-file "$SL_TMP/switchd.log" >/dev/null 2>&1 &
-SL_PID=$!
-for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
-V="ovs-vsctl --timeout=20 --db=unix:$SOCK"
+sl_sluice_ovsdb_server "$DB" "$SOCK"
+V="ovs-vsctl --timeout=$SL_CMD_TIMEOUT --db=unix:$SOCK"
 $V --no-wait init || fail "init"
-ovs-vswitchd "unix:$SOCK" --pidfile="$SL_TMP/vswitchd.pid" --unixctl="$SL_TMP/vswitchd.ctl" \
-  --log-file="$SL_TMP/vswitchd.log" -vconsole:off >/dev/null 2>&1 &
-VSPID=$!
-trap 'rc=$?; kill $VSPID 2>/dev/null || true; wait $VSPID 2>/dev/null || true; sl_cleanup $rc' EXIT
+sl_ovs_vswitchd "$SOCK"
 # Without --no-wait, ovs-vsctl returns only once ovs-vswitchd has applied the change.
 $V add-br "$BR" -- set Bridge "$BR" datapath_type=netdev || fail "add-br (waits for cur_cfg)"
 $V add-port "$BR" "$P1" -- set Interface "$P1" type=internal ofport_request=5 || fail "add-port"
@@ -30,12 +23,12 @@ $V add-port "$BR" "$P1" -- set Interface "$P1" type=internal ofport_request=5 ||
 [ "$($V get Open_vSwitch . cur_cfg)" = "$($V get Open_vSwitch . next_cfg)" ] || fail "cur_cfg"
 # sluice-ofctl against the real Open vSwitch prints what Debian's ovs-ofctl prints (its table
 # features advertise NXM and experimenter fields, reg0...reg15 and friends).
-M=unix:$SL_TMP/$BR.mgmt
+M=unix:$SL_OVS_DIR/$BR.mgmt
 diff <(ovs-ofctl -O OpenFlow13 dump-table-features "$M") <("$BIN/sluice-ofctl" dump-table-features "$M") ||
   fail "dump-table-features against ovs-vswitchd"
 diff <(ovs-ofctl -O OpenFlow13 --names --no-stats dump-flows "$M") \
   <("$BIN/sluice-ofctl" --names --no-stats dump-flows "$M") || fail "dump-flows --names against ovs-vswitchd"
 $V del-port "$BR" "$P1" || fail "del-port"
 $V del-br "$BR" || fail "del-br"
-grep -q "added interface $P1 on port 5" "$SL_TMP/vswitchd.log" || fail "vswitchd log"
+grep -q "added interface $P1 on port 5" "$SL_OVS_DIR/vswitchd.log" || fail "vswitchd log"
 echo PASS

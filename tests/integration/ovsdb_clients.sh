@@ -3,7 +3,7 @@
 # with the upstream vswitch schema; data survives a restart.
 BIN=$1
 source "$(dirname "$0")/lib.bash"
-command -v ovs-vsctl >/dev/null || { echo "openvswitch-common not installed"; exit 77; }
+sl_require ovs-vsctl openvswitch-common
 run_suite() {
   SCHEMA=$1
   rm -f "$SL_TMP/conf.db" "$SL_TMP/conf.db.lock"
@@ -12,16 +12,9 @@ run_suite() {
   "$BIN/sluice-ovsdb-tool" create "$DB" "$SCHEMA" || fail "ovsdb-tool create"
   [ "$("$BIN/sluice-ovsdb-tool" db-name "$DB")" = Open_vSwitch ] || fail "db-name"
 
-  start_db() {
-    "$BIN/sluice-ovsdb-server" "$DB" --remote "punix:$SOCK" --rundir "$SL_TMP" \
-      --log-file "$SL_TMP/switchd.log" >"$SL_TMP/db.out" 2>&1 &
-    SL_PID=$!
-    for _ in $(seq 100); do [ -S "$SOCK" ] && return 0; sleep 0.1; done
-    cat "$SL_TMP/db.out"; fail "server did not start"
-  }
-  start_db
-  C="ovsdb-client --timeout=10"
-  V="ovs-vsctl --timeout=10 --db=unix:$SOCK --no-wait"
+  sl_sluice_ovsdb_server "$DB" "$SOCK"
+  C="ovsdb-client --timeout=$SL_CMD_TIMEOUT"
+  V="ovs-vsctl --timeout=$SL_CMD_TIMEOUT --db=unix:$SOCK --no-wait"
 
   $C list-dbs "unix:$SOCK" > "$SL_TMP/dbs" || fail "list-dbs"
   grep -qx Open_vSwitch "$SL_TMP/dbs" || fail "list-dbs lacks Open_vSwitch: $(cat $SL_TMP/dbs)"
@@ -30,10 +23,9 @@ run_suite() {
   $C list-tables "unix:$SOCK" Open_vSwitch | grep -q "^Bridge" || fail "list-tables"
   $C list-columns "unix:$SOCK" Open_vSwitch Bridge | grep -q "fail_mode" || fail "list-columns"
 
-  # A monitor sees what ovs-vsctl does.
-  $C monitor "unix:$SOCK" Open_vSwitch Bridge name,fail_mode > "$SL_TMP/monitor" 2>&1 &
-  MON=$!
-  sleep 0.5
+  # A monitor sees what ovs-vsctl does (or, if it starts late, the result in its first dump).
+  sl_bg stdbuf -oL ovsdb-client monitor "unix:$SOCK" Open_vSwitch Bridge name,fail_mode > "$SL_TMP/monitor" 2>&1
+  MON=$SL_BG
 
   $V init || fail "vsctl init"
   $V add-br br0 || fail "add-br"
@@ -58,10 +50,9 @@ run_suite() {
   $V del-br br1 || fail "del-br"
   $V list Port | grep -c '^_uuid' | grep -qx 3 || fail "del-br did not remove br1's port (GC)"
 
-  sleep 0.5
-  kill $MON 2>/dev/null || true
+  sl_wait_for grep -q "secure" "$SL_TMP/monitor" || fail "monitor missed the fail_mode change: $(cat $SL_TMP/monitor)"
   grep -q "br0" "$SL_TMP/monitor" || fail "monitor saw nothing: $(cat $SL_TMP/monitor)"
-  grep -q "secure" "$SL_TMP/monitor" || fail "monitor missed the fail_mode change"
+  sl_stop $MON
 
   # Errors come back as errors, and the server goes on.
   if $C transact "unix:$SOCK" '["Open_vSwitch",{"op":"insert","table":"Nope","row":{}}]' > "$SL_TMP/txn" 2>&1; then :; fi
@@ -70,11 +61,12 @@ run_suite() {
   grep -q "br0" "$SL_TMP/dump" || fail "dump lacks br0"
 
   # Restart: everything committed is still there.
-  kill "$SL_PID"; wait "$SL_PID" 2>/dev/null || true
-  start_db
+  sl_stop "$SL_PID"
+  sl_sluice_ovsdb_server "$DB" "$SOCK"
   [ "$($V list-ports br0 | tr '\n' ' ')" = "p1 p2 " ] || fail "ports lost across restart"
   "$BIN/sluice-ovsdb-tool" show-log "$DB" | head -3
-  kill "$SL_PID"; wait "$SL_PID" 2>/dev/null || true
+  sl_stop "$SL_PID"
+  SL_PID=""
   sl_log "suite passed with $SCHEMA"
 }
 

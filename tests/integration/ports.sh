@@ -4,14 +4,14 @@
 # on other ports without loss; --detach/--pidfile.
 BIN=$1
 source "$(dirname "$0")/lib.bash"
-[ "$(id -u)" -eq 0 ] || { echo "needs root"; exit 77; }
+sl_require_root
 S=$$
 H1=ph1-$S H2=ph2-$S INT=pint-$S
 sl_host "sl-pns1-$S" "$H1" 10.0.1.1/24
 sl_host "sl-pns2-$S" "$H2" 10.0.1.2/24
 sl_start --detach --pidfile "$SL_TMP/switchd.pid"
 # With --detach the launcher returns at once; the daemon's pid is in the pidfile.
-for _ in $(seq 50); do [ -s "$SL_TMP/switchd.pid" ] && break; sleep 0.1; done
+sl_wait_for test -s "$SL_TMP/switchd.pid" || fail "no pidfile"
 SL_PID=$(cat "$SL_TMP/switchd.pid")
 kill -0 "$SL_PID" || fail "detached daemon not running"
 
@@ -36,11 +36,13 @@ for src in 1 2 3; do
     appctl dpctl/add-flow "in_port($src),eth(),eth_type(0x0800),ipv4(dst=10.0.1.$dst,frag=no)" $out
   done
 done
+sl_ping_ready "sl-pns1-$S" 10.0.1.254
 ip netns exec "sl-pns1-$S" ping -c 3 -i 0.2 -W 2 10.0.1.254 || fail "ping to the internal port"
 
 # Churn: 100 port add/del cycles of unrelated ports while ns1 pings ns2 every 20 ms.
+sl_ping_ready "sl-pns1-$S" 10.0.1.2
 ip netns exec "sl-pns1-$S" ping -c 2 -W 1 10.0.1.2 >/dev/null || fail "warm-up ping"
-ip netns exec "sl-pns1-$S" ping -i 0.02 -c 400 -W 1 10.0.1.2 > "$SL_TMP/ping" 2>&1 &
+ip netns exec "sl-pns1-$S" ping -i 0.02 -c 400 -w 60 10.0.1.2 > "$SL_TMP/ping" 2>&1 &
 PING=$!
 for i in $(seq 1 100); do
   appctl dpctl/add-if "churn$i,type=dummy" >/dev/null
@@ -52,6 +54,5 @@ grep -q " 0% packet loss" "$SL_TMP/ping" || fail "loss during port churn: $(grep
 
 # Deleting the internal port removes the kernel interface.
 appctl dpctl/del-if "$INT"
-sleep 0.2
-if ip link show "$INT" >/dev/null 2>&1; then fail "internal port's tap survived del-if"; fi
+sl_wait_for sl_not ip link show "$INT" 2>/dev/null || fail "internal port's tap survived del-if"
 echo PASS

@@ -5,8 +5,8 @@
 # a tunnel_id set-field is accepted as pipeline metadata.
 BIN=$1
 source "$(dirname "$0")/lib.bash"
-[ "$(id -u)" -eq 0 ] || { echo "needs root"; exit 77; }
-command -v ovs-ofctl >/dev/null || { echo "openvswitch-common not installed"; exit 77; }
+sl_require_root
+sl_require ovs-ofctl openvswitch-common
 
 S=$$
 F="python3 $(dirname "$0")/setfield_frames.py"
@@ -16,7 +16,7 @@ sl_start
 appctl dpctl/add-if "s1-$S" || fail "add-if s1"
 appctl dpctl/add-if "s2-$S" || fail "add-if s2"
 appctl ofproto/add-br br0 00000000000000c0 secure || fail "add-br"
-OF="ovs-ofctl -O OpenFlow13 --timeout=10"
+OF="ovs-ofctl -O OpenFlow13 --timeout=$SL_CMD_TIMEOUT"
 MGMT=unix:$SL_RUNDIR/br0.mgmt
 
 $OF add-flows "$MGMT" - <<'EOF' || fail "add-flows"
@@ -30,9 +30,9 @@ EOF
 KINDS="icmp icmpv6 arp nd_ns nd_na"
 FRAMES=()
 for k in $KINDS; do FRAMES+=("$($F frame "$k")"); done
-ip netns exec "sl-s2-$S" $F sniff eth0 4 >"$SL_TMP/rx" &
+ip netns exec "sl-s2-$S" $F sniff eth0 60 "$SL_TMP/sniffing" "${#FRAMES[@]}" >"$SL_TMP/rx" &
 SNIFF=$!
-sleep 1
+sl_wait_for test -e "$SL_TMP/sniffing" || fail "sniffer did not start"
 ip netns exec "sl-s1-$S" $F send eth0 "${FRAMES[@]}" || fail "send"
 wait $SNIFF || fail "sniff"
 for k in $KINDS; do
@@ -49,7 +49,8 @@ for want in "set(icmp(type=0,code=10)),2" "set(icmpv6(type=129,code=1)),2" \
   grep -qF "actions:$want" "$SL_TMP/dp" || fail "no megaflow with $want: $(cat "$SL_TMP/dp")"
 done
 # Every rule counted its packet (the hosts' own neighbour solicitations may add to one).
-$OF dump-flows "$MGMT" | grep -c "n_packets=[1-9]" | grep -qx 5 || fail "counters: $($OF dump-flows "$MGMT")"
+counted() { $OF dump-flows "$MGMT" | grep -c "n_packets=[1-9]"; }
+sl_wait_for sl_output_is 5 counted || fail "counters: $($OF dump-flows "$MGMT")"
 
 # What the datapath cannot do is refused, as TABLE_FEATURES says. (ovs-ofctl itself refuses to
 # send set_field of eth_type or ip_proto; ofproto_test sends them.)

@@ -106,10 +106,16 @@ def main():
         for h in args[1:]:
             s.send(bytes.fromhex(h))
     elif cmd == "sniff":
+        # sniff IFACE SECONDS [READY_FILE [COUNT]]: prints what arrives for SECONDS; creates
+        # READY_FILE once listening, and stops early after COUNT frames from SRC.
         s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
         s.bind((args[0], 0))
+        if len(args) > 2:
+            open(args[2], "w").close()
+        want = int(args[3]) if len(args) > 3 else None
         end = time.time() + float(args[1])
-        while time.time() < end:
+        ours = 0
+        while time.time() < end and (want is None or ours < want):
             s.settimeout(max(0.01, end - time.time()))
             try:
                 data, addr = s.recvfrom(65535)
@@ -117,6 +123,7 @@ def main():
                 break
             if addr[2] != socket.PACKET_OUTGOING:
                 print(data.hex(), flush=True)
+                ours += data[6:12] == SRC
     elif cmd == "check":
         kind, path = args
         sent = frame(kind)

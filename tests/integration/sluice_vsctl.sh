@@ -5,45 +5,27 @@
 # waiting for cur_cfg, --timeout, and sluice-vsctl on switchd's embedded database.
 BIN=$1
 source "$(dirname "$0")/lib.bash"
-[ -x "$BIN/sluice-vsctl" ] || { echo "sluice-vsctl not built"; exit 77; }
+[ -x "$BIN/sluice-vsctl" ] || sl_skip "sluice-vsctl not built"
 HERE=$(cd "$(dirname "$0")" && pwd)
-
-REF_PID=""
-cleanup_all() {
-  local rc=$?
-  [ -n "$REF_PID" ] && kill "$REF_PID" 2>/dev/null
-  sl_cleanup $rc
-}
-trap cleanup_all EXIT
 
 # ---- servers ------------------------------------------------------------------------------
 SOCK=$SL_TMP/db.sock
 "$BIN/sluice-ovsdb-tool" create "$SL_TMP/conf.db" "$HERE/../../ovsdb/schemas/vswitch.ovsschema" \
   || fail "ovsdb-tool create"
-"$BIN/sluice-ovsdb-server" "$SL_TMP/conf.db" --remote "punix:$SOCK" --rundir "$SL_TMP" \
-  --log-file "$SL_TMP/switchd.log" >"$SL_TMP/db.out" 2>&1 &
-SL_PID=$!
-for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
-[ -S "$SOCK" ] || fail "sluice-ovsdb-server did not start"
+sl_sluice_ovsdb_server "$SL_TMP/conf.db" "$SOCK"
 
 HAVE_REF=0
 if command -v ovs-vsctl >/dev/null && command -v ovsdb-server >/dev/null &&
    [ -f /usr/share/openvswitch/vswitch.ovsschema ]; then
   HAVE_REF=1
   REF=$SL_TMP/ref
-  mkdir -p "$REF"
-  ovsdb-tool create "$REF/conf.db" /usr/share/openvswitch/vswitch.ovsschema
-  ovsdb-server "$REF/conf.db" --remote="punix:$REF/db.sock" --unixctl="$REF/ctl" \
-    --log-file="$REF/log" >/dev/null 2>&1 &
-  REF_PID=$!
-  for _ in $(seq 100); do [ -S "$REF/db.sock" ] && break; sleep 0.1; done
-  [ -S "$REF/db.sock" ] || fail "Debian ovsdb-server did not start"
+  sl_ovsdb_server "$REF"
 else
   sl_log "Debian ovs-vsctl/ovsdb-server not installed: comparison skipped"
 fi
 
-S() { "$BIN/sluice-vsctl" --db="unix:$SOCK" --timeout=10 --no-wait "$@"; }
-R() { ovs-vsctl --db="unix:$REF/db.sock" --timeout=10 --no-wait "$@"; }
+S() { "$BIN/sluice-vsctl" --db="unix:$SOCK" --timeout="$SL_CMD_TIMEOUT" --no-wait "$@"; }
+R() { ovs-vsctl --db="unix:$REF/db.sock" --timeout="$SL_CMD_TIMEOUT" --no-wait "$@"; }
 
 # UUIDs -> <uuid>; ovs-vsctl's program name -> ours; timestamps of log lines dropped.
 norm() {
@@ -326,44 +308,43 @@ out=$("$BIN/sluice-vsctl" --db=unix:$SL_TMP/nonexistent.sock list-br 2>&1) && fa
 W() { "$BIN/sluice-vsctl" --db="unix:$SOCK" "$@"; }
 cfg=$(S get Open_vSwitch . next_cfg)
 S set Open_vSwitch . cur_cfg="$cfg"
-W --timeout=20 add-br wbr >"$SL_TMP/wait.out" 2>&1 &
+W --timeout=60 add-br wbr >"$SL_TMP/wait.out" 2>&1 &
 WPID=$!
-for _ in $(seq 50); do [ "$(S get Open_vSwitch . next_cfg)" = $((cfg + 1)) ] && break; sleep 0.1; done
-[ "$(S get Open_vSwitch . next_cfg)" = $((cfg + 1)) ] || fail "next_cfg was not incremented"
+sl_wait_for sl_output_is $((cfg + 1)) S get Open_vSwitch . next_cfg || fail "next_cfg was not incremented"
+# It goes on waiting while cur_cfg lags (how long to watch a wait is a choice, not a race).
 sleep 0.5
 kill -0 $WPID 2>/dev/null || fail "sluice-vsctl did not wait for cur_cfg"
 expect 0 "" -- br-exists wbr
 S set Open_vSwitch . cur_cfg=$((cfg + 1))
-for _ in $(seq 50); do kill -0 $WPID 2>/dev/null || break; sleep 0.1; done
-kill -0 $WPID 2>/dev/null && fail "sluice-vsctl still waiting after cur_cfg caught up"
+sl_wait_for sl_dead $WPID || fail "sluice-vsctl still waiting after cur_cfg caught up"
 wait $WPID || fail "waiting sluice-vsctl failed: $(cat "$SL_TMP/wait.out")"
 # Read-only commands do not wait; a write that is never applied hits --timeout (SIGALRM, as
 # ovs-vsctl).
-W --timeout=2 list-br >/dev/null || fail "read-only command waited"
+W --timeout="$SL_CMD_TIMEOUT" list-br >/dev/null || fail "read-only command waited"
 rc=0
 W --timeout=1 add-br tbr 2>"$SL_TMP/err" || rc=$?
 [ $rc = 142 ] || fail "--timeout: status $rc, wanted 142"
 grep -q "terminating with signal 14 (Alarm clock)" "$SL_TMP/err" || fail "--timeout message"
 # wait-until blocks until the condition holds.
-W --timeout=20 wait-until Bridge br0 fail_mode=secure >/dev/null 2>&1 &
+W --timeout=60 wait-until Bridge br0 fail_mode=secure >/dev/null 2>&1 &
 WPID=$!
 sleep 0.5
 kill -0 $WPID 2>/dev/null || fail "wait-until did not wait"
 S set-fail-mode br0 secure
-for _ in $(seq 50); do kill -0 $WPID 2>/dev/null || break; sleep 0.1; done
+sl_wait_for sl_dead $WPID || fail "wait-until still waiting"
 wait $WPID || fail "wait-until failed"
-kill "$SL_PID"; wait "$SL_PID" 2>/dev/null || true
+sl_stop "$SL_PID"
 SL_PID=""
 
 # ---- switchd's embedded database ------------------------------------------------------------
 if [ -x "$BIN/sluice-switchd" ] && [ "$(id -u)" = 0 ]; then
   sl_start
   export SLUICE_DB="unix:$SL_RUNDIR/db.sock"
-  for _ in $(seq 50); do [ -S "$SL_RUNDIR/db.sock" ] && break; sleep 0.1; done
-  "$BIN/sluice-vsctl" --no-wait --timeout=10 add-br sbr0 -- add-port sbr0 sp1 ||
+  sl_wait_for test -S "$SL_RUNDIR/db.sock" || fail "switchd's database socket"
+  "$BIN/sluice-vsctl" --no-wait --timeout="$SL_CMD_TIMEOUT" add-br sbr0 -- add-port sbr0 sp1 ||
     fail "add-br on switchd"
-  [ "$("$BIN/sluice-vsctl" --timeout=10 list-ports sbr0)" = sp1 ] || fail "list-ports on switchd"
-  "$BIN/sluice-vsctl" --timeout=10 show | grep -q "Bridge sbr0" || fail "show on switchd"
+  [ "$("$BIN/sluice-vsctl" --timeout="$SL_CMD_TIMEOUT" list-ports sbr0)" = sp1 ] || fail "list-ports on switchd"
+  "$BIN/sluice-vsctl" --timeout="$SL_CMD_TIMEOUT" show | grep -q "Bridge sbr0" || fail "show on switchd"
   unset SLUICE_DB
 fi
 sl_log "$N_CHECKS own checks, $N_COMPARED comparisons"

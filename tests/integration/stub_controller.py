@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A minimal OpenFlow 1.3 controller for tests: listens on 127.0.0.1:PORT, accepts one switch,
-says HELLO and answers echo requests until SECONDS have passed.
-usage: stub_controller.py PORT SECONDS"""
+says HELLO and answers echo requests until SECONDS have passed. With READY_FILE it creates that
+file once it listens, so that a test can point the switch at it only then.
+usage: stub_controller.py PORT SECONDS [READY_FILE]"""
 import socket
 import struct
 import sys
@@ -12,7 +13,9 @@ s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", port))
 s.listen(1)
-s.settimeout(20)
+if len(sys.argv) > 3:
+    open(sys.argv[3], "w").close()
+s.settimeout(60)
 c, _ = s.accept()
 c.settimeout(1)
 c.sendall(struct.pack("!BBHI", 4, 0, 8, 1))  # HELLO

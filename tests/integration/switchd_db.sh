@@ -4,12 +4,12 @@
 # and kept across restarts.
 BIN=$1
 source "$(dirname "$0")/lib.bash"
-command -v ovs-vsctl >/dev/null || { echo "openvswitch-switch not installed"; exit 77; }
+sl_require ovs-vsctl openvswitch-switch
 sl_start --remote ptcp:0:127.0.0.1
 SOCK=$SL_RUNDIR/db.sock
-[ -S "$SOCK" ] || fail "no $SOCK"
-V="ovs-vsctl --timeout=10 --db=unix:$SOCK --no-wait"
-ovsdb-client --timeout=10 list-dbs "unix:$SOCK" | grep -qx Open_vSwitch || fail "list-dbs"
+sl_wait_for test -S "$SOCK" || fail "no $SOCK"
+V="ovs-vsctl --timeout=$SL_CMD_TIMEOUT --db=unix:$SOCK --no-wait"
+ovsdb-client --timeout=$SL_CMD_TIMEOUT list-dbs "unix:$SOCK" | grep -qx Open_vSwitch || fail "list-dbs"
 # The root row exists without `ovs-vsctl init`.
 $V get Open_vSwitch . next_cfg >/dev/null || fail "no root row"
 $V add-br br0 -- set Bridge br0 fail_mode=secure || fail "add-br"
@@ -21,9 +21,9 @@ appctl ovsdb-server/compact || fail "compact"
 [ -s "$SL_RUNDIR/conf.db" ] || fail "no conf.db"
 
 # Restart on the same rundir: the configuration is still there.
-appctl exit
-for _ in $(seq 50); do kill -0 "$SL_PID" 2>/dev/null || break; sleep 0.1; done
+sl_exit_switchd
 sl_start
+sl_wait_for test -S "$SOCK" || fail "no $SOCK after the restart"
 [ "$($V get Interface vnet0 external_ids:attached-mac)" = '"52:54:00:aa:bb:cc"' ] || fail "lost config across restart"
 [ "$($V get Bridge br0 fail_mode)" = secure ] || fail "lost fail_mode"
 echo PASS

@@ -134,7 +134,7 @@ class Executor {
   // Output of every command; `real` maps local uuids of inserted rows to their final uuids.
   std::string Output(const std::map<db::Uuid, db::Uuid>& real) const;
 
-  struct Ctx;  // what one command sees (defined in vsctl.cc)
+  struct Ctx;  // what one command sees (defined in vsctl_commands.h)
 
  private:
   Res<void> RunOne(const Command& cmd, size_t index);

@@ -1,147 +1,16 @@
-// Flow half of the OVS datapath text syntax: ParseOdpFlow / FormatOdpFlow.
-#include "datapath/flow/odp_text.h"
-
+// Parsing the flow half of the OVS datapath text syntax: ParseOdpFlow, ParseOdpFlowFilter.
 #include <arpa/inet.h>
 
 #include <cctype>
 #include <cstddef>
 
-#include "datapath/flow/odp_text_internal.h"
+#include "datapath/flow/odp_text.h"
+#include "datapath/flow/odp_text_flow.h"
 
 namespace sluice::dp {
 namespace {
 
-using odp_text::AnyFieldMasked;
-using odp_text::Appendf;
-using odp_text::AppendHex;
-using odp_text::Fail;
-using odp_text::FieldDesc;
-using odp_text::FieldKind;
-using odp_text::FormatFieldList;
-using odp_text::ParseFieldList;
-using odp_text::ParseMaskedUint;
-using odp_text::Scanner;
-
-#define SLUICE_KEY_OFF(f) static_cast<uint16_t>(offsetof(FlowKey, f))
-
-constexpr FieldDesc kTunnelFields[] = {
-    {"tun_id", FieldKind::kBe64, SLUICE_KEY_OFF(tun_id)},
-    {"src", FieldKind::kIpv4, SLUICE_KEY_OFF(tun_src)},
-    {"dst", FieldKind::kIpv4, SLUICE_KEY_OFF(tun_dst)},
-};
-constexpr FieldDesc kEthFields[] = {
-    {"src", FieldKind::kMac, SLUICE_KEY_OFF(eth_src)},
-    {"dst", FieldKind::kMac, SLUICE_KEY_OFF(eth_dst)},
-};
-constexpr FieldDesc kIpv4Fields[] = {
-    {"src", FieldKind::kIpv4, SLUICE_KEY_OFF(nw_src)},
-    {"dst", FieldKind::kIpv4, SLUICE_KEY_OFF(nw_dst)},
-    {"proto", FieldKind::kU8, SLUICE_KEY_OFF(nw_proto)},
-    {"tos", FieldKind::kU8Hex, SLUICE_KEY_OFF(nw_tos)},
-    {"ttl", FieldKind::kU8, SLUICE_KEY_OFF(nw_ttl)},
-    {"frag", FieldKind::kFrag, SLUICE_KEY_OFF(nw_frag)},
-};
-constexpr FieldDesc kIpv6Fields[] = {
-    {"src", FieldKind::kIpv6, SLUICE_KEY_OFF(ipv6_src)},
-    {"dst", FieldKind::kIpv6, SLUICE_KEY_OFF(ipv6_dst)},
-    {"label", FieldKind::kLabel, SLUICE_KEY_OFF(ipv6_label)},
-    {"proto", FieldKind::kU8, SLUICE_KEY_OFF(nw_proto)},
-    {"tclass", FieldKind::kU8Hex, SLUICE_KEY_OFF(nw_tos)},
-    {"hlimit", FieldKind::kU8, SLUICE_KEY_OFF(nw_ttl)},
-    {"frag", FieldKind::kFrag, SLUICE_KEY_OFF(nw_frag)},
-};
-constexpr FieldDesc kPortFields[] = {
-    {"src", FieldKind::kBe16, SLUICE_KEY_OFF(tp_src)},
-    {"dst", FieldKind::kBe16, SLUICE_KEY_OFF(tp_dst)},
-};
-constexpr FieldDesc kIcmpFields[] = {
-    {"type", FieldKind::kIcmp, SLUICE_KEY_OFF(tp_src)},
-    {"code", FieldKind::kIcmp, SLUICE_KEY_OFF(tp_dst)},
-};
-constexpr FieldDesc kArpFields[] = {
-    {"sip", FieldKind::kIpv4, SLUICE_KEY_OFF(nw_src)},
-    {"tip", FieldKind::kIpv4, SLUICE_KEY_OFF(nw_dst)},
-    {"op", FieldKind::kU8, SLUICE_KEY_OFF(nw_proto)},
-    {"sha", FieldKind::kMac, SLUICE_KEY_OFF(arp_sha)},
-    {"tha", FieldKind::kMac, SLUICE_KEY_OFF(arp_tha)},
-};
-constexpr FieldDesc kNdFields[] = {
-    {"target", FieldKind::kIpv6, SLUICE_KEY_OFF(nd_target)},
-    {"sll", FieldKind::kMac, SLUICE_KEY_OFF(arp_sha)},
-    {"tll", FieldKind::kMac, SLUICE_KEY_OFF(arp_tha)},
-};
-
-#undef SLUICE_KEY_OFF
-
-constexpr uint16_t kEthTypeIpv4 = 0x0800;
-constexpr uint16_t kEthTypeIpv6 = 0x86dd;
-constexpr uint16_t kEthTypeArp = 0x0806;
-constexpr uint16_t kEthTypeRarp = 0x8035;
-constexpr uint16_t kTpidVlan = 0x8100;
-constexpr uint16_t kTpidQinQ = 0x88a8;
-constexpr uint8_t kProtoIcmp = 1;
-constexpr uint8_t kProtoTcp = 6;
-constexpr uint8_t kProtoUdp = 17;
-constexpr uint8_t kProtoIcmpv6 = 58;
-constexpr uint8_t kProtoSctp = 132;
-constexpr int kMaxVlans = 2;
-
-constexpr std::string_view kTcpFlagNames[12] = {"fin", "syn", "rst", "psh",   "ack",   "urg",
-                                                "ece", "cwr", "ns",  "[200]", "[400]", "[800]"};
-
-enum class Attr : uint8_t {
-  kRecircId,
-  kDpHash,
-  kSkbMark,
-  kInPort,
-  kTunnel,
-  kEth,
-  kEthType,
-  kVlan,
-  kEncap,
-  kIpv4,
-  kIpv6,
-  kArp,
-  kTcp,
-  kUdp,
-  kSctp,
-  kIcmp,
-  kIcmpv6,
-  kNd,
-  kTcpFlags,
-  kMpls,
-  kNone,
-};
-
-constexpr std::pair<std::string_view, Attr> kAttrNames[] = {
-    {"recirc_id", Attr::kRecircId},
-    {"dp_hash", Attr::kDpHash},
-    {"skb_mark", Attr::kSkbMark},
-    {"in_port", Attr::kInPort},
-    {"tunnel", Attr::kTunnel},
-    {"eth", Attr::kEth},
-    {"eth_type", Attr::kEthType},
-    {"vlan", Attr::kVlan},
-    {"encap", Attr::kEncap},
-    {"ipv4", Attr::kIpv4},
-    {"ipv6", Attr::kIpv6},
-    {"arp", Attr::kArp},
-    {"tcp", Attr::kTcp},
-    {"udp", Attr::kUdp},
-    {"sctp", Attr::kSctp},
-    {"icmp", Attr::kIcmp},
-    {"icmpv6", Attr::kIcmpv6},
-    {"nd", Attr::kNd},
-    {"tcp_flags", Attr::kTcpFlags},
-    {"mpls", Attr::kMpls},
-};
-
-std::string_view AttrName(Attr a) {
-  for (const auto& [name, attr] : kAttrNames) {
-    if (attr == a) return name;
-  }
-  return "?";
-}
+using namespace odp_text;  // NOLINT: the syntax's vocabulary is this file's
 
 bool IsL3(Attr a) { return a == Attr::kIpv4 || a == Attr::kIpv6 || a == Attr::kArp; }
 bool IsL4(Attr a) {
@@ -150,12 +19,10 @@ bool IsL4(Attr a) {
 }
 bool IsMetadata(Attr a) {
   return a == Attr::kRecircId || a == Attr::kDpHash || a == Attr::kSkbMark || a == Attr::kInPort ||
-         a == Attr::kTunnel || a == Attr::kEth;
+         a == Attr::kPacketType || a == Attr::kTunnel || a == Attr::kEth;
 }
 
 std::string Quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
-
-// ---- parsing ---------------------------------------------------------------------------------
 
 class FlowParser {
  public:
@@ -165,10 +32,18 @@ class FlowParser {
         kb_(reinterpret_cast<uint8_t*>(key)),
         mb_(reinterpret_cast<uint8_t*>(&mask->bits)) {}
 
-  Result<void> Parse(std::string_view text) {
+  // With `untagged_default`, VLAN levels the text does not name match "no tag" (unless the
+  // text names nothing at all).
+  Result<void> Parse(std::string_view text, bool untagged_default) {
     Scanner s(text);
     auto r = ParseLevel(&s, 0);
     if (!r) return r;
+    if (untagged_default && named_anything_) {
+      for (int level = vlan_levels_; level < kMaxVlans; ++level) {
+        key_->vlans[level] = VlanHdr{0, 0};
+        mask_->bits.vlans[level] = kNoTagMask;
+      }
+    }
     return CheckConsistency();
   }
 
@@ -199,6 +74,7 @@ class FlowParser {
         }
         if (attr == Attr::kNone) return Fail("", "unknown attribute " + Quoted(name));
         if (auto r = s->Expect('(', name); !r) return r;
+        named_anything_ = true;
 
         if (IsMetadata(attr) && level > 0) {
           return Fail(name, "not allowed inside encap()");
@@ -233,6 +109,9 @@ class FlowParser {
           case Attr::kInPort:
             r = ParseU32(s, name, &key_->in_port, &mask_->bits.in_port);
             break;
+          case Attr::kPacketType:
+            r = ParsePacketType(s);
+            break;
           case Attr::kTunnel:
             r = ParseFieldList(s, name, kTunnelFields, kb_, mb_);
             break;
@@ -249,6 +128,7 @@ class FlowParser {
           }
           case Attr::kVlan:
             if (level >= kMaxVlans) return Fail(name, "at most 2 VLAN headers are supported");
+            vlan_levels_ = level + 1;
             r = ParseVlan(s, level);
             break;
           case Attr::kEncap:
@@ -335,6 +215,26 @@ class FlowParser {
       *slot = attr;
     }
     return ParseFieldList(s, AttrName(attr), fields, kb_, mb_);
+  }
+
+  // Sluice's datapath sees Ethernet frames only: packet_type(ns=0,id=0), as OVS prints it for
+  // them, is accepted and means nothing more.
+  Result<void> ParsePacketType(Scanner* s) {
+    constexpr std::string_view kCtx = "packet_type";
+    for (std::string_view want : {"ns", "id"}) {
+      std::string_view name = s->ReadName();
+      if (name != want) {
+        return Fail(kCtx, "expected '" + std::string(want) + "=' at " + Quoted(s->Context()));
+      }
+      if (!s->TryConsume('=')) return Fail(kCtx, "expected '=' after " + Quoted(name));
+      auto v = ParseMaskedUint(s->ReadToken(), 0xffff, 0xffff, kCtx);
+      if (!v) return std::unexpected(v.error());
+      if (v->first != 0 || v->second != 0xffff) {
+        return Fail(kCtx, "only Ethernet frames (ns=0,id=0) are supported");
+      }
+      if (want == "ns" && !s->TryConsume(',')) return Fail(kCtx, "expected ',' after ns");
+    }
+    return s->Expect(')', kCtx);
   }
 
   Result<void> ParseVlan(Scanner* s, int level) {
@@ -498,245 +398,34 @@ class FlowParser {
   uint8_t* kb_;
   uint8_t* mb_;
   uint32_t seen_ = 0;  // attributes that may appear once per flow, by Attr bit
+  bool named_anything_ = false;
+  int vlan_levels_ = 0;  // VLAN levels the text names with vlan()
   Attr l3_ = Attr::kNone;
   Attr l4_ = Attr::kNone;
 };
 
-// ---- formatting ------------------------------------------------------------------------------
-
-// Appends ',' unless at the start of the text or of a parenthesised list.
-void Sep(std::string* out) {
-  if (!out->empty() && out->back() != '(') out->push_back(',');
-}
-
-void FormatU32Attr(std::string* out, const char* name, uint32_t v, uint32_t m, bool decimal) {
-  if (m == 0) return;
-  Sep(out);
-  Appendf(out, "%s(", name);
-  if (decimal) {
-    Appendf(out, "%u", v & m);
-  } else {
-    AppendHex(out, v & m);
-  }
-  if (m != UINT32_MAX) Appendf(out, "/%#x", m);
-  out->push_back(')');
-}
-
-void FormatFieldsAttr(std::string* out, std::string_view name, std::span<const FieldDesc> fields,
-                      const FlowKey& k, const FlowMask& m) {
-  const uint8_t* kb = reinterpret_cast<const uint8_t*>(&k);
-  const uint8_t* mb = reinterpret_cast<const uint8_t*>(&m.bits);
-  if (!AnyFieldMasked(fields, mb)) return;
-  Sep(out);
-  out->append(name);
-  out->push_back('(');
-  FormatFieldList(fields, kb, mb, out);
-  out->push_back(')');
-}
-
-void FormatEthType(std::string* out, uint16_t v_be, uint16_t m_be) {
-  uint16_t v = ntohs(v_be);
-  uint16_t m = ntohs(m_be);
-  if (m == 0) return;
-  Sep(out);
-  Appendf(out, "eth_type(0x%04x", v & m);
-  if (m != 0xffff) Appendf(out, "/0x%04x", m);
-  out->push_back(')');
-}
-
-void FormatVlan(std::string* out, const VlanHdr& kv, const VlanHdr& mv) {
-  uint16_t tci = ntohs(kv.tci);
-  uint16_t tm = ntohs(mv.tci);
-  Sep(out);
-  out->append("vlan(");
-  if (uint16_t vm = tm & 0xfff; vm != 0) {
-    Sep(out);
-    Appendf(out, "vid=%u", tci & vm);
-    if (vm != 0xfff) Appendf(out, "/0x%x", vm);
-  }
-  if (uint16_t pm = tm >> 13; pm != 0) {
-    Sep(out);
-    Appendf(out, "pcp=%u", (tci >> 13) & pm);
-    if (pm != 7) Appendf(out, "/0x%x", pm);
-  }
-  if (!(tm & kVlanCfi)) {
-    Sep(out);
-    out->append("cfi=0/0");
-  } else if (!(tci & kVlanCfi)) {
-    Sep(out);
-    out->append("cfi=0");
-  }
-  out->push_back(')');
-}
-
-bool VlanMasked(const FlowMask& m, int level) {
-  return m.bits.vlans[level].tpid != 0 || m.bits.vlans[level].tci != 0;
-}
-
-void FormatTcpFlags(std::string* out, uint16_t v_be, uint16_t m_be) {
-  uint16_t m = ntohs(m_be) & 0xfff;
-  uint16_t v = ntohs(v_be) & m;
-  if (m == 0) return;
-  Sep(out);
-  out->append("tcp_flags(");
-  if (m == 0xfff) {
-    if (v == 0) out->push_back('0');
-    bool first = true;
-    for (int i = 0; i < 12; ++i) {
-      if (!(v & (1u << i))) continue;
-      if (!first) out->push_back('|');
-      first = false;
-      out->append(kTcpFlagNames[i]);
-    }
-  } else {
-    for (int i = 0; i < 12; ++i) {
-      if (!(m & (1u << i))) continue;
-      out->push_back(v & (1u << i) ? '+' : '-');
-      out->append(kTcpFlagNames[i]);
-    }
-  }
-  out->push_back(')');
-}
-
-// eth_type and what follows it at the innermost level.
-void FormatInner(std::string* out, const FlowKey& k, const FlowMask& mask) {
-  const FlowKey& m = mask.bits;
-  const uint8_t* mb = reinterpret_cast<const uint8_t*>(&m);
-  FormatEthType(out, k.eth_type, m.eth_type);
-  if (m.mpls_lse != 0 || (m.eth_type == 0xffff && IsMplsEthType(ntohs(k.eth_type)))) {
-    // Nothing after an MPLS header is in the key.
-    if (m.mpls_lse != 0) {
-      Sep(out);
-      out->append("mpls(");
-      odp_text::FormatMplsFields(k.mpls_lse, m.mpls_lse, out);
-      out->push_back(')');
-    }
-    FormatTcpFlags(out, k.tcp_flags, m.tcp_flags);
-    return;
-  }
-
-  Attr l3 = Attr::kNone;
-  if (m.eth_type == 0xffff) {
-    switch (ntohs(k.eth_type)) {
-      case kEthTypeIpv4:
-        l3 = Attr::kIpv4;
-        break;
-      case kEthTypeIpv6:
-        l3 = Attr::kIpv6;
-        break;
-      case kEthTypeArp:
-      case kEthTypeRarp:
-        l3 = Attr::kArp;
-        break;
-      default:
-        break;
-    }
-  } else {
-    // eth_type does not name the protocol: infer the attribute from what is masked, choosing
-    // one whose fields cover everything that any accepted combination of attributes can set.
-    bool v6_fields = AnyFieldMasked(std::span(kIpv6Fields).first(3), mb) ||
-                     AnyFieldMasked(std::span(kNdFields).first(1), mb);
-    bool v4_addrs = m.nw_src != 0 || m.nw_dst != 0;
-    bool l2_addrs = AnyFieldMasked(std::span(kArpFields).subspan(3), mb);
-    bool ports = m.tp_src != 0 || m.tp_dst != 0;
-    bool icmpv6 = m.nw_proto == 0xff && k.nw_proto == kProtoIcmpv6;
-    if (v6_fields || (icmpv6 && !v4_addrs)) {
-      l3 = Attr::kIpv6;
-    } else if (l2_addrs) {
-      l3 = ports ? Attr::kIpv6 : Attr::kArp;  // with ports they are ND's, next to icmpv6()
-    } else if (AnyFieldMasked(kIpv4Fields, mb) || ports) {
-      l3 = Attr::kIpv4;  // also carries bare ports, which then print as tcp()
-    }
-  }
-
-  Attr l4 = Attr::kNone;
-  if (l3 == Attr::kIpv4) FormatFieldsAttr(out, "ipv4", kIpv4Fields, k, mask);
-  if (l3 == Attr::kIpv6) FormatFieldsAttr(out, "ipv6", kIpv6Fields, k, mask);
-  if (l3 == Attr::kArp) FormatFieldsAttr(out, "arp", kArpFields, k, mask);
-  if (l3 == Attr::kIpv4 || l3 == Attr::kIpv6) {
-    if (m.nw_proto == 0xff) {
-      switch (k.nw_proto) {
-        case kProtoTcp:
-          l4 = Attr::kTcp;
-          break;
-        case kProtoUdp:
-          l4 = Attr::kUdp;
-          break;
-        case kProtoSctp:
-          l4 = Attr::kSctp;
-          break;
-        case kProtoIcmp:
-          if (l3 == Attr::kIpv4) l4 = Attr::kIcmp;
-          break;
-        case kProtoIcmpv6:
-          if (l3 == Attr::kIpv6) l4 = Attr::kIcmpv6;
-          break;
-        default:
-          break;
-      }
-    } else if (m.tp_src != 0 || m.tp_dst != 0) {
-      // Protocol not pinned: ports next to ND fields can only have come from icmpv6(); any
-      // others show in their plainest form.
-      bool nd = l3 == Attr::kIpv6 && AnyFieldMasked(kNdFields, mb);
-      l4 = nd ? Attr::kIcmpv6 : Attr::kTcp;
-    }
-  }
-  if (l4 == Attr::kIcmp || l4 == Attr::kIcmpv6) {
-    FormatFieldsAttr(out, AttrName(l4), kIcmpFields, k, mask);
-  } else if (l4 != Attr::kNone) {
-    FormatFieldsAttr(out, AttrName(l4), kPortFields, k, mask);
-  }
-  if (l3 == Attr::kIpv6 && (l4 == Attr::kNone || l4 == Attr::kIcmpv6)) {
-    FormatFieldsAttr(out, "nd", kNdFields, k, mask);
-  }
-  FormatTcpFlags(out, k.tcp_flags, m.tcp_flags);
-}
-
-void FormatLevel(std::string* out, const FlowKey& k, const FlowMask& m, int level) {
-  bool deeper = level == 0 && VlanMasked(m, 1);
-  if (level >= kMaxVlans || (!VlanMasked(m, level) && !deeper)) {
-    FormatInner(out, k, m);
-    return;
-  }
-  const VlanHdr& kv = k.vlans[level];
-  const VlanHdr& mv = m.bits.vlans[level];
-  FormatEthType(out, kv.tpid, mv.tpid);
-  FormatVlan(out, kv, mv);
-  std::string inner;
-  FormatLevel(&inner, k, m, level + 1);
-  if (!inner.empty()) {
-    Sep(out);
-    out->append("encap(");
-    out->append(inner);
-    out->push_back(')');
-  }
-}
-
 }  // namespace
 
-Result<void> ParseOdpFlow(std::string_view text, FlowKey* key, FlowMask* mask) {
+namespace {
+
+Result<void> Parse(std::string_view text, FlowKey* key, FlowMask* mask, bool untagged_default) {
   key->Clear();
   mask->Clear();
   FlowParser parser(key, mask);
-  auto r = parser.Parse(text);
+  auto r = parser.Parse(text, untagged_default);
   if (!r) return r;
   ApplyMask(*key, *mask, key);
   return {};
 }
 
-std::string FormatOdpFlow(const FlowKey& key, const FlowMask& mask) {
-  FlowKey k;
-  ApplyMask(key, mask, &k);
-  const FlowKey& m = mask.bits;
-  std::string out;
-  FormatFieldsAttr(&out, "tunnel", kTunnelFields, k, mask);
-  FormatU32Attr(&out, "recirc_id", k.recirc_id, m.recirc_id, false);
-  FormatU32Attr(&out, "dp_hash", k.dp_hash, m.dp_hash, false);
-  FormatU32Attr(&out, "in_port", k.in_port, m.in_port, true);
-  FormatU32Attr(&out, "skb_mark", k.pkt_mark, m.pkt_mark, false);
-  FormatFieldsAttr(&out, "eth", kEthFields, k, mask);
-  FormatLevel(&out, k, mask, 0);
-  return out;
+}  // namespace
+
+Result<void> ParseOdpFlow(std::string_view text, FlowKey* key, FlowMask* mask) {
+  return Parse(text, key, mask, true);
+}
+
+Result<void> ParseOdpFlowFilter(std::string_view text, FlowKey* key, FlowMask* mask) {
+  return Parse(text, key, mask, false);
 }
 
 }  // namespace sluice::dp
