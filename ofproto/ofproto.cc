@@ -45,7 +45,7 @@ void Ofproto::ArmExpiry() {
   expiry_timer_.async_wait([this](std::error_code ec) {
     if (ec) return;
     {
-      auto lk = hooks_ ? hooks_->Lock() : std::unique_lock<std::mutex>();
+      auto lk = hooks_ ? hooks_->Lock() : std::unique_lock<OrderedMutex>();
       auto removed = pipeline_.Expire(clock::NowMs());
       if (!removed.empty()) NotifyChanged();
       Removed(removed);
@@ -364,7 +364,7 @@ void Ofproto::OnConnected(OfConnection& conn) {
   Log()->info("{}: {} connected ({})", name_, conn.peer(),
               conn.is_controller() ? "controller" : "management");
   if (conn.is_controller() && fail_open_) {
-    auto lk = hooks_ ? hooks_->Lock() : std::unique_lock<std::mutex>();
+    auto lk = hooks_ ? hooks_->Lock() : std::unique_lock<OrderedMutex>();
     RunFailOpen();
   }
 }
@@ -386,7 +386,7 @@ void Ofproto::ReplyMultipart(OfConnection& conn, uint32_t xid, MultipartReply re
 }
 
 void Ofproto::OnMessage(OfConnection& conn, Message msg, ByteSpan raw) {
-  auto lk = hooks_ ? hooks_->Lock() : std::unique_lock<std::mutex>();
+  auto lk = hooks_ ? hooks_->Lock() : std::unique_lock<OrderedMutex>();
   if (conn.role == ControllerRole::kSlave && IsStateChanging(msg.body)) {
     conn.SendError(OfpError{OfpErr::kBadRequestIsSlave, "connection is a slave"}, raw);
     return;

@@ -2,11 +2,11 @@
 //
 // An IDL replica of the Open_vSwitch database (the embedded server over its unix socket, or any
 // --db remote, including Debian's ovsdb-server) is reconciled after every change against what
-// this layer has applied: bridges (Switch::AddBridge/DelBridge/SetFailMode, the LOCAL port as an
-// internal datapath port named after the bridge), ports and interfaces (datapath ports attached
-// to the Switch; patch ports without one), VLAN configuration, controllers, and the embedded
-// server's Manager remotes. Reconciliation is incremental: only what differs is touched, so
-// adding a port never disturbs another one.
+// this layer has applied: bridges (OfprotoDpif::AddBridge/DelBridge/SetFailMode, the LOCAL port
+// as an internal datapath port named after the bridge), ports and interfaces (datapath ports
+// attached to their bridge in ofproto-dpif; patch ports without one), VLAN configuration,
+// controllers, and the embedded server's Manager remotes. Reconciliation is incremental: only what
+// differs is touched, so adding a port never disturbs another one.
 //
 // Status goes back to the database in one transaction at a time, only for values that differ
 // from the replica: Interface ofport/error/admin_state/link_state/mac_in_use/mtu/ifindex/
@@ -30,8 +30,7 @@
 #include "bridge/bridge_remotes.h"
 #include "bridge/link_monitor.h"
 #include "common/unixctl.h"
-#include "datapath/dpif_netdev/datapath.h"
-#include "ofproto/switch.h"
+#include "ofproto/dpif/ofproto_dpif.h"
 #include "ovsdb/idl/idl.h"
 
 namespace sluice::db {
@@ -54,7 +53,7 @@ struct BridgeLayerOptions {
 
 class BridgeLayer {
  public:
-  BridgeLayer(asio::io_context& io, dp::Datapath& dp, ofp::Switch& sw, BridgeLayerOptions opts);
+  BridgeLayer(asio::io_context& io, ofp::OfprotoDpif& ofproto, BridgeLayerOptions opts);
   ~BridgeLayer();
   BridgeLayer(const BridgeLayer&) = delete;
   BridgeLayer& operator=(const BridgeLayer&) = delete;
@@ -69,14 +68,14 @@ class BridgeLayer {
     IfaceConfig cfg;
     IfaceKind kind = IfaceKind::kSystem;
     bool local = false;  // the bridge's LOCAL port
-    uint32_t dp_port = ofp::kNoDpPort;
-    bool attached = false;  // known to the Switch
+    OdpPort dp_port = kOdpPortNone;
+    bool attached = false;  // attached to its bridge in ofproto-dpif
     int64_t ofport = -1;
     std::string error;
     bool permanent = false;  // the error depends only on this row's configuration
     ofp::PortVlan vlan;
     std::string patch_peer;
-    bool link_up = true;  // as last told to the Switch
+    bool link_up = true;  // as last told to ofproto-dpif
     std::map<std::string, int64_t> stats;
   };
   struct AppliedBridge {
@@ -109,8 +108,7 @@ class BridgeLayer {
   std::string Show() const;
 
   asio::io_context& io_;
-  dp::Datapath& dp_;
-  ofp::Switch& sw_;
+  ofp::OfprotoDpif& ofproto_;
   BridgeLayerOptions opts_;
   db::Idl idl_;
   LinkMonitor links_;

@@ -20,9 +20,9 @@
 #include "common/sd_notify.h"
 #include "common/stream/tls_cli.h"
 #include "common/unixctl.h"
-#include "datapath/dpif_netdev/datapath.h"
+#include "datapath/dpif_netdev/dpif_netdev.h"
 #include "datapath/eal.h"
-#include "ofproto/switch.h"
+#include "ofproto/dpif/ofproto_dpif.h"
 #include "ovsdb/schemas/vswitch_schema.h"
 #include "ovsdb/server/server.h"
 #include "sluice/log.h"
@@ -215,9 +215,9 @@ int main(int argc, char** argv) {
     logger->error("{}", pool.error().message);
     return 1;
   }
-  sluice::dp::DatapathConfig cfg;
+  sluice::dp::DpifNetdevConfig cfg;
   cfg.pmd_cores = cores;
-  auto dp = sluice::dp::Datapath::Create(cfg, *pool);
+  auto dp = sluice::dp::DpifNetdev::Create(cfg, *pool);
   if (!dp) {
     logger->error("datapath: {}", dp.error().message);
     return 1;
@@ -227,11 +227,11 @@ int main(int argc, char** argv) {
   sluice::UnixctlServer unixctl(io);
   sluice::RegisterCommonCommands(unixctl, io, "sluice-switchd");
   sluice::RegisterDpctlCommands(unixctl, **dp);
-  // The OpenFlow bridges on the datapath, and the upcall handler that joins them.
-  sluice::ofp::SwitchOptions sw_opts;
-  if (drop_in) sw_opts.extra_rundirs.push_back(drop_in->dir());
-  auto sw = std::make_unique<sluice::ofp::Switch>(io, **dp, o.rundir, sw_opts);
-  sluice::RegisterSwitchCommands(unixctl, *sw, **dp);
+  // The OpenFlow bridges on the datapath (ofproto-dpif), joined to it through the dpif.
+  sluice::ofp::OfprotoDpifOptions of_opts;
+  if (drop_in) of_opts.extra_rundirs.push_back(drop_in->dir());
+  auto ofproto = std::make_unique<sluice::ofp::OfprotoDpif>(io, **dp, o.rundir, of_opts);
+  sluice::RegisterOfprotoCommands(unixctl, *ofproto, **dp);
 
   // The embedded configuration database (unless --db names another server).
   sluice::db::OvsdbServer ovsdb(io);
@@ -273,7 +273,7 @@ int main(int argc, char** argv) {
       logger->warn("cannot report readiness to systemd: {}", r.error().message);
     }
   };
-  auto bridges = std::make_unique<sluice::bridge::BridgeLayer>(io, **dp, *sw, bo);
+  auto bridges = std::make_unique<sluice::bridge::BridgeLayer>(io, *ofproto, bo);
   bridges->RegisterCommands(unixctl);
   bridges->Start();
 
@@ -299,7 +299,7 @@ int main(int argc, char** argv) {
   (void)sluice::SdNotify("STOPPING=1");
   unixctl.Close();
   bridges.reset();
-  sw.reset();
+  ofproto.reset();
   dp->reset();
   sluice::dp::ShutdownEal();
   drop_in.reset();

@@ -1,5 +1,6 @@
-// Kernel link configuration through libnl-route (control thread only): used for internal ports
-// (taps the daemon owns) and to read kernel interfaces' state.
+// Kernel link configuration through libnl-route (control thread only): a kernel-interface
+// utility below both the datapath (which configures the taps of its internal ports) and the
+// bridge layer (the LOCAL port's MAC and MTU, kernel interfaces' link state).
 #pragma once
 
 #include <optional>
@@ -7,7 +8,7 @@
 
 #include "sluice/result.h"
 
-namespace sluice::dp::netlink {
+namespace sluice::netlink {
 
 struct LinkInfo {
   int ifindex = 0;
@@ -22,4 +23,4 @@ Result<LinkInfo> GetLink(const std::string& ifname);
 Result<void> SetLink(const std::string& ifname, std::optional<std::string> mac,
                      std::optional<unsigned> mtu, std::optional<bool> up);
 
-}  // namespace sluice::dp::netlink
+}  // namespace sluice::netlink

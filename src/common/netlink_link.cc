@@ -1,4 +1,4 @@
-#include "datapath/port/netlink_link.h"
+#include "common/netlink_link.h"
 
 #include <net/if.h>
 
@@ -7,7 +7,7 @@
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
 
-namespace sluice::dp::netlink {
+namespace sluice::netlink {
 namespace {
 
 struct SockDel {
@@ -85,4 +85,4 @@ Result<void> SetLink(const std::string& ifname, std::optional<std::string> mac,
   return {};
 }
 
-}  // namespace sluice::dp::netlink
+}  // namespace sluice::netlink

@@ -1,4 +1,4 @@
-#include "datapath/actions/execute.h"
+#include "datapath/actions/odp_execute.h"
 
 #include <array>
 #include <bit>
@@ -133,28 +133,7 @@ uint32_t Crc32c(uint32_t crc, const uint8_t* data, uint32_t len) noexcept {
   return crc;
 }
 
-bool PushVlan(rte_mbuf* m, const ActPushVlan& a) noexcept {
-  if (rte_pktmbuf_data_len(m) < 12) return false;
-  auto* d = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, 4));
-  if (d == nullptr) return false;
-  std::memmove(d, d + 4, 12);
-  Store16(d + 12, a.tpid);
-  Store16(d + 14, static_cast<uint16_t>(a.tci & ~Be16(kVlanCfi)));
-  return true;
-}
-
-void PopVlan(rte_mbuf* m) noexcept {
-  if (rte_pktmbuf_data_len(m) < 18) return;
-  auto* d = rte_pktmbuf_mtod(m, uint8_t*);
-  uint16_t tpid = Load16(d + 12);
-  if (tpid != Be16(0x8100) && tpid != Be16(0x88a8)) return;
-  std::memmove(d + 4, d, 12);
-  rte_pktmbuf_adj(m, 4);
-}
-
-bool SetMasked(rte_mbuf* m, const ActSetMasked& a) noexcept {
-  auto* d = rte_pktmbuf_mtod(m, uint8_t*);
-  uint32_t len = rte_pktmbuf_data_len(m);
+bool SetMaskedBytes(uint8_t* d, uint32_t len, const ActSetMasked& a) noexcept {
   auto header = static_cast<SetHeader>(a.header);
   if (header == SetHeader::kEthernet) {
     if (len < 14) return true;
@@ -163,7 +142,7 @@ bool SetMasked(rte_mbuf* m, const ActSetMasked& a) noexcept {
     return true;
   }
   if (header == SetHeader::kMpls) {  // mpls.cc: needs no parse
-    SetMplsLse(m, a.value.mpls.lse, a.mask.mpls.lse);
+    SetMplsLseBytes(d, len, a.value.mpls.lse, a.mask.mpls.lse);
     return true;
   }
   FlowKey key;
