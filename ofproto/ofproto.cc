@@ -37,13 +37,16 @@ Ofproto::Ofproto(asio::io_context& io, std::string name, uint64_t datapath_id)
   ArmExpiry();
 }
 
-Ofproto::~Ofproto() { expiry_timer_.cancel(); }
+Ofproto::~Ofproto() {
+  *alive_ = false;
+  expiry_timer_.cancel();
+}
 
 void Ofproto::ArmExpiry() {
   // Idle and hard timeouts have one-second granularity in OpenFlow.
   expiry_timer_.expires_after(std::chrono::milliseconds(250));
-  expiry_timer_.async_wait([this](std::error_code ec) {
-    if (ec) return;
+  expiry_timer_.async_wait([this, alive = alive_](std::error_code ec) {
+    if (ec || !*alive) return;
     {
       auto lk = hooks_ ? hooks_->Lock() : std::unique_lock<OrderedMutex>();
       auto removed = pipeline_.Expire(clock::NowMs());

@@ -128,6 +128,9 @@ class Ofproto : public OfHandler {
   GroupTable groups_;
   MeterTable meters_;
   asio::steady_timer expiry_timer_;
+  // False once destroyed: cancel() cannot stop a timer callback that is already queued to run
+  // (the timer fired just before a del-br), so the callback checks this before touching *this.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   OfprotoHooks* hooks_ = nullptr;
   bool secure_ = false;
   bool fail_open_ = false;
