@@ -37,15 +37,18 @@ Ofproto::Ofproto(asio::io_context& io, std::string name, uint64_t datapath_id)
   ArmExpiry();
 }
 
-Ofproto::~Ofproto() { expiry_timer_.cancel(); }
+Ofproto::~Ofproto() {
+  *alive_ = false;
+  expiry_timer_.cancel();
+}
 
 void Ofproto::ArmExpiry() {
   // Idle and hard timeouts have one-second granularity in OpenFlow.
   expiry_timer_.expires_after(std::chrono::milliseconds(250));
-  expiry_timer_.async_wait([this](std::error_code ec) {
-    if (ec) return;
+  expiry_timer_.async_wait([this, alive = alive_](std::error_code ec) {
+    if (ec || !*alive) return;
     {
-      auto lk = hooks_ ? hooks_->Lock() : std::unique_lock<std::mutex>();
+      auto lk = hooks_ ? hooks_->Lock() : std::unique_lock<OrderedMutex>();
       auto removed = pipeline_.Expire(clock::NowMs());
       if (!removed.empty()) NotifyChanged();
       Removed(removed);
@@ -297,14 +300,8 @@ void Ofproto::SendPortStatus(PortReason reason, const PortDesc& desc) {
 }
 
 void Ofproto::SendPacketIn(const PacketIn& pi) {
-  uint32_t bit = 1u << static_cast<uint8_t>(pi.reason);
-  for (auto& c : connmgr_.Connections()) {
-    // Packet-ins go to controllers only, never to management connections (ovs-ofctl monitor
-    // connects as a controller-style passive peer and asks via its async config).
-    size_t i = c->role == ControllerRole::kSlave ? 1 : 0;
-    if (!(c->async.packet_in_mask[i] & bit)) continue;
-    c->Send(Message{c->version(), c->NextXid(), pi});
-  }
+  // Role and async masks, each controller's rate limit and queue: the connection manager.
+  connmgr_.SendPacketIn(pi);
 }
 
 uint32_t Ofproto::PortConfig(uint32_t port_no) const {
@@ -370,7 +367,7 @@ void Ofproto::OnConnected(OfConnection& conn) {
   Log()->info("{}: {} connected ({})", name_, conn.peer(),
               conn.is_controller() ? "controller" : "management");
   if (conn.is_controller() && fail_open_) {
-    auto lk = hooks_ ? hooks_->Lock() : std::unique_lock<std::mutex>();
+    auto lk = hooks_ ? hooks_->Lock() : std::unique_lock<OrderedMutex>();
     RunFailOpen();
   }
 }
@@ -392,7 +389,7 @@ void Ofproto::ReplyMultipart(OfConnection& conn, uint32_t xid, MultipartReply re
 }
 
 void Ofproto::OnMessage(OfConnection& conn, Message msg, ByteSpan raw) {
-  auto lk = hooks_ ? hooks_->Lock() : std::unique_lock<std::mutex>();
+  auto lk = hooks_ ? hooks_->Lock() : std::unique_lock<OrderedMutex>();
   if (conn.role == ControllerRole::kSlave && IsStateChanging(msg.body)) {
     conn.SendError(OfpError{OfpErr::kBadRequestIsSlave, "connection is a slave"}, raw);
     return;

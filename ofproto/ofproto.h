@@ -1,8 +1,8 @@
 // One OpenFlow switch (a bridge): its identity, ports as OpenFlow sees them, switch
 // configuration, flow tables, groups and meters, and the answers to controller and management
 // messages. What needs the datapath (packet-out, revalidation before a barrier reply, the lock
-// shared with the upcall handler) goes through OfprotoHooks, which the Switch provides; without
-// hooks, packet-out gets an explicit OFPT_ERROR, never a silent success.
+// shared with the upcall handler) goes through OfprotoHooks, which ofproto-dpif (ofproto/dpif/)
+// provides; without hooks, packet-out gets an explicit OFPT_ERROR, never a silent success.
 #pragma once
 
 #include <chrono>
@@ -16,6 +16,7 @@
 
 #include <asio.hpp>
 
+#include "common/ordered_mutex.h"
 #include "ofproto/codec/messages.h"
 #include "ofproto/connmgr/connmgr.h"
 #include "ofproto/group/group_table.h"
@@ -29,12 +30,13 @@ struct OfPort {
   PortStats stats;  // refreshed by the owner before stats replies
 };
 
-// What an Ofproto asks of its owner (the Switch). All calls but Lock() are made with the lock held.
+// What an Ofproto asks of its owner (ofproto-dpif). All calls but Lock() are made with the lock
+// held.
 class OfprotoHooks {
  public:
   virtual ~OfprotoHooks() = default;
   // Serialises this bridge's state against the datapath's upcall handler thread.
-  virtual std::unique_lock<std::mutex> Lock() = 0;
+  virtual std::unique_lock<OrderedMutex> Lock() = 0;
   // Tables, groups, meters or port configuration changed: megaflows need revalidating.
   virtual void Changed() = 0;
   // A barrier: make every earlier change visible in the datapath before returning.
@@ -64,10 +66,10 @@ class Ofproto : public OfHandler {
   const std::vector<OfPort>& ports() const { return ports_; }
   const SwitchConfig& config() const { return config_; }
   const Pipeline& pipeline() const { return pipeline_; }
-  // For the translator, whose lookups count in the table statistics (Switch lock held).
+  // For the translator, whose lookups count in the table statistics (ofproto-dpif lock held).
   Pipeline& mutable_pipeline() { return pipeline_; }
   const GroupTable& groups() const { return groups_; }
-  GroupTable& mutable_groups() { return groups_; }  // tests and the Switch (lock held)
+  GroupTable& mutable_groups() { return groups_; }  // tests and ofproto-dpif (lock held)
   const MeterTable& meters() const { return meters_; }
   void SetHooks(OfprotoHooks* hooks) { hooks_ = hooks; }
   // Sends a packet-in to the controllers whose role and async configuration ask for it.
@@ -126,6 +128,9 @@ class Ofproto : public OfHandler {
   GroupTable groups_;
   MeterTable meters_;
   asio::steady_timer expiry_timer_;
+  // False once destroyed: cancel() cannot stop a timer callback that is already queued to run
+  // (the timer fired just before a del-br), so the callback checks this before touching *this.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   OfprotoHooks* hooks_ = nullptr;
   bool secure_ = false;
   bool fail_open_ = false;

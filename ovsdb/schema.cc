@@ -452,4 +452,6 @@ json DatabaseSchema::ToJson() const {
   return j;
 }
 
+bool IsIdentifier(const std::string& s) { return IsId(s); }
+
 }  // namespace sluice::db

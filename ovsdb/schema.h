@@ -86,6 +86,9 @@ struct TableSchema {
   std::unordered_map<std::string, size_t> by_name;
 };
 
+// An RFC 7047 <id>: [a-zA-Z_][a-zA-Z0-9_]* (table, column and lock names).
+bool IsIdentifier(const std::string& s);
+
 struct DatabaseSchema {
   std::string name;
   std::string version;

@@ -118,6 +118,7 @@ DbResult<json> Transaction::Dispatch(const J& op) {
   if (name == "assert") {
     auto lock = p.RequiredString("lock");
     if (!lock) return std::unexpected(lock.error());
+    if (!IsIdentifier(*lock)) return SyntaxErr("'lock' must be an <id>.");
     if (auto r = p.Finish(); !r) return std::unexpected(r.error());
     if (!ctx_.owns_lock || !ctx_.owns_lock(*lock)) {
       return DbErr("not owner", "Asserted lock " + *lock + " not acquired.");

@@ -6,10 +6,8 @@
 #include <cstring>
 #include <string>
 
-#include <rte_mbuf.h>
-
-#include "datapath/cache/dpcls.h"
 #include "datapath/packet/parse.h"
+#include "datapath/reclaimer.h"
 
 namespace sluice::dp {
 namespace {
@@ -63,11 +61,10 @@ uint8_t RemarkDscpValue(uint8_t dscp, uint8_t prec_level) noexcept {
   return static_cast<uint8_t>((cls << 3) | (raised << 1));
 }
 
-void RemarkDscp(rte_mbuf* m, uint8_t prec_level) noexcept {
-  auto* d = rte_pktmbuf_mtod(m, uint8_t*);
+void RemarkDscp(uint8_t* d, uint32_t len, uint8_t prec_level) noexcept {
   FlowKey key;
   PacketLayout lay;
-  ParsePacket(d, rte_pktmbuf_data_len(m), &key, &lay);
+  ParsePacket(d, len, &key, &lay);
   if (lay.l3_ofs == 0) return;
   uint8_t* ip = d + lay.l3_ofs;
   if (lay.eth_type == kEthIpv4Be) {
@@ -235,14 +232,15 @@ int MeterTable::Meter(uint32_t id, uint64_t now, uint32_t bytes) noexcept {
   return Apply(*m, now, bytes);
 }
 
-bool MeterTable::Run(uint32_t id, uint64_t now, rte_mbuf* pkt) noexcept {
+bool MeterTable::Run(uint32_t id, uint64_t now, uint8_t* d, uint32_t data_len,
+                     uint32_t pkt_len) noexcept {
   Impl* m = id < kMaxMeters ? slots_[id].load(std::memory_order_acquire) : nullptr;
   if (m == nullptr) return false;
-  const int band = Apply(*m, now, rte_pktmbuf_pkt_len(pkt));
+  const int band = Apply(*m, now, pkt_len);
   if (band < 0) return true;
   const Impl::Band& b = m->bands[static_cast<size_t>(band)];
   if (b.kind == MeterBandKind::kDrop) return false;
-  RemarkDscp(pkt, b.prec_level);
+  RemarkDscp(d, data_len, b.prec_level);
   return true;
 }
 

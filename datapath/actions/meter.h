@@ -27,8 +27,6 @@
 
 #include "sluice/result.h"
 
-struct rte_mbuf;
-
 namespace sluice::dp {
 
 class Reclaimer;
@@ -67,8 +65,8 @@ struct MeterStatsSnapshot {
 uint8_t RemarkDscpValue(uint8_t dscp, uint8_t prec_level) noexcept;
 
 // Rewrites the DSCP of an IPv4 (header checksum updated incrementally) or IPv6 packet with
-// RemarkDscpValue; other packets are left unchanged. Looks at the first segment only.
-void RemarkDscp(rte_mbuf* m, uint8_t prec_level) noexcept;
+// RemarkDscpValue; other packets are left unchanged. `d`, `len`: the packet's first segment.
+void RemarkDscp(uint8_t* d, uint32_t len, uint8_t prec_level) noexcept;
 
 class MeterTable {
  public:
@@ -88,11 +86,11 @@ class MeterTable {
   Result<MeterStatsSnapshot> Stats(uint32_t id) const;
   size_t size() const;
 
-  // Fast path. Meters packet `m` through meter `id` at time `now` (ticks); returns false when
-  // the packet must be dropped (a drop band applies, or there is no meter `id`: a flow naming a
-  // deleted meter is about to be revalidated away and must not forward unmetered). A
-  // dscp_remark band rewrites the packet.
-  bool Run(uint32_t id, uint64_t now, rte_mbuf* m) noexcept;
+  // Fast path. Meters a packet of `pkt_len` bytes, whose first segment is (`d`, `data_len`),
+  // through meter `id` at time `now` (ticks); returns false when the packet must be dropped (a
+  // drop band applies, or there is no meter `id`: a flow naming a deleted meter is about to be
+  // revalidated away and must not forward unmetered). A dscp_remark band rewrites the packet.
+  bool Run(uint32_t id, uint64_t now, uint8_t* d, uint32_t data_len, uint32_t pkt_len) noexcept;
 
   // The metering decision alone, for a packet of `bytes`: the configuration index of the band
   // applied, -1 for none, -2 when there is no meter `id`. Counts like Run().

@@ -1,8 +1,9 @@
-#include "datapath/actions/mpls.h"
-
-#include <bit>
+// MPLS rewrites on packet bytes, for the datapath actions push_mpls, pop_mpls and
+// set(mpls(...)) (odp_execute.h). Like the VLAN rewrites they look only at the first segment,
+// allocate nothing and leave a packet they cannot handle unchanged.
 #include <cstring>
 
+#include "datapath/actions/odp_execute.h"
 #include "datapath/flow/flow_key.h"
 
 namespace sluice::dp {
@@ -12,8 +13,8 @@ inline uint16_t Read16(const uint8_t* p) noexcept {
   return static_cast<uint16_t>(p[0] << 8 | p[1]);
 }
 
-// Offset of the innermost ethertype field (after at most two VLAN tags, as the parser), or 0
-// if the frame has no complete Ethernet header.
+}  // namespace
+
 uint32_t InnerEthTypeOffset(const uint8_t* d, uint32_t len) noexcept {
   if (len < 14) return 0;
   uint32_t ofs = 12;
@@ -25,35 +26,15 @@ uint32_t InnerEthTypeOffset(const uint8_t* d, uint32_t len) noexcept {
   return ofs;
 }
 
-}  // namespace
-
-bool PushMpls(rte_mbuf* m, const ActPushMpls& a) noexcept {
-  const auto* d0 = rte_pktmbuf_mtod(m, const uint8_t*);
-  uint32_t et = InnerEthTypeOffset(d0, rte_pktmbuf_data_len(m));
-  if (et == 0) return false;
-  auto* d = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, 4));
-  if (d == nullptr) return false;
-  // Headers up to and including the ethertype move 4 bytes towards the front; the entry goes
-  // into the gap between the ethertype and what followed it.
-  std::memmove(d, d + 4, et);
-  std::memcpy(d + et, &a.ethertype, 2);
-  std::memcpy(d + et + 2, &a.lse, 4);
+bool PopMplsBytes(uint8_t* d, uint32_t len, const ActPopMpls& a) noexcept {
+  uint32_t et = InnerEthTypeOffset(d, len);
+  if (et == 0 || !IsMplsEthType(Read16(d + et)) || len - et < 6) return false;
+  std::memcpy(d + et + 4, &a.ethertype, 2);
+  std::memmove(d + 4, d, et);
   return true;
 }
 
-void PopMpls(rte_mbuf* m, const ActPopMpls& a) noexcept {
-  auto* d = rte_pktmbuf_mtod(m, uint8_t*);
-  uint32_t len = rte_pktmbuf_data_len(m);
-  uint32_t et = InnerEthTypeOffset(d, len);
-  if (et == 0 || !IsMplsEthType(Read16(d + et)) || len - et < 6) return;
-  std::memcpy(d + et + 4, &a.ethertype, 2);
-  std::memmove(d + 4, d, et);
-  rte_pktmbuf_adj(m, 4);
-}
-
-void SetMplsLse(rte_mbuf* m, uint32_t value_be, uint32_t mask_be) noexcept {
-  auto* d = rte_pktmbuf_mtod(m, uint8_t*);
-  uint32_t len = rte_pktmbuf_data_len(m);
+void SetMplsLseBytes(uint8_t* d, uint32_t len, uint32_t value_be, uint32_t mask_be) noexcept {
   uint32_t et = InnerEthTypeOffset(d, len);
   if (et == 0 || !IsMplsEthType(Read16(d + et)) || len - et < 6) return;
   uint32_t lse;

@@ -24,18 +24,9 @@
 
 #include "datapath/cache/megaflow.h"
 #include "datapath/flow/flow_key.h"
+#include "datapath/reclaimer.h"
 
 namespace sluice::dp {
-
-// Deferred reclamation hook: Defer() hands over a closure that frees memory the reader may still
-// be using; the implementation runs it once every reader has passed a quiescent state (for
-// megaflows: two, see megaflow.h, so that the PMD's EMC sweep sits in between). Called only by the
-// classifier's writer.
-class Reclaimer {
- public:
-  virtual ~Reclaimer() = default;
-  virtual void Defer(std::function<void()> free_fn) = 0;
-};
 
 inline constexpr size_t kDpclsMaxSubtables = 1024;
 // In-port numbers below this have a "simple match" slot (see Dpcls::Simple).

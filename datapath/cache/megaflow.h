@@ -28,6 +28,9 @@ struct MegaflowActions {
   // port's tx buffer at once), else kNoPort.
   uint32_t lone_output = kNoPort;
   ActionView view() const { return {reinterpret_cast<const uint8_t*>(storage.data()), len}; }
+  static std::unique_ptr<MegaflowActions> From(ActionView v) {
+    return From(ActionBuilder::FromBytes(v.data(), v.size()));
+  }
   static std::unique_ptr<MegaflowActions> From(const ActionBuilder& b) {
     auto a = std::make_unique<MegaflowActions>();
     a->storage = b.storage();

@@ -27,17 +27,17 @@ auto Log() {
 
 }  // namespace
 
-Pmd::Pmd(Datapath& dp, unsigned index, int core)
-    : dp_(dp),
+Pmd::Pmd(const PmdContext& ctx, unsigned index, int core)
+    : ctx_(ctx),
       index_(index),
       core_(core),
-      dpcls_(&dp.reclaimer()),
+      dpcls_(ctx.reclaimer),
       slots_(kUpcallSlots),
       tx_(kMaxPorts),
       tokens_(kMaxPorts, 0.0),
       last_tsc_(kMaxPorts, 0) {
-  emc_.SetInsertInvProb(dp.config().emc_insert_inv_prob);
-  emc_min_subtables_ = dp.config().emc_min_subtables;
+  emc_.SetInsertInvProb(ctx.emc_insert_inv_prob);
+  emc_min_subtables_ = ctx.emc_min_subtables;
 }
 
 Pmd::~Pmd() {
@@ -49,7 +49,7 @@ Pmd::~Pmd() {
   if (upcall_ring_) {
     void* obj;
     while (rte_ring_dequeue(upcall_ring_, &obj) == 0) {
-      auto* u = static_cast<Upcall*>(obj);
+      auto* u = static_cast<PmdUpcall*>(obj);
       rte_pktmbuf_free(u->packet);
     }
   }
@@ -67,8 +67,8 @@ Result<void> Pmd::Start() {
   for (auto& s : slots_) rte_ring_enqueue(free_ring_, &s);
   tsc_hz_ = rte_get_tsc_hz();
   ms_per_tsc_ = 1000.0 / static_cast<double>(tsc_hz_);
-  for (auto& t : tokens_) t = dp_.config().upcall_burst;
-  dp_.reclaimer().Register(index_);
+  for (auto& t : tokens_) t = ctx_.upcall_burst;
+  ctx_.reclaimer->Register(index_);
   thread_ = std::thread([this] { Run(); });
   return {};
 }
@@ -77,7 +77,7 @@ void Pmd::Stop() {
   if (!thread_.joinable()) return;
   stop_.store(true, std::memory_order_release);
   thread_.join();
-  dp_.reclaimer().Unregister(index_);
+  ctx_.reclaimer->Unregister(index_);
 }
 
 void Pmd::Run() {
@@ -103,14 +103,14 @@ void Pmd::Run() {
   while (!stop_.load(std::memory_order_relaxed)) {
     uint64_t t0 = rte_rdtsc();
     // Quiescent point: nothing from the previous iteration is referenced any more.
-    dp_.reclaimer().Quiescent(index_);
-    uint64_t gen = dp_.reclaimer().deletion_generation();
+    ctx_.reclaimer->Quiescent(index_);
+    uint64_t gen = ctx_.reclaimer->deletion_generation();
     if (gen != seen_del_gen_) {
       emc_.SweepDead();
       seen_del_gen_ = gen;
     }
     dpcls_.Sync();
-    table_ = dp_.port_table();
+    table_ = ctx_.ports->load(std::memory_order_acquire);
     bool busy = false;
     if (table_ && index_ < table_->rxqs_by_pmd.size()) {
       // Ports whose rx is a system call are polled every kSlowPollUs only.
@@ -353,19 +353,19 @@ void Pmd::Recirc(uint32_t recirc_id, rte_mbuf* m) noexcept {
   rb.ids[rb.n++] = recirc_id;
 }
 
-rte_mempool* Pmd::ClonePool() noexcept { return dp_.pool(); }
+rte_mempool* Pmd::ClonePool() noexcept { return ctx_.pool; }
 
 void Pmd::CountDrop() noexcept { Bump(ctr_.dropped, 1); }
 
 bool Pmd::Meter(uint32_t meter_id, rte_mbuf* m) noexcept {
-  return dp_.meters().Run(meter_id, rte_rdtsc(), m);
+  return MeterMbuf(*ctx_.meters, meter_id, rte_rdtsc(), m);
 }
 
 bool Pmd::AdmitUpcall(uint32_t in_port) noexcept {
   uint32_t p = in_port % kMaxPorts;
   uint64_t now = rte_rdtsc();
-  double rate = dp_.config().upcall_rate;
-  double burst = dp_.config().upcall_burst;
+  double rate = ctx_.upcall_rate;
+  double burst = ctx_.upcall_burst;
   double t = tokens_[p] + static_cast<double>(now - last_tsc_[p]) * rate / tsc_hz_;
   last_tsc_[p] = now;
   tokens_[p] = t > burst ? burst : t;
@@ -382,7 +382,7 @@ void Pmd::QueueUpcall(rte_mbuf* m, const FlowKey* key, bool is_action, uint32_t 
     rte_pktmbuf_free(m);
     return;
   }
-  auto* u = static_cast<Upcall*>(slot);
+  auto* u = static_cast<PmdUpcall*>(slot);
   u->packet = m;
   if (key)
     u->key = *key;
@@ -396,11 +396,11 @@ void Pmd::QueueUpcall(rte_mbuf* m, const FlowKey* key, bool is_action, uint32_t 
   Bump(ctr_.upcalls, 1);
 }
 
-unsigned Pmd::TakeUpcalls(Upcall** out, unsigned n) {
+unsigned Pmd::TakeUpcalls(PmdUpcall** out, unsigned n) {
   return rte_ring_sc_dequeue_burst(upcall_ring_, reinterpret_cast<void**>(out), n, nullptr);
 }
 
-void Pmd::ReleaseUpcall(Upcall* u) {
+void Pmd::ReleaseUpcall(PmdUpcall* u) {
   u->packet = nullptr;
   rte_ring_sp_enqueue(free_ring_, u);
 }

@@ -1,7 +1,8 @@
 // A poll-mode driver thread: rx burst -> parse -> EMC -> megaflow classifier -> actions ->
 // tx burst, over the rx queues assigned to it. Everything it touches per packet is its own
 // (caches, counters, tx buffers) or RCU-published (port table, megaflows). Misses leave through
-// a bounded, rate-limited ring to the upcall handler thread.
+// a bounded, rate-limited ring to the upcall handler thread. A PMD knows its datapath only
+// through its PmdContext: the few shared objects it reads, never the DpifNetdev itself.
 #pragma once
 
 #include <atomic>
@@ -10,13 +11,61 @@
 #include <thread>
 #include <vector>
 
+#include "datapath/actions/meter.h"
 #include "datapath/cache/dpcls.h"
 #include "datapath/cache/emc.h"
-#include "datapath/dpif_netdev/datapath.h"
+#include "datapath/dpif_netdev/port_table.h"
+#include "datapath/dpif_netdev/rcu.h"
+#include "datapath/flow/flow_key.h"
+#include "sluice/result.h"
 
+struct rte_mbuf;
+struct rte_mempool;
 struct rte_ring;
 
 namespace sluice::dp {
+
+// What a PMD thread sees of its datapath. The pointers outlive the PMD.
+struct PmdContext {
+  QsbrReclaimer* reclaimer = nullptr;                    // quiescent states, deletion generation
+  const std::atomic<const PortTable*>* ports = nullptr;  // the published port table
+  MeterTable* meters = nullptr;                          // the meter(N) action
+  rte_mempool* pool = nullptr;                           // copies for non-final outputs
+  uint32_t upcall_rate = 1000000;  // per in_port, packets/s admitted to the upcall queue
+  uint32_t upcall_burst = 8192;
+  uint32_t emc_insert_inv_prob = 100;
+  // The EMC is consulted only when the classifier has more subtables than this.
+  uint32_t emc_min_subtables = 2;
+};
+
+// A miss or userspace() action on its way to the handler thread: a preallocated slot of the
+// PMD's upcall ring.
+struct PmdUpcall {
+  rte_mbuf* packet = nullptr;
+  FlowKey key;
+  unsigned pmd = 0;
+  uint32_t userspace_pid = 0;  // for userspace() action upcalls
+  bool is_action = false;      // false: miss; true: userspace() action
+  uint64_t cookie = 0;
+};
+
+struct PmdStatsSnapshot {
+  unsigned index = 0;
+  int core = -1;
+  uint64_t packets = 0;      // packets received
+  uint64_t simple_hits = 0;  // forwarded by an in_port-only megaflow without a lookup
+  uint64_t emc_hits = 0;
+  uint64_t megaflow_hits = 0;
+  uint64_t misses = 0;
+  uint64_t lost = 0;     // upcalls dropped (queue full or rate limit)
+  uint64_t upcalls = 0;  // misses queued to the handler
+  uint64_t dropped = 0;  // packets dropped by actions or bad output ports
+  uint64_t busy_cycles = 0;
+  uint64_t idle_cycles = 0;
+  uint64_t iterations = 0;
+  uint64_t megaflows = 0;
+  uint64_t subtables = 0;
+};
 
 struct alignas(64) PmdCounters {
   std::atomic<uint64_t> packets{0}, simple_hits{0}, emc_hits{0}, megaflow_hits{0}, misses{0},
@@ -29,7 +78,7 @@ class Pmd {
   static constexpr unsigned kBatch = 32;
   static constexpr unsigned kMaxRecircDepth = 6;
 
-  Pmd(Datapath& dp, unsigned index, int core);
+  Pmd(const PmdContext& ctx, unsigned index, int core);
   ~Pmd();
 
   Result<void> Start();
@@ -37,15 +86,15 @@ class Pmd {
 
   unsigned index() const { return index_; }
   int core() const { return core_; }
-  Dpcls& dpcls() { return dpcls_; }  // writer side: Datapath's mutex held
+  Dpcls& dpcls() { return dpcls_; }  // writer side: the DpifNetdev lock held
   const Dpcls& dpcls() const { return dpcls_; }
 
   PmdStatsSnapshot Stats() const;
   void ClearStats();
 
   // Handler side: take up to n pending upcalls; give each back with ReleaseUpcall.
-  unsigned TakeUpcalls(Upcall** out, unsigned n);
-  void ReleaseUpcall(Upcall* u);
+  unsigned TakeUpcalls(PmdUpcall** out, unsigned n);
+  void ReleaseUpcall(PmdUpcall* u);
 
   // Sink interface for ExecuteActions (PMD thread only).
   void Output(uint32_t port, rte_mbuf* m) noexcept;
@@ -83,7 +132,7 @@ class Pmd {
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
 
-  Datapath& dp_;
+  const PmdContext ctx_;
   unsigned index_;
   int core_;
   Dpcls dpcls_;
@@ -95,13 +144,13 @@ class Pmd {
   PmdStatsSnapshot base_{};
 
   // Upcalls: slots are recycled through free_ring_ (handler -> PMD) and queued on upcall_ring_.
-  std::vector<Upcall> slots_;
+  std::vector<PmdUpcall> slots_;
   rte_ring* free_ring_ = nullptr;
   rte_ring* upcall_ring_ = nullptr;
 
   // PMD-private state.
-  const Datapath::PortTable* table_ = nullptr;  // valid for one iteration
-  std::vector<TxBuf> tx_;                       // by port number
+  const PortTable* table_ = nullptr;  // valid for one iteration
+  std::vector<TxBuf> tx_;             // by port number
   uint32_t dirty_[kMaxPorts];
   uint32_t n_dirty_ = 0;
   RecircBuf recirc_[kMaxRecircDepth + 1];

@@ -10,7 +10,7 @@
 #include <mutex>
 #include <vector>
 
-#include "datapath/cache/dpcls.h"
+#include "datapath/reclaimer.h"
 
 struct rte_rcu_qsbr;
 

@@ -70,6 +70,11 @@ enum class OdpVerbosity : uint8_t { kTerse, kVerbose };
 std::string FormatOdpFlow(const FlowKey& key, const FlowMask& mask,
                           OdpVerbosity verbosity = OdpVerbosity::kTerse);
 
+// The mask that shows a parsed packet's whole key and nothing it does not have (absent VLAN
+// tags, the MPLS entry of a non-MPLS packet): FormatOdpFlow(key, PacketKeyMask(key)) is the
+// packet's exact flow, as ofproto/trace prints it.
+FlowMask PacketKeyMask(const FlowKey& key);
+
 Result<ActionBuilder> ParseOdpActions(std::string_view text);
 
 // Never fails: malformed encodings print as "<malformed ...>" so that a dump still shows them.

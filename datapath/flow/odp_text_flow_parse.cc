@@ -428,4 +428,40 @@ Result<void> ParseOdpFlowFilter(std::string_view text, FlowKey* key, FlowMask* m
   return Parse(text, key, mask, false);
 }
 
+FlowMask PacketKeyMask(const FlowKey& key) {
+  FlowMask m;
+  m.SetAll();
+  FlowKey& b = m.bits;
+  for (size_t i = 0; i < 2; ++i) {
+    if (key.vlans[i].tci == 0 && key.vlans[i].tpid == 0) b.vlans[i] = VlanHdr{};
+  }
+  uint16_t et = ntohs(key.eth_type);
+  bool ipv4 = et == kEthTypeIpv4, ipv6 = et == kEthTypeIpv6;
+  bool arp = et == kEthTypeArp || et == kEthTypeRarp;
+  if (!IsMplsEthType(et)) b.mpls_lse = 0;
+  if (!ipv4 && !arp) b.nw_src = b.nw_dst = 0;  // ARP keeps spa/tpa there
+  if (!ipv6) {
+    b.ipv6_src = b.ipv6_dst = In6Addr{};
+    b.ipv6_label = 0;
+  }
+  if (ipv4 || ipv6) {
+    b.nw_frag = kFragAny | kFragLater;
+  } else {
+    b.nw_frag = b.nw_tos = b.nw_ttl = 0;
+    if (!arp) b.nw_proto = 0;  // ARP keeps the opcode there
+  }
+  // Neighbour discovery: an ICMPv6 solicitation or advertisement (type in tp_src's low byte).
+  uint8_t icmp_type = static_cast<uint8_t>(ntohs(key.tp_src));
+  bool nd = ipv6 && key.nw_proto == kProtoIcmpv6 && (icmp_type == 135 || icmp_type == 136);
+  if (!nd) b.nd_target = In6Addr{};
+  if (!nd && !arp) b.arp_sha = b.arp_tha = MacAddr{};
+  // L4: TCP, UDP, SCTP, ICMP or ICMPv6 of a packet that is not a later fragment.
+  bool l4 = (ipv4 || ipv6) && !(key.nw_frag & kFragLater) &&
+            (key.nw_proto == kProtoTcp || key.nw_proto == kProtoUdp || key.nw_proto == kProtoSctp ||
+             (ipv4 && key.nw_proto == kProtoIcmp) || (ipv6 && key.nw_proto == kProtoIcmpv6));
+  if (!l4) b.tp_src = b.tp_dst = 0;
+  if (!l4 || key.nw_proto != kProtoTcp) b.tcp_flags = 0;
+  return m;
+}
+
 }  // namespace sluice::dp

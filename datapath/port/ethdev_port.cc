@@ -10,7 +10,7 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
-#include "datapath/port/netlink_link.h"
+#include "common/netlink_link.h"
 #include "sluice/log.h"
 
 namespace sluice::dp {

@@ -5,11 +5,11 @@
 
 #include <atomic>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 
+#include "datapath/dpif.h"  // PortSpec, PortStats
 #include "sluice/result.h"
 
 struct rte_mbuf;
@@ -18,17 +18,6 @@ struct rte_mempool;
 namespace sluice::dp {
 
 inline constexpr uint16_t kMaxQueues = 32;
-
-struct PortSpec {
-  std::string name;
-  std::string type = "system";                 // system | dpdk | internal | dummy
-  std::map<std::string, std::string> options;  // dpdk-devargs, n_rxq, mac, mtu, pcap ...
-};
-
-struct PortStats {
-  uint64_t rx_packets = 0, rx_bytes = 0, rx_dropped = 0, rx_errors = 0;
-  uint64_t tx_packets = 0, tx_bytes = 0, tx_dropped = 0, tx_errors = 0;
-};
 
 // What a port needs from the datapath when it starts.
 struct PortEnv {

@@ -1,5 +1,8 @@
 #include "ofproto/connmgr/of_connection.h"
 
+#include <chrono>
+
+#include "common/rate_limit.h"
 #include "sluice/log.h"
 
 namespace sluice::ofp {
@@ -10,16 +13,23 @@ auto Log() {
   return l;
 }
 
-}  // namespace
-
-std::shared_ptr<OfMonitor> OfMonitor::Create(StreamSocket sock, std::string peer) {
-  return std::shared_ptr<OfMonitor>(new OfMonitor(std::move(sock), std::move(peer)));
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
-OfMonitor::OfMonitor(StreamSocket sock, std::string peer)
-    : sock_(std::move(sock)),
-      peer_(std::move(peer)),
-      writer_(sock_, [this](std::error_code ec) { Close(ec.message()); }) {}
+constexpr int kTagPacketIn = 1;
+
+}  // namespace
+
+std::shared_ptr<OfMonitor> OfMonitor::Create(StreamPtr stream) {
+  return std::shared_ptr<OfMonitor>(new OfMonitor(std::move(stream)));
+}
+
+OfMonitor::OfMonitor(StreamPtr stream)
+    : stream_(std::move(stream)),
+      writer_(*stream_, [this](std::error_code ec) { Close(stream_->ErrorText(ec)); }) {}
 
 void OfMonitor::Start(uint8_t version) {
   auto hello = EncodeMessages(Message{version, 0, Hello{VersionBit(version)}});
@@ -32,10 +42,10 @@ void OfMonitor::Start(uint8_t version) {
 
 void OfMonitor::Read() {
   auto self = shared_from_this();
-  sock_.async_read_some(asio::buffer(buf_), [this, self](std::error_code ec, size_t) {
+  stream_->AsyncReadSome(buf_.data(), buf_.size(), [this, self](std::error_code ec, size_t) {
     if (closed_) return;
     if (ec) {
-      Close(ec == asio::error::eof ? "connection closed by peer" : ec.message());
+      Close(stream_->ErrorText(ec));
       return;
     }
     Read();  // the snooper's HELLO and anything else it sends: ignored
@@ -54,11 +64,8 @@ void OfMonitor::Copy(ByteSpan msg) {
 void OfMonitor::Close(const std::string& reason) {
   if (closed_) return;
   closed_ = true;
-  writer_.FlushAndClear();
-  std::error_code ec;
-  sock_.shutdown(asio::socket_base::shutdown_both, ec);
-  sock_.close(ec);
-  Log()->info("{}: snooper disconnected ({}{})", peer_, reason,
+  writer_.Close(shared_from_this(), std::chrono::milliseconds(1000));
+  Log()->info("{}: snooper disconnected ({}{})", peer(), reason,
               dropped ? fmt::format(", {} copies dropped", dropped) : "");
 }
 
@@ -72,23 +79,47 @@ AsyncConfig DefaultAsyncConfig() {
   return a;
 }
 
-std::shared_ptr<OfConnection> OfConnection::Create(asio::io_context& io, StreamSocket sock,
-                                                   std::string peer, OfHandler* handler,
-                                                   ConnOptions opts) {
-  return std::shared_ptr<OfConnection>(
-      new OfConnection(io, std::move(sock), std::move(peer), handler, opts));
+std::shared_ptr<OfConnection> OfConnection::Create(asio::io_context& io, StreamPtr stream,
+                                                   OfHandler* handler, ConnOptions opts) {
+  return std::shared_ptr<OfConnection>(new OfConnection(io, std::move(stream), handler, opts));
 }
 
-OfConnection::OfConnection(asio::io_context& io, StreamSocket sock, std::string peer,
-                           OfHandler* handler, ConnOptions opts)
+OfConnection::OfConnection(asio::io_context& io, StreamPtr stream, OfHandler* handler,
+                           ConnOptions opts)
     : io_(io),
-      sock_(std::move(sock)),
-      peer_(std::move(peer)),
+      stream_(std::move(stream)),
       handler_(handler),
-      opts_(opts),
-      writer_(sock_, [this](std::error_code ec) { Close(ec.message()); }),
+      opts_(std::move(opts)),
+      writer_(*stream_,
+              [this](std::error_code ec) {
+                if (ec == std::errc::timed_out) {
+                  SLUICE_WARN_RL(Log(),
+                              "{}: peer is not reading: no output written for {:.1f} s ({} bytes "
+                              "waiting), closing",
+                              peer(), opts_.stall_timeout_ms / 1000.0, writer_.backlog());
+                  CloseNow("peer not reading");
+                } else {
+                  Close(stream_->ErrorText(ec));
+                }
+              }),
       probe_timer_(io) {
   async = DefaultAsyncConfig();
+  writer_.SetStallTimeout(std::chrono::milliseconds(opts_.stall_timeout_ms));
+  writer_.OnProgress([this] {
+    Account();
+    if (paused_ && writer_.backlog() <= opts_.pause_backlog / 2) {
+      paused_ = false;
+      Read();
+    }
+  });
+  if (opts_.budget) {
+    account_ = opts_.budget->Join([this](const std::string& why) {
+      auto self = weak_from_this().lock();
+      if (!self || closed_) return;
+      SLUICE_WARN_RL(Log(), "{}: {}, closing", peer(), why);
+      asio::post(io_, [self, why] { self->CloseNow(why); });
+    });
+  }
 }
 
 OfConnection::~OfConnection() = default;
@@ -108,11 +139,18 @@ void OfConnection::Start() {
 }
 
 void OfConnection::Read() {
+  if (closed_ || reading_) return;
+  if (writer_.backlog() > opts_.pause_backlog) {
+    paused_ = true;  // resumed by the writer once the peer has taken some output
+    return;
+  }
+  reading_ = true;
   auto self = shared_from_this();
-  sock_.async_read_some(asio::buffer(buf_), [this, self](std::error_code ec, size_t n) {
+  stream_->AsyncReadSome(buf_.data(), buf_.size(), [this, self](std::error_code ec, size_t n) {
+    reading_ = false;
     if (closed_) return;
     if (ec) {
-      Close(ec == asio::error::eof ? "connection closed by peer" : ec.message());
+      Close(stream_->ErrorText(ec));
       return;
     }
     heard_since_probe_ = true;
@@ -130,8 +168,25 @@ void OfConnection::Read() {
       if (!*next) break;
       Handle(**next);
     }
-    if (!closed_) Read();
+    if (closed_) return;
+    // A message trickled in for longer than partial_timeout_ms: the peer is holding us.
+    if (splitter_.buffered() == 0) {
+      partial_since_ms_ = -1;
+    } else if (partial_since_ms_ < 0) {
+      partial_since_ms_ = SteadyMs();
+    } else if (SteadyMs() - partial_since_ms_ > opts_.partial_timeout_ms) {
+      SLUICE_WARN_RL(Log(), "{}: message still incomplete after {} s ({} bytes), closing", peer(),
+                     opts_.partial_timeout_ms / 1000, splitter_.buffered());
+      CloseNow("message incomplete for too long");
+      return;
+    }
+    Account();
+    Read();
   });
+}
+
+void OfConnection::Account() {
+  if (account_) account_->Set(splitter_.buffered() + writer_.backlog());
 }
 
 void OfConnection::Handle(ByteSpan raw) {
@@ -151,13 +206,13 @@ void OfConnection::Handle(ByteSpan raw) {
       SendError(OfpError{OfpErr::kHelloIncompatible,
                          "no common OpenFlow version (this switch speaks OpenFlow 1.0 and 1.3)"},
                 raw);
-      Log()->info("{}: version negotiation failed (peer offered 0x{:x})", peer_,
+      Log()->info("{}: version negotiation failed (peer offered 0x{:x})", peer(),
                   PeerVersions(msg->version, h.versions));
       Close("version negotiation failed");
       return;
     }
     version_ = *common;
-    Log()->info("{}: negotiated OpenFlow version 0x{:02x}", peer_, version_);
+    Log()->info("{}: negotiated OpenFlow version 0x{:02x}", peer(), version_);
     handler_->OnConnected(*this);
     return;
   }
@@ -213,18 +268,29 @@ void OfConnection::Send(const Message& msg) {
   Write(msg);
 }
 
-void OfConnection::Write(const Message& msg) {
+bool OfConnection::SendPacketIn(const Message& msg) {
+  if (closed_) return false;
+  if (writer_.queued(kTagPacketIn) >= opts_.packet_in_queue) {
+    ++packet_ins_dropped;
+    return false;
+  }
+  Write(msg, kTagPacketIn);
+  return true;
+}
+
+void OfConnection::Write(const Message& msg, int tag) {
   auto parts = EncodeMessages(msg);
   if (!parts) {
-    Log()->warn("{}: cannot encode message (type {}) for OpenFlow version 0x{:02x}: {}", peer_,
+    Log()->warn("{}: cannot encode message (type {}) for OpenFlow version 0x{:02x}: {}", peer(),
                 static_cast<int>(TypeOf(msg.body)), msg.version, parts.error().message);
     return;
   }
   for (const Bytes& b : *parts) {
     ++tx_messages;
     if (version_ && !std::holds_alternative<Hello>(msg.body)) CopyToMonitors(b);
-    writer_.Write(std::string(b.begin(), b.end()), shared_from_this());
+    writer_.Write(std::string(b.begin(), b.end()), shared_from_this(), tag);
   }
+  Account();
 }
 
 bool OfConnection::AddMonitor(std::shared_ptr<OfMonitor> m) {
@@ -241,8 +307,14 @@ void OfConnection::CopyToMonitors(ByteSpan msg) {
 
 void OfConnection::SendError(const OfpError& err, ByteSpan offending) {
   ++errors_sent;
-  Log()->debug("{}: sending error {}: {}", peer_, OfpErrName(err.err), err.detail);
+  Log()->debug("{}: sending error {}: {}", peer(), OfpErrName(err.err), err.detail);
   Send(MakeErrorReply(err, offending, version_ ? version_ : kOfp13));
+}
+
+void OfConnection::SetProbeInterval(int ms) {
+  bool was = opts_.probe_interval_ms > 0;
+  opts_.probe_interval_ms = ms;
+  if (!was && ms > 0 && !closed_) ArmProbe();
 }
 
 void OfConnection::ArmProbe() {
@@ -253,7 +325,16 @@ void OfConnection::ArmProbe() {
     if (ec || closed_) return;
     if (!heard_since_probe_) {
       if (probe_outstanding_) {
-        Close("inactivity probe timed out");
+        if (size_t unsent = writer_.unsent(); paused_ || unsent > 0) {
+          SLUICE_WARN_RL(Log(), "{}: peer is not reading ({} bytes waiting), closing", peer(),
+                         unsent);
+          CloseNow("peer not reading");
+        } else {
+          SLUICE_WARN_RL(Log(),
+                         "{}: no response to inactivity probe after {} seconds, disconnecting",
+                         peer(), opts_.probe_interval_ms / 1000.0);
+          Close("inactivity probe timed out");
+        }
         return;
       }
       if (version_) {
@@ -266,22 +347,30 @@ void OfConnection::ArmProbe() {
   });
 }
 
+// Output already queued (a final error) may still go out for a moment.
 void OfConnection::Close(const std::string& reason) {
   if (closed_) return;
-  // Flush queued output (best effort) so a final error reaches the peer.
-  writer_.FlushAndClear();
-  std::error_code ec;
   closed_ = true;
+  close_reason_ = reason;
+  writer_.Close(shared_from_this(), std::chrono::milliseconds(1000));
   probe_timer_.cancel();
-  sock_.shutdown(asio::socket_base::shutdown_both, ec);
-  sock_.close(ec);
-  Log()->info("{}: disconnected ({})", peer_, reason);
+  static LogRateLimiter disconnects(20);
+  if (disconnects.Allow()) {
+    Log()->info("{}: disconnected ({}){}", peer(), reason, disconnects.Suffix());
+  }
   for (const auto& m : monitors_) m->Close("snooped connection closed");
   monitors_.clear();
   if (version_) handler_->OnDisconnected(*this);
   auto fn = std::move(on_closed_);
   on_closed_ = nullptr;
   if (fn) fn(*this);
+}
+
+// Dropped at once with whatever is queued (a peer that does not read, a budget eviction).
+void OfConnection::CloseNow(const std::string& reason) {
+  writer_.Close(shared_from_this(), std::chrono::milliseconds(0));
+  Close(reason);
+  if (account_) account_->Set(0);
 }
 
 }  // namespace sluice::ofp

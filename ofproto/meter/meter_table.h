@@ -19,11 +19,11 @@
 //  - Experimenter bands are refused with OFPMMFC_BAD_BAND; color-aware metering is not done
 //    (max_color 0).
 //  - Counters are kept for every meter, with or without OFPMF_STATS (as Open vSwitch does).
-//    Under a Switch the datapath meters the packets and its counts are credited here (Credit).
+//    Under ofproto-dpif the datapath meters the packets and its counts are credited here (Credit).
 //  - A modify keeps the meter's counters and age; the bands (their buckets, full again, and
 //    their counters) are new.
 //
-// Enforcement: under a Switch the packets are metered by the datapath's meters
+// Enforcement: under ofproto-dpif the packets are metered by the datapath's meters
 // (datapath/actions/meter.h, programmed through OfprotoHooks::MeterSet), whose default burst
 // without OFPMF_BURST is one second of the rate, as in Open vSwitch; Meter::Apply here is the
 // control-side model (tests), with default_burst_ms.

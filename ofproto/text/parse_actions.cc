@@ -178,6 +178,12 @@ class ActionParser {
 Result<bool> ActionParser::ParseOne(std::string_view key, std::string_view value, bool has_value,
                                     ActionList* out) {
   auto port_out = [&](uint32_t port, uint16_t max_len = kControllerNoBuffer) -> Result<bool> {
+    // As ovs-ofctl checks an output port: a number below OFPP_MAX, or a reserved port that can
+    // be output to (not ANY, not an undefined one such as 1.0's 0xffea).
+    if (port >= kPortMax && (port < kPortInPort || port > kPortLocal)) {
+      return MakeError(Errc::kInvalid,
+                       "actions are invalid with specified match (OFPBAC_BAD_OUT_PORT)");
+    }
     out->push_back(ActOutput{port, port == kPortController ? max_len : uint16_t{0}});
     return true;
   };

@@ -276,6 +276,14 @@ Result<FlowMod> ParseFlowMod(std::string_view text, FlowModCommand command,
     if (!has_actions) return MakeError(Errc::kInvalid, "must specify an action");
     auto insts = ParseInstructions(actions, fm.match, opts);
     if (!insts) return std::unexpected(insts.error());
+    // goto_table may only move forward from the flow's table, as ovs-ofctl checks (and the
+    // switch would refuse the flow-mod otherwise).
+    for (const auto& inst : *insts) {
+      if (const auto* g = std::get_if<InstGotoTable>(&inst); g && g->table_id <= fm.table_id) {
+        return MakeError(Errc::kInvalid,
+                         "actions are invalid with specified match (OFPBIC_BAD_TABLE_ID)");
+      }
+    }
     fm.instructions = std::move(*insts);
   }
   return fm;

@@ -1,7 +1,7 @@
 // MacLearning: the NORMAL action's forwarding database, (VLAN, MAC) -> OpenFlow port, with
 // aging and a size cap enforced by evicting the least recently refreshed entry.
 //
-// Not thread-safe; the Switch lock serialises the upcall handler and the control thread.
+// Not thread-safe; the ofproto-dpif lock serialises the upcall handler and the control thread.
 #pragma once
 
 #include <array>

@@ -8,7 +8,7 @@
 // actions, so a rewrite costs one masked set however many set-fields produced it.
 //
 // Pure with respect to the datapath: it reads the bridges and their tables (caller holds the
-// Switch lock), may learn MAC addresses (XlateInput::learn) and registers packet-in contexts.
+// ofproto-dpif lock), may learn MAC addresses (XlateInput::learn) and registers packet-in contexts.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +26,7 @@
 #include "ofproto/table/flow_table.h"
 #include "ofproto/table/rule.h"
 #include "ofproto/xlate/mac_learning.h"
+#include "sluice/odp_port.h"
 
 namespace sluice::ofp {
 
@@ -53,7 +54,7 @@ struct XBridge;
 
 struct XPort {
   uint32_t ofport = 0;
-  uint32_t dp_port = UINT32_MAX;  // UINT32_MAX: no datapath port (patch)
+  OdpPort dp_port = kOdpPortNone;  // none: a patch port
   std::string name;
   XBridge* peer_bridge = nullptr;  // patch ports: where output continues
   uint32_t peer_ofport = 0;
@@ -67,7 +68,7 @@ struct XBridge {
   Ofproto* ofproto = nullptr;
   std::map<uint32_t, XPort> ports;  // by OpenFlow port number
   MacLearning* mac = nullptr;
-  // OpenFlow meter id -> datapath meter id, for the meter instruction (kept by the Switch).
+  // OpenFlow meter id -> datapath meter id, for the meter instruction (kept by ofproto-dpif).
   std::unordered_map<uint32_t, uint32_t> dp_meters;
   const XPort* Port(uint32_t ofport) const {
     auto it = ports.find(ofport);
@@ -127,8 +128,8 @@ struct FrozenState {
 };
 
 // Frozen states by id. An id is handed out once (ids only grow, skipping 0 and live ids when
-// they wrap), so a megaflow the datapath may still hold never resumes someone else's state. The
-// Switch drops the states no megaflow names any more (Sweep) after a grace period, so that a
+// they wrap), so a megaflow the datapath may still hold never resumes someone else's state.
+// ofproto-dpif drops the states no megaflow names any more (Sweep) after a grace period, so that a
 // packet between its two passes still finds its state.
 class RecircRegistry {
  public:

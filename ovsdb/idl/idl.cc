@@ -77,6 +77,7 @@ Idl::Idl(asio::io_context& io, std::string remote, std::string db,
 Idl::~Idl() {
   stopped_ = true;
   timer_.cancel();
+  pending_.reset();
   if (conn_) {
     conn_->OnClose(nullptr);
     conn_->Close();
@@ -87,13 +88,35 @@ void Idl::Start() { Connect(); }
 
 void Idl::Connect() {
   if (stopped_) return;
-  auto sock = ConnectStream(io_, remote_);
-  if (!sock) {
-    last_error_ = sock.error().message;
-    ScheduleReconnect();
-    return;
-  }
-  conn_ = JsonRpcConnection::Create(std::move(*sock), JsonRpcLimits{}, remote_);
+  ConnectOptions co;
+  co.default_port = kOvsdbPort;
+  co.tls = tls_;
+  pending_ = AsyncConnect(io_, remote_, co, [this](Result<StreamPtr> s) {
+    if (!s) {
+      last_error_ = remote_ + ": " + s.error().message;
+      last_error_code_ = s.error().code;
+      ScheduleReconnect();
+      return;
+    }
+    Connected(std::move(*s));
+  });
+}
+
+void Idl::SetProbeInterval(int ms) {
+  probe_ms_ = ms;
+  if (conn_) conn_->SetProbeInterval(std::chrono::milliseconds(ProbeMs()));
+}
+
+int Idl::ProbeMs() const {
+  if (probe_ms_ >= 0) return probe_ms_;
+  return remote_.starts_with("unix:") ? 0 : 5000;  // as Open vSwitch's IDL
+}
+
+void Idl::Connected(StreamPtr stream) {
+  last_error_code_ = Errc::kOk;
+  last_error_.clear();
+  conn_ = JsonRpcConnection::Create(std::move(stream));
+  conn_->SetProbeInterval(std::chrono::milliseconds(ProbeMs()));
   conn_->OnMessage([this](JsonRpcConnection& c, Json msg) {
     std::string method = msg.value("method", "");
     if (method == "update2" && msg["params"].is_array() && msg["params"].size() == 2) {

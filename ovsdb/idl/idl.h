@@ -104,11 +104,19 @@ class Idl {
   void OnSynced(std::function<void()> fn) { on_synced_ = std::move(fn); }
 
   void SetMaxBackoffMs(int ms) { max_backoff_ms_ = ms; }
+  // ssl: remotes (null: DefaultTlsConfig()); set before Start().
+  void SetTls(std::shared_ptr<TlsConfig> tls) { tls_ = std::move(tls); }
+  // Inactivity probe in ms (0: none; default 5000 for tcp/ssl, none for unix).
+  void SetProbeInterval(int ms);
   const std::string& last_error() const { return last_error_; }
+  // kBusy: the last attempt only bootstrapped the CA certificate; the next one should work.
+  Errc last_error_code() const { return last_error_code_; }
 
  private:
   friend class IdlTxn;
   void Connect();
+  void Connected(StreamPtr stream);
+  int ProbeMs() const;
   void ScheduleReconnect();
   void Monitor();
   void ApplyUpdates(const nlohmann::json& table_updates, bool initial);
@@ -121,6 +129,9 @@ class Idl {
   std::map<std::string, std::vector<std::string>> want_;
   std::optional<DatabaseSchema> schema_;
   std::shared_ptr<JsonRpcConnection> conn_;
+  std::unique_ptr<PendingConnect> pending_;
+  std::shared_ptr<TlsConfig> tls_;
+  int probe_ms_ = -1;
   std::map<std::string, std::map<Uuid, IdlRow>> rows_;
   std::vector<IdlChange> changes_;
   std::function<void()> on_change_, on_synced_;
@@ -133,6 +144,7 @@ class Idl {
   uint64_t seqno_ = 0;
   uint64_t monitor_seq_ = 0;
   std::string last_error_;
+  Errc last_error_code_ = Errc::kOk;
 };
 
 }  // namespace sluice::db

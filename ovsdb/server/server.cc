@@ -52,7 +52,18 @@ Json Err(const std::string& error, const std::string& details = {}) {
 }  // namespace
 
 OvsdbServer::OvsdbServer(asio::io_context& io, ServerOptions opts)
-    : io_(io), opts_(opts), server_id_(Uuid::Random()), pending_timer_(io), coalesce_timer_(io) {
+    : io_(io),
+      opts_(opts),
+      server_id_(Uuid::Random()),
+      pending_timer_(io),
+      coalesce_timer_(io),
+      tls_(opts_.tls ? opts_.tls : DefaultTlsConfig()),
+      remotes_(io, [this](StreamPtr s, const std::string& remote,
+                          std::function<void(const std::string&)> on_closed) {
+        return Accept(std::move(s), remote, std::move(on_closed));
+      }) {
+  remotes_.SetTls(tls_);
+  if (!opts_.limits.budget) opts_.limits.budget = MemoryBudget::Create(opts_.memory_budget);
   auto schema = DatabaseSchema::FromJson(Json::parse(kServerSchema));
   auto e = std::make_unique<DbEntry>();
   e->db = std::make_unique<Database>(std::move(*schema));
@@ -65,16 +76,6 @@ OvsdbServer::~OvsdbServer() {
   AbandonCompactions();
   pending_timer_.cancel();
   coalesce_timer_.cancel();
-  listeners_.clear();
-  for (auto& [r, a] : actives_) {
-    a->removed = true;
-    a->timer.cancel();
-    if (a->pending) {
-      std::error_code ec;
-      a->pending->close(ec);
-    }
-  }
-  actives_.clear();
   for (auto& [c, s] : sessions_) {
     s->conn->OnClose(nullptr);
     s->conn->Close();
@@ -180,6 +181,26 @@ void OvsdbServer::UpdateServerDb() {
   if (out.committed) Committed(sdb);
 }
 
+Result<void> OvsdbServer::AddRemote(const std::string& remote, const RemoteOptions& opts) {
+  return OnThread([&] { return remotes_.Add(remote, opts); });
+}
+
+Result<void> OvsdbServer::RemoveRemote(const std::string& remote) {
+  return OnThread([&] { return remotes_.Remove(remote); });
+}
+
+std::vector<RemoteStatus> OvsdbServer::RemoteStatuses() const {
+  return OnThread([&] { return remotes_.Statuses(); });
+}
+
+uint16_t OvsdbServer::tcp_port(const std::string& remote) const {
+  return OnThread([&] { return remotes_.tcp_port(remote); });
+}
+
+std::vector<std::string> OvsdbServer::Remotes() const {
+  return OnThread([&] { return remotes_.List(); });
+}
+
 Database* OvsdbServer::FindDatabase(const std::string& name) {
   auto it = dbs_.find(name);
   return it == dbs_.end() ? nullptr : it->second->db.get();
@@ -193,11 +214,14 @@ std::vector<std::string> OvsdbServer::DatabaseNames() const {
   });
 }
 
-OvsdbServer::Session* OvsdbServer::Accept(StreamSocket sock, std::string peer, std::string remote) {
-  auto conn = JsonRpcConnection::Create(std::move(sock), opts_.limits, peer);
+std::shared_ptr<JsonRpcConnection> OvsdbServer::Accept(
+    StreamPtr stream, const std::string& remote,
+    std::function<void(const std::string&)> on_closed) {
+  auto conn = JsonRpcConnection::Create(std::move(stream), opts_.limits);
   auto s = std::make_unique<Session>();
   s->conn = conn;
-  s->remote = std::move(remote);
+  s->remote = remote;
+  s->on_closed = std::move(on_closed);
   Session* sp = s.get();
   conn->OnRawMessage(
       [this, sp](JsonRpcConnection&, std::string text) { HandleText(*sp, std::move(text)); });
@@ -209,7 +233,7 @@ OvsdbServer::Session* OvsdbServer::Accept(StreamSocket sock, std::string peer, s
   });
   sessions_[conn.get()] = std::move(s);
   conn->Start();
-  return sp;
+  return conn;
 }
 
 void OvsdbServer::CloseSession(Session& s) {
@@ -238,6 +262,7 @@ void OvsdbServer::HandleText(Session& s, std::string text) {
     if (method != msg.end() && *method == "transact" && params != msg.end() && params->is_array()) {
       auto id = msg.find("id");
       Json id_json = id != msg.end() ? id->ToJson() : Json();
+      if (id_json.is_null()) return;  // a notification: neither run nor answered
       const JsonNode& p = *params;
       DoTransact(s, std::move(doc), p, id_json);
       return;
@@ -265,6 +290,7 @@ void OvsdbServer::HandleMessage(Session& s, Json msg) {
   std::string method = msg["method"];
   auto id_it = msg.find("id");
   Json id = id_it != msg.end() ? std::move(*id_it) : Json();
+  if (id.is_null() && method != "cancel") return;  // a notification: nothing to do, no reply
   auto params_it = msg.find("params");
   Json params = params_it != msg.end() ? std::move(*params_it) : Json::array();
   if (!params.is_array()) {
@@ -328,8 +354,6 @@ void OvsdbServer::HandleRequest(Session& s, const std::string& method, Json& par
     c.SendReply(id, Json::object());
   } else if (method == "get_server_id") {
     c.SendReply(id, server_id_.ToString());
-  } else if (id.is_null()) {
-    // Unknown notification: nothing to answer.
   } else {
     c.SendError(id, Err("unknown method", method));
   }
@@ -379,6 +403,12 @@ void OvsdbServer::DoTransact(Session& s, std::unique_ptr<JsonDoc> doc, const Jso
 }
 
 void OvsdbServer::Submit(std::unique_ptr<PendingTxn> p) {
+  for (const auto& waiting : pending_) {
+    if (waiting->session == p->session && waiting->id == p->id) {
+      p->session->conn->SendError(p->id, Err("syntax error", "transact: duplicate request ID"));
+      return;
+    }
+  }
   if (!RunTxn(*p)) {
     pending_.push_back(std::move(p));
     ArmPendingTimer();
@@ -396,6 +426,9 @@ bool OvsdbServer::RunTxn(PendingTxn& p) {
   };
   TxnOutcome out = p.doc ? Execute(e, *p.doc_params, 1, ctx) : Execute(e, p.params, 1, ctx);
   if (out.blocked) return false;
+  // Update notifications go out before the reply, so that a client monitoring what it changed
+  // knows the changes by the time it has the reply (as ovsdb-server does).
+  if (out.committed) FlushOutgoing();
   p.session->conn->SendReply(p.id, std::move(out.reply));
   if (out.committed) Committed(e);
   return true;
@@ -444,8 +477,9 @@ void OvsdbServer::ArmPendingTimer() {
 
 void OvsdbServer::DoLock(Session& s, const std::string& method, const Json& params,
                          const Json& id) {
-  if (params.size() != 1 || !params[0].is_string()) {
-    s.conn->SendError(id, Err("syntax error", method + " takes one lock name"));
+  // RFC 7047 4.1.8: the lock name is an <id>.
+  if (params.size() != 1 || !params[0].is_string() || !IsIdentifier(params[0])) {
+    s.conn->SendError(id, Err("syntax error", method + " request params must be <id>"));
     return;
   }
   std::string name = params[0];
@@ -453,7 +487,8 @@ void OvsdbServer::DoLock(Session& s, const std::string& method, const Json& para
   auto pos = std::find(q.begin(), q.end(), &s);
   if (method == "unlock") {
     if (pos == q.end()) {
-      s.conn->SendError(id, Err("not locked", name));
+      s.conn->SendError(id,
+                        Err("syntax error", "unlock: \"unlock\" without \"lock\" or \"steal\""));
       return;
     }
     bool was_owner = pos == q.begin();
@@ -464,7 +499,8 @@ void OvsdbServer::DoLock(Session& s, const std::string& method, const Json& para
     return;
   }
   if (pos != q.end()) {
-    s.conn->SendError(id, Err("duplicate lock", name));
+    s.conn->SendError(
+        id, Err("syntax error", method + ": must issue \"unlock\" before new \"" + method + "\""));
     return;
   }
   if (method == "steal") {

@@ -24,6 +24,7 @@
 #include "common/unixctl.h"
 #include "ovsdb/database.h"
 #include "ovsdb/server/monitor.h"
+#include "ovsdb/server/remotes.h"
 #include "ovsdb/storage/log.h"
 #include "sluice/result.h"
 
@@ -46,17 +47,10 @@ struct ServerOptions {
   int coalesce_poll_ms = 1;
   int coalesce_max_ms = 100;
   bool compact = true;  // online compaction when the log policy says so
-};
-
-// One remote of the server, for the Manager table's status columns.
-struct RemoteStatus {
-  std::string remote;
-  bool active = false;      // tcp:/unix: (the server connects out) vs ptcp:/punix: (listens)
-  bool connected = false;   // active: its session is up; passive: at least one session
-  std::string state;        // active: ACTIVE, BACKOFF or CONNECTING
-  std::string last_error;   // active: why the last attempt or session ended
-  uint16_t bound_port = 0;  // ptcp:
-  size_t n_connections = 0;
+  // What all sessions together may hold (unsent output, partial input); past it the largest
+  // holder is dropped.
+  size_t memory_budget = 256 << 20;
+  std::shared_ptr<TlsConfig> tls;  // ssl:/pssl: remotes (null: DefaultTlsConfig())
 };
 
 class OvsdbServer {
@@ -78,16 +72,21 @@ class OvsdbServer {
   void StartThread();
   void Stop();
 
-  // Passive remotes (punix:PATH, ptcp:PORT[:IP]) listen; active ones (tcp:IP:PORT,
-  // unix:PATH) connect out and serve the OVSDB protocol on that connection, reconnecting with
-  // back-off (1 s doubling to 8 s) whenever it fails or closes, as ovsdb-server does. ssl: and
-  // pssl: are refused (kUnsupported: no TLS in this build). Any thread.
-  Result<void> AddRemote(const std::string& remote);
+  // Passive remotes (punix:PATH, ptcp:[PORT][:IP], pssl:[PORT][:IP]) listen; active ones
+  // (tcp:IP[:PORT], ssl:IP[:PORT], unix:PATH) connect out and serve the OVSDB protocol on that
+  // connection, reconnecting with back-off (1 s doubling to max_backoff) whenever it fails or
+  // closes, as ovsdb-server does (see remotes.h). An existing remote gets the new options.
+  // Any thread (the remotes themselves live on the server's thread).
+  Result<void> AddRemote(const std::string& remote, const RemoteOptions& opts = {});
   // Stops listening on a passive remote (its sessions stay open), or disconnects an active one
   // and stops reconnecting. Any thread.
   Result<void> RemoveRemote(const std::string& remote);
   std::vector<RemoteStatus> RemoteStatuses() const;    // any thread
   uint16_t tcp_port(const std::string& remote) const;  // bound port of a ptcp remote; any thread
+  std::vector<std::string> Remotes() const;            // any thread
+  // The TLS configuration of ssl:/pssl: remotes (--private-key ..., the SSL table); fixed at
+  // construction, and a TlsConfig may be used from any thread.
+  const std::shared_ptr<TlsConfig>& tls() const { return tls_; }
 
   Database* FindDatabase(const std::string& name);
   std::vector<std::string> DatabaseNames() const;
@@ -110,7 +109,6 @@ class OvsdbServer {
   struct DbEntry;
   struct Session;
   struct PendingTxn;
-  struct Active;
   struct MonitorGroup;
   struct Outgoing;
   struct Compaction;
@@ -120,9 +118,9 @@ class OvsdbServer {
   auto OnThread(Fn&& fn) const -> decltype(fn());
 
   Result<void> Serve(std::unique_ptr<Database> db, std::optional<Log> log, std::string path);
-  Session* Accept(StreamSocket sock, std::string peer, std::string remote);
-  void Dial(const std::shared_ptr<Active>& a);
-  void Redial(const std::shared_ptr<Active>& a, const std::string& error);
+  // Serves an established stream from `remote` (RemoteSet's ServeFn).
+  std::shared_ptr<JsonRpcConnection> Accept(StreamPtr stream, const std::string& remote,
+                                            std::function<void(const std::string&)> on_closed);
   void HandleText(Session& s, std::string text);
   void HandleMessage(Session& s, nlohmann::json msg);
   void HandleRequest(Session& s, const std::string& method, nlohmann::json& params,
@@ -168,16 +166,16 @@ class OvsdbServer {
   ServerOptions opts_;
   Uuid server_id_;
   std::map<std::string, std::unique_ptr<DbEntry>> dbs_;
-  std::vector<std::unique_ptr<JsonRpcListener>> listeners_;
   std::map<JsonRpcConnection*, std::unique_ptr<Session>> sessions_;
-  std::map<std::string, std::shared_ptr<Active>> actives_;
   std::map<std::string, std::deque<Session*>> locks_;  // front = owner
   std::deque<std::unique_ptr<PendingTxn>> pending_;
   std::vector<Outgoing> outgoing_;
   asio::steady_timer pending_timer_;
   asio::steady_timer coalesce_timer_;
   bool coalesce_armed_ = false;
+  std::shared_ptr<TlsConfig> tls_;
   std::thread thread_;  // StartThread()
+  RemoteSet remotes_;   // last: destroyed first
 };
 
 // unixctl ovsdb-server/compact and ovsdb-server/list-dbs, for every process that serves `server`.

@@ -1,6 +1,6 @@
 // OvsdbServer's private state, shared by server.cc (databases, sessions, transactions, locks),
-// server_remotes.cc (listeners and active remotes) and server_monitors.cc (monitors and their
-// notifications). Not for use outside ovsdb/server.
+// server_monitors.cc (monitors and their notifications) and server_compaction.cc (log
+// compaction in the background). Not for use outside ovsdb/server.
 #pragma once
 
 #include <future>
@@ -65,18 +65,6 @@ struct OvsdbServer::Session {
   std::string remote;  // the remote it came from (listener or active remote)
   std::string close_reason;
   std::function<void(const std::string& why)> on_closed;  // active remotes: reconnect
-};
-
-struct OvsdbServer::Active {
-  explicit Active(asio::io_context& io, std::string r) : remote(std::move(r)), timer(io) {}
-  std::string remote;
-  asio::steady_timer timer;
-  std::shared_ptr<asio::ip::tcp::socket> pending;
-  Session* session = nullptr;
-  int backoff_ms = 0;
-  std::string state = "CONNECTING";
-  std::string last_error;
-  bool removed = false;
 };
 
 struct OvsdbServer::PendingTxn {

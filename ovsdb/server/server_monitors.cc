@@ -172,9 +172,9 @@ void OvsdbServer::CollectUpdates(DbEntry& e, const ChangeSet& changes) {
   const std::string& name = e.db->schema().name;
   for (auto& [conn, s] : sessions_) {
     if (s->monitors.empty()) continue;
-    bool behind =
-        s->conn->backlog_bytes() > opts_.congestion_bytes ||
-        (opts_.coalesce_unread_bytes && s->conn->unread_by_peer() >= opts_.coalesce_unread_bytes);
+    bool behind = s->conn->backlog_bytes() > opts_.congestion_bytes ||
+                  (opts_.coalesce_unread_bytes &&
+                   s->conn->stream().KernelUnsent() >= opts_.coalesce_unread_bytes);
     for (auto& [key, m] : s->monitors) {
       if (m.db != name) continue;
       if (behind || !m.coalesced.empty()) {
@@ -222,8 +222,8 @@ void OvsdbServer::FlushCoalesced() {
   int64_t now = NowMs();
   for (auto& [conn, s] : sessions_) {
     bool drained = s->conn->backlog_bytes() <= opts_.congestion_bytes / 2;
-    bool read_up =
-        !opts_.coalesce_unread_bytes || s->conn->unread_by_peer() < opts_.coalesce_unread_bytes;
+    bool read_up = !opts_.coalesce_unread_bytes ||
+                   s->conn->stream().KernelUnsent() < opts_.coalesce_unread_bytes;
     for (auto& [key, m] : s->monitors) {
       if (m.coalesced.empty()) continue;
       if (!drained || (!read_up && now - m.coalesced_since_ms < opts_.coalesce_max_ms)) {

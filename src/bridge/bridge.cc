@@ -1,10 +1,10 @@
+// The bridge layer's reconciliation: the desired state from the database against what is
+// applied (bridges, interfaces, controllers, managers), changing only what differs.
 #include "bridge/bridge.h"
-
-#include <rte_version.h>
 
 #include <algorithm>
 
-#include "datapath/port/netlink_link.h"
+#include "common/netlink_link.h"
 #include "ofproto/codec/actions.h"
 #include "ovsdb/server/server.h"
 #include "sluice/log.h"
@@ -17,22 +17,6 @@ using Json = nlohmann::json;
 auto Log() {
   static auto l = log::Get("bridge");
   return l;
-}
-
-constexpr int64_t kDbOfportLocal = 65534;  // OFPP_LOCAL as Interface.ofport shows it
-
-Json Opt(const std::string& s) { return s.empty() ? Json::array({"set", Json::array()}) : Json(s); }
-Json Empty() { return Json::array({"set", Json::array()}); }
-Json StringSet(const std::vector<std::string>& v) { return Json::array({"set", Json(v)}); }
-Json StringMap(const std::map<std::string, std::string>& m) {
-  Json pairs = Json::array();
-  for (const auto& [k, v] : m) pairs.push_back(Json::array({k, v}));
-  return Json::array({"map", pairs});
-}
-Json IntMap(const std::map<std::string, int64_t>& m) {
-  Json pairs = Json::array();
-  for (const auto& [k, v] : m) pairs.push_back(Json::array({k, v}));
-  return Json::array({"map", pairs});
 }
 
 // Columns switchd itself writes: an update touching only these needs no reconciliation.
@@ -54,11 +38,9 @@ bool IsStatusColumn(const std::string& table, const std::string& col) {
 
 }  // namespace
 
-BridgeLayer::BridgeLayer(asio::io_context& io, dp::Datapath& dp, ofp::Switch& sw,
-                         BridgeLayerOptions opts)
+BridgeLayer::BridgeLayer(asio::io_context& io, ofp::OfprotoDpif& ofproto, BridgeLayerOptions opts)
     : io_(io),
-      dp_(dp),
-      sw_(sw),
+      ofproto_(ofproto),
       opts_(std::move(opts)),
       idl_(io, opts_.db_remote, "Open_vSwitch", ReplicatedColumns()),
       links_(io),
@@ -128,9 +110,10 @@ void BridgeLayer::Reconcile() {
   for (const auto& w : d.warnings) {
     if (warned_.insert(w).second) Log()->warn("{}", w);
   }
+  remotes_.ApplySsl(idl_);  // before any connection below is made
   if (!tuning_ || *tuning_ != d.tuning) {
-    dp_.SetMaxIdle(d.tuning.max_idle_ms);
-    sw_.SetMaxMegaflows(d.tuning.max_megaflows);
+    ofproto_.SetMaxIdle(d.tuning.max_idle_ms);
+    ofproto_.SetMaxMegaflows(d.tuning.max_megaflows);
     tuning_ = d.tuning;
     Log()->info("megaflows: idle expiry {} ms, at most {} installed", d.tuning.max_idle_ms,
                 d.tuning.max_megaflows);
@@ -195,7 +178,7 @@ void BridgeLayer::Reconcile() {
     }
   }
 
-  ReconcileManagers(d.managers);
+  remotes_.ApplyManagers(idl_);
   applied_cfg_ = d.next_cfg;
   ScheduleWriteBack();
   if (opts_.on_configured) std::exchange(opts_.on_configured, nullptr)();
@@ -203,7 +186,7 @@ void BridgeLayer::Reconcile() {
 
 void BridgeLayer::DetachIface(Iface& rec) {
   if (!rec.attached) return;
-  if (auto r = sw_.DelPort(rec.bridge, rec.cfg.name); !r) {
+  if (auto r = ofproto_.DelPort(rec.bridge, rec.cfg.name); !r) {
     Log()->warn("{}: detaching from {}: {}", rec.cfg.name, rec.bridge, r.error().message);
   }
   rec.attached = false;
@@ -215,8 +198,8 @@ void BridgeLayer::RemoveIface(const std::string& name) {
   if (it == ifaces_.end()) return;
   Iface& rec = it->second;
   DetachIface(rec);
-  if (rec.dp_port != ofp::kNoDpPort) {
-    if (auto r = dp_.PortDel(rec.dp_port); !r) {
+  if (rec.dp_port != kOdpPortNone) {
+    if (auto r = ofproto_.DelDatapathPort(rec.dp_port); !r) {
       Log()->warn("{}: deleting datapath port {}: {}", name, rec.dp_port, r.error().message);
     }
   }
@@ -236,15 +219,16 @@ void BridgeLayer::RemoveBridge(const std::string& name) {
   }
   for (const auto& n : names) RemoveIface(n);
   if (!local.empty()) RemoveIface(local);
-  if (auto r = sw_.DelBridge(name); !r) {
+  if (auto r = ofproto_.DelBridge(name); !r) {
     Log()->warn("deleting bridge {}: {}", name, r.error().message);
   }
   bridges_.erase(name);
+  remotes_.ForgetBridge(name);
   Log()->info("removed bridge {}", name);
 }
 
 void BridgeLayer::AddBridge(const BridgeConfig& br) {
-  auto r = sw_.AddBridge(br.name, br.dpid, br.secure, !br.controllers.empty());
+  auto r = ofproto_.AddBridge(br.name, br.dpid, br.secure, !br.controllers.empty());
   if (!r) {
     std::string msg = "creating bridge " + br.name + ": " + r.error().message;
     if (warned_.insert(msg).second) Log()->error("{}", msg);
@@ -254,7 +238,7 @@ void BridgeLayer::AddBridge(const BridgeConfig& br) {
   ab.dpid = br.dpid;
   ab.mac = br.mac;
   ab.secure = br.secure;
-  sw_.SetFailMode(br.name, br.secure);
+  ofproto_.SetFailMode(br.name, br.secure);
   bridges_[br.name] = ab;
   Log()->info("added bridge {} (datapath id {}, fail mode {})", br.name, FormatDatapathId(br.dpid),
               br.secure ? "secure" : "standalone");
@@ -282,7 +266,7 @@ void BridgeLayer::CreateLocalPort(const BridgeConfig& br) {
     rec.error = spec.error().message;
   } else if (links_ok_ && links_.Find(br.name)) {
     rec.error = "a network device named " + br.name + " already exists";
-  } else if (auto no = dp_.PortAdd(*spec); !no) {
+  } else if (auto no = ofproto_.AddDatapathPort(*spec); !no) {
     rec.error = no.error().message;
   } else {
     rec.dp_port = *no;
@@ -298,37 +282,17 @@ void BridgeLayer::CreateLocalPort(const BridgeConfig& br) {
 void BridgeLayer::UpdateBridge(const BridgeConfig& br) {
   AppliedBridge& ab = bridges_[br.name];
   if (ab.secure != br.secure) {
-    sw_.SetFailMode(br.name, br.secure);
+    ofproto_.SetFailMode(br.name, br.secure);
     ab.secure = br.secure;
     Log()->info("bridge {}: fail mode {}", br.name, br.secure ? "secure" : "standalone");
   }
-  if (ab.controllers != br.controllers) {
-    ofp::Ofproto* ofproto = sw_.FindBridge(br.name);
-    std::vector<std::string> targets;
-    for (const auto& c : br.controllers) targets.push_back(c.target);
-    int backoff = br.controllers.empty() ? 8000 : br.controllers.front().max_backoff_ms;
-    int probe = br.controllers.empty() ? 5000 : br.controllers.front().probe_interval_ms;
-    if (ofproto) {
-      // Connection parameters apply when a connection is set up: a change restarts them.
-      bool params_changed = false;
-      for (const auto& c : ab.controllers) {
-        for (const auto& n : br.controllers) {
-          if (c.target == n.target && !(c == n)) params_changed = true;
-        }
-      }
-      if (params_changed) ofproto->connmgr().SetControllers({});
-      ofproto->connmgr().SetControllers(targets, backoff, probe);
-      Log()->info("bridge {}: {} controller(s)", br.name, targets.size());
-    }
-    ab.controllers = br.controllers;
-  }
+  remotes_.ApplyControllers(idl_, br.name, br.uuid, ofproto_.FindBridge(br.name));
   // The bridge's MAC (other_config:hwaddr) with an explicit datapath id: the local port follows.
   if (ab.mac != br.mac) {
     ab.mac = br.mac;
     auto it = ifaces_.find(br.name);
-    if (it != ifaces_.end() && it->second.local && it->second.dp_port != ofp::kNoDpPort) {
-      if (auto r = dp::netlink::SetLink(br.name, FormatMac(br.mac), std::nullopt, std::nullopt);
-          !r) {
+    if (it != ifaces_.end() && it->second.local && it->second.dp_port != kOdpPortNone) {
+      if (auto r = netlink::SetLink(br.name, FormatMac(br.mac), std::nullopt, std::nullopt); !r) {
         Log()->warn("bridge {}: {}", br.name, r.error().message);
       }
     }
@@ -392,7 +356,7 @@ void BridgeLayer::CreateIface(const BridgeConfig& br, const PortConfig& port,
         links_.Find(cfg.name)) {
       return finish("a network device named " + cfg.name + " already exists", true);
     }
-    auto no = dp_.PortAdd(*spec);
+    auto no = ofproto_.AddDatapathPort(*spec);
     // Kernel devices may appear later (a link event retries); other failures need a change.
     if (!no) return finish(no.error().message, true);
     rec.dp_port = *no;
@@ -406,9 +370,9 @@ void BridgeLayer::CreateIface(const BridgeConfig& br, const PortConfig& port,
     preferred = static_cast<uint32_t>(cfg.ofport_stored);  // stable across restarts
   }
   if (!AttachIface(rec, preferred, is_request)) {
-    if (rec.dp_port != ofp::kNoDpPort) {
-      (void)dp_.PortDel(rec.dp_port);
-      rec.dp_port = ofp::kNoDpPort;
+    if (rec.dp_port != kOdpPortNone) {
+      (void)ofproto_.DelDatapathPort(rec.dp_port);
+      rec.dp_port = kOdpPortNone;
     }
     return finish(rec.error, false);
   }
@@ -429,13 +393,13 @@ bool BridgeLayer::AttachIface(Iface& rec, uint32_t preferred, bool is_request) {
   } else if (auto m = ParseMac(rec.cfg.mac)) {
     spec.hw_addr = *m;
   }
-  auto r = sw_.AddPort(rec.bridge, spec);
+  auto r = ofproto_.AddPort(rec.bridge, spec);
   if (!r && preferred != 0 && preferred != ofp::kPortLocal) {
     // The number is taken: OVS falls back to any free number, and so do we.
     Log()->warn("{}: OpenFlow port {} ({}): {}; choosing another", rec.cfg.name, preferred,
                 is_request ? "ofport_request" : "previous ofport", r.error().message);
     spec.ofport = 0;
-    r = sw_.AddPort(rec.bridge, spec);
+    r = ofproto_.AddPort(rec.bridge, spec);
   }
   if (!r) {
     rec.error = "attaching to bridge " + rec.bridge + ": " + r.error().message;
@@ -447,7 +411,7 @@ bool BridgeLayer::AttachIface(Iface& rec, uint32_t preferred, bool is_request) {
   rec.link_up = true;
   if (link && !link->running()) {
     rec.link_up = false;
-    sw_.SetPortLink(rec.cfg.name, false);
+    ofproto_.SetPortLink(rec.cfg.name, false);
   }
   return true;
 }
@@ -458,9 +422,9 @@ void BridgeLayer::UpdateIface(Iface& rec, const PortConfig& port, const IfaceCon
   if (rec.local) {
     if (rec.cfg.mtu_request != cfg.mtu_request) {
       rec.cfg.mtu_request = cfg.mtu_request;
-      if (cfg.mtu_request > 0 && rec.dp_port != ofp::kNoDpPort) {
-        if (auto r = dp::netlink::SetLink(rec.cfg.name, std::nullopt,
-                                          static_cast<unsigned>(cfg.mtu_request), std::nullopt);
+      if (cfg.mtu_request > 0 && rec.dp_port != kOdpPortNone) {
+        if (auto r = netlink::SetLink(rec.cfg.name, std::nullopt,
+                                      static_cast<unsigned>(cfg.mtu_request), std::nullopt);
             !r) {
           Log()->warn("{}", r.error().message);
         }
@@ -492,325 +456,11 @@ void BridgeLayer::UpdateIface(Iface& rec, const PortConfig& port, const IfaceCon
     }
   }
   if (!(rec.vlan == port.vlan)) {
-    if (auto r = sw_.SetPortVlan(rec.bridge, rec.cfg.name, port.vlan); !r) {
+    if (auto r = ofproto_.SetPortVlan(rec.bridge, rec.cfg.name, port.vlan); !r) {
       Log()->warn("{}: vlan: {}", rec.cfg.name, r.error().message);
     }
     rec.vlan = port.vlan;
   }
-}
-
-void BridgeLayer::ReconcileManagers(const std::set<std::string>& targets) {
-  if (!opts_.embedded) return;
-  for (auto it = managers_.begin(); it != managers_.end();) {
-    if (targets.count(*it)) {
-      ++it;
-      continue;
-    }
-    if (auto r = opts_.embedded->RemoveRemote(*it); !r) Log()->warn("{}", r.error().message);
-    Log()->info("manager {} removed", *it);
-    it = managers_.erase(it);
-  }
-  std::erase_if(manager_errors_, [&](const auto& e) { return !targets.count(e.first); });
-  for (const auto& t : targets) {
-    if (managers_.count(t)) continue;
-    // Passive (ptcp:, punix:) managers listen; active ones (tcp:, unix:) are dialled by the
-    // embedded server, which serves OVSDB on the connection and reconnects with back-off.
-    if (auto r = opts_.embedded->AddRemote(t); !r) {
-      std::string msg = "manager " + t + ": " + r.error().message;
-      if (warned_.insert(msg).second) Log()->warn("{}", msg);
-      manager_errors_[t] = r.error().message;  // written to the Manager row's status
-      continue;
-    }
-    manager_errors_.erase(t);
-    managers_.insert(t);
-  }
-}
-
-// ---- link state and statistics ----------------------------------------------------------
-
-void BridgeLayer::OnLinkChange(const std::string& name, const KernelLink* link) {
-  auto it = ifaces_.find(name);
-  if (it == ifaces_.end()) return;
-  Iface& rec = it->second;
-  if (!IsKernelKind(rec.kind)) return;
-  if (!rec.attached) {
-    // A device that failed to open may just have appeared.
-    if (link && rec.kind == IfaceKind::kSystem && !rec.error.empty()) {
-      rec.permanent = false;
-      ScheduleReconcile();
-    }
-    return;
-  }
-  if (!link) {
-    if (rec.kind == IfaceKind::kSystem) {
-      // The kernel device is gone: its packet socket is dead. Free the port; it is
-      // recreated if a device of that name comes back.
-      std::string bridge = rec.bridge;
-      Log()->warn("bridge {}: network device {} disappeared", bridge, name);
-      DetachIface(rec);
-      if (rec.dp_port != ofp::kNoDpPort) (void)dp_.PortDel(rec.dp_port);
-      rec.dp_port = ofp::kNoDpPort;
-      rec.error = "network device " + name + " was removed";
-      rec.permanent = false;
-      ScheduleWriteBack();
-    }
-    return;
-  }
-  bool up = link->running();
-  if (up != rec.link_up) {
-    rec.link_up = up;
-    sw_.SetPortLink(name, up);
-    Log()->info("bridge {}: interface {} link {}", rec.bridge, name, up ? "up" : "down");
-  }
-  ScheduleWriteBack();
-}
-
-void BridgeLayer::PollDatapath(bool stats) {
-  std::map<uint32_t, dp::PortInfo> by_no;
-  for (auto& p : dp_.Ports()) by_no.emplace(p.port_no, std::move(p));
-  for (auto& [name, rec] : ifaces_) {
-    if (!rec.attached || rec.dp_port == ofp::kNoDpPort) continue;
-    auto it = by_no.find(rec.dp_port);
-    if (it == by_no.end()) continue;
-    const dp::PortInfo& info = it->second;
-    if (!IsKernelKind(rec.kind) || !links_ok_) {
-      bool up = info.link_up;
-      if (IsKernelKind(rec.kind)) {
-        if (auto l = dp::netlink::GetLink(name)) up = l->admin_up && l->carrier;
-      }
-      if (up != rec.link_up) {
-        rec.link_up = up;
-        sw_.SetPortLink(name, up);
-      }
-    }
-    if (stats) {
-      const auto& s = info.stats;
-      rec.stats = {{"rx_packets", s.rx_packets}, {"tx_packets", s.tx_packets},
-                   {"rx_bytes", s.rx_bytes},     {"tx_bytes", s.tx_bytes},
-                   {"rx_dropped", s.rx_dropped}, {"tx_dropped", s.tx_dropped},
-                   {"rx_errors", s.rx_errors},   {"tx_errors", s.tx_errors}};
-    }
-  }
-}
-
-void BridgeLayer::ArmPollTimer() {
-  poll_timer_.expires_after(std::chrono::milliseconds(opts_.dp_poll_interval_ms));
-  poll_timer_.async_wait([this, alive = alive_](std::error_code ec) {
-    if (ec || !*alive) return;
-    if (!bridges_.empty()) {
-      PollDatapath(false);
-      ScheduleWriteBack();  // controller status, link state of non-kernel ports
-    } else if (!managers_.empty()) {
-      ScheduleWriteBack();  // manager status
-    }
-    ArmPollTimer();
-  });
-}
-
-void BridgeLayer::ArmStatsTimer() {
-  stats_timer_.expires_after(std::chrono::milliseconds(opts_.stats_interval_ms));
-  stats_timer_.async_wait([this, alive = alive_](std::error_code ec) {
-    if (ec || !*alive) return;
-    PollDatapath(true);
-    ScheduleWriteBack();
-    if (warned_.size() > 4096) warned_.clear();
-    ArmStatsTimer();
-  });
-}
-
-// ---- write-back ---------------------------------------------------------------------------
-
-void BridgeLayer::WriteBack() {
-  writeback_posted_ = false;
-  if (txn_in_flight_) {
-    writeback_again_ = true;
-    return;
-  }
-  const db::DatabaseSchema* schema = idl_.schema();
-  if (!idl_.connected() || !schema) return;
-  db::IdlTxn txn(idl_);
-  auto set = [&](const std::string& table, const db::IdlRow& row,
-                 const std::map<std::string, Json>& want) {
-    const db::TableSchema* ts = schema->FindTable(table);
-    if (!ts) return;
-    Json upd = Json::object();
-    for (const auto& [col, val] : want) {
-      const db::ColumnSchema* cs = ts->FindColumn(col);
-      if (!cs) continue;
-      auto datum = db::DatumFromJson(val, cs->type, nullptr);
-      if (!datum) {
-        Log()->debug("{}.{}: {}: {}", table, col, val.dump(), datum.error().details);
-        continue;
-      }
-      const db::Datum* cur = row.Get(col);
-      if (cur && *cur == *datum) continue;
-      upd[col] = val;
-    }
-    if (!upd.empty()) txn.Update(table, row.uuid, std::move(upd));
-  };
-
-  for (const auto& [uuid, row] : idl_.Rows("Interface")) {
-    std::string name = row.GetString("name");
-    auto it = ifaces_.find(name);
-    std::map<std::string, Json> want;
-    if (it == ifaces_.end()) {
-      auto rj = rejected_.find(name);
-      if (rj == rejected_.end()) continue;
-      want = {{"ofport", -1},          {"error", rj->second},     {"admin_state", Empty()},
-              {"link_state", Empty()}, {"mac_in_use", Empty()},   {"mtu", Empty()},
-              {"ifindex", Empty()},    {"statistics", IntMap({})}};
-      set("Interface", row, want);
-      continue;
-    }
-    const Iface& rec = it->second;
-    if (!rec.attached) {
-      want = {{"ofport", -1},          {"error", Opt(rec.error)}, {"admin_state", Empty()},
-              {"link_state", Empty()}, {"mac_in_use", Empty()},   {"mtu", Empty()},
-              {"ifindex", Empty()},    {"statistics", IntMap({})}};
-      set("Interface", row, want);
-      continue;
-    }
-    want["ofport"] = rec.ofport == ofp::kPortLocal ? kDbOfportLocal : rec.ofport;
-    want["error"] = Empty();
-    const KernelLink* link =
-        links_ok_ && IsKernelKind(rec.kind) ? links_.Find(rec.cfg.name) : nullptr;
-    if (link) {
-      want["admin_state"] = link->admin_up() ? "up" : "down";
-      want["link_state"] = link->running() ? "up" : "down";
-      want["mac_in_use"] = Opt(link->mac);
-      want["mtu"] = static_cast<int64_t>(link->mtu);
-      want["ifindex"] = static_cast<int64_t>(link->ifindex);
-    } else {
-      want["admin_state"] = "up";
-      want["link_state"] = rec.link_up ? "up" : "down";
-      want["mac_in_use"] = Opt(rec.kind == IfaceKind::kPatch ? "" : rec.cfg.mac);
-    }
-    if (rec.dp_port != ofp::kNoDpPort && !rec.stats.empty()) want["statistics"] = IntMap(rec.stats);
-    set("Interface", row, want);
-  }
-
-  for (const auto& [uuid, row] : idl_.Rows("Bridge")) {
-    std::string name = row.GetString("name");
-    auto it = bridges_.find(name);
-    if (it == bridges_.end()) continue;
-    set("Bridge", row, {{"datapath_id", FormatDatapathId(it->second.dpid)}});
-    ofp::Ofproto* ofproto = sw_.FindBridge(name);
-    if (!ofproto) continue;
-    auto statuses = ofproto->connmgr().Controllers();
-    for (const auto& cu : row.GetUuids("controller")) {
-      const db::IdlRow* c = idl_.Find("Controller", cu);
-      if (!c) continue;
-      std::string target = c->GetString("target");
-      auto st = std::find_if(statuses.begin(), statuses.end(),
-                             [&](const ofp::ControllerStatus& s) { return s.target == target; });
-      if (st == statuses.end()) continue;
-      std::string role;
-      if (st->connected) {
-        role = st->role == ofp::ControllerRole::kMaster  ? "master"
-               : st->role == ofp::ControllerRole::kSlave ? "slave"
-                                                         : "other";
-      }
-      std::map<std::string, std::string> status{{"state", st->connected ? "ACTIVE" : "BACKOFF"}};
-      if (!st->last_error.empty() && !st->connected) status["last_error"] = st->last_error;
-      set("Controller", *c,
-          {{"is_connected", st->connected}, {"role", Opt(role)}, {"status", StringMap(status)}});
-    }
-  }
-
-  // Manager rows: is_connected and status as ovsdb-server reports them for its remotes.
-  std::vector<db::RemoteStatus> remotes;
-  if (opts_.embedded) remotes = opts_.embedded->RemoteStatuses();
-  for (const auto& [uuid, row] : idl_.Rows("Manager")) {
-    std::string target = row.GetString("target");
-    std::map<std::string, std::string> status;
-    bool connected = false;
-    auto rs = std::find_if(remotes.begin(), remotes.end(),
-                           [&](const db::RemoteStatus& r) { return r.remote == target; });
-    if (auto err = manager_errors_.find(target); err != manager_errors_.end()) {
-      status["last_error"] = err->second;
-    } else if (rs != remotes.end()) {
-      connected = rs->connected;
-      if (rs->active) {
-        status["state"] = rs->state;
-        if (!rs->last_error.empty()) status["last_error"] = rs->last_error;
-      } else {
-        if (rs->bound_port) status["bound_port"] = std::to_string(rs->bound_port);
-        if (rs->n_connections > 1) status["n_connections"] = std::to_string(rs->n_connections);
-      }
-    } else {
-      continue;  // not applied yet
-    }
-    set("Manager", row, {{"is_connected", connected}, {"status", StringMap(status)}});
-  }
-
-  for (const auto& [uuid, row] : idl_.Rows("Open_vSwitch")) {
-    std::map<std::string, Json> want = {
-        {"ovs_version", SLUICE_VERSION},
-        {"db_version", schema->version},
-        {"datapath_types", StringSet({"netdev"})},
-        {"iface_types", StringSet(SupportedIfaceTypes())},
-        {"dpdk_initialized", true},
-        {"dpdk_version", rte_version()},
-    };
-    if (applied_cfg_ >= 0) want["cur_cfg"] = applied_cfg_;
-    set("Open_vSwitch", row, want);
-  }
-
-  if (txn.empty()) return;
-  txn.Comment("sluice-switchd: status");
-  txn_in_flight_ = true;
-  txn.Commit([this, alive = alive_](db::TxnResult r) {
-    if (!*alive) return;
-    txn_in_flight_ = false;
-    if (r.status != db::TxnStatus::kSuccess && r.status != db::TxnStatus::kUnchanged) {
-      Log()->warn("status write-back failed: {}", r.error);
-    }
-    if (writeback_again_) {
-      writeback_again_ = false;
-      ScheduleWriteBack();
-    }
-  });
-}
-
-// ---- unixctl ------------------------------------------------------------------------------
-
-std::string BridgeLayer::Show() const {
-  std::string out = "database " + opts_.db_remote + (idl_.connected() ? "" : " (not connected)") +
-                    ", " + std::to_string(reconciles_) + " reconciliations, cfg " +
-                    std::to_string(applied_cfg_) + "\n";
-  for (const auto& [bn, ab] : bridges_) {
-    out += "bridge " + bn + " dpid " + FormatDatapathId(ab.dpid) +
-           (ab.secure ? " secure" : " standalone") + "\n";
-    for (const auto& [name, rec] : ifaces_) {
-      if (rec.bridge != bn) continue;
-      out += "  " + name + ": ";
-      if (rec.attached) {
-        out += "ofport " +
-               (rec.ofport == ofp::kPortLocal ? std::string("LOCAL") : std::to_string(rec.ofport));
-        if (rec.dp_port != ofp::kNoDpPort) out += ", dp port " + std::to_string(rec.dp_port);
-        if (!rec.patch_peer.empty()) out += ", peer " + rec.patch_peer;
-        out += rec.link_up ? ", link up" : ", link down";
-      } else {
-        out += "error: " + rec.error;
-      }
-      out += "\n";
-    }
-  }
-  for (const auto& [name, why] : rejected_) out += "rejected " + name + ": " + why + "\n";
-  return out;
-}
-
-void BridgeLayer::RegisterCommands(UnixctlServer& unixctl) {
-  using Args = UnixctlServer::Args;
-  unixctl.Register("bridge/show", "", 0, 0,
-                   [this](const Args&) -> Result<std::string> { return Show(); });
-  unixctl.Register("bridge/reconcile", "", 0, 0, [this](const Args&) -> Result<std::string> {
-    for (auto& [name, rec] : ifaces_) {
-      if (!rec.error.empty()) rec.permanent = false;
-    }
-    Reconcile();
-    return std::string();
-  });
 }
 
 }  // namespace sluice::bridge

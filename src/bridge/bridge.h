@@ -2,11 +2,11 @@
 //
 // An IDL replica of the Open_vSwitch database (the embedded server over its unix socket, or any
 // --db remote, including Debian's ovsdb-server) is reconciled after every change against what
-// this layer has applied: bridges (Switch::AddBridge/DelBridge/SetFailMode, the LOCAL port as an
-// internal datapath port named after the bridge), ports and interfaces (datapath ports attached
-// to the Switch; patch ports without one), VLAN configuration, controllers, and the embedded
-// server's Manager remotes. Reconciliation is incremental: only what differs is touched, so
-// adding a port never disturbs another one.
+// this layer has applied: bridges (OfprotoDpif::AddBridge/DelBridge/SetFailMode, the LOCAL port
+// as an internal datapath port named after the bridge), ports and interfaces (datapath ports
+// attached to their bridge in ofproto-dpif; patch ports without one), VLAN configuration,
+// controllers, and the embedded server's Manager remotes. Reconciliation is incremental: only what
+// differs is touched, so adding a port never disturbs another one.
 //
 // Status goes back to the database in one transaction at a time, only for values that differ
 // from the replica: Interface ofport/error/admin_state/link_state/mac_in_use/mtu/ifindex/
@@ -27,10 +27,10 @@
 #include <asio.hpp>
 
 #include "bridge/bridge_config.h"
+#include "bridge/bridge_remotes.h"
 #include "bridge/link_monitor.h"
 #include "common/unixctl.h"
-#include "datapath/dpif_netdev/datapath.h"
-#include "ofproto/switch.h"
+#include "ofproto/dpif/ofproto_dpif.h"
 #include "ovsdb/idl/idl.h"
 
 namespace sluice::db {
@@ -42,6 +42,8 @@ namespace sluice::bridge {
 struct BridgeLayerOptions {
   std::string db_remote;                // unix:PATH | tcp:IP:PORT
   db::OvsdbServer* embedded = nullptr;  // Manager rows become its remotes (null: not embedded)
+  // Where controllers' and managers' unix sockets may be: switchd's run directory first.
+  std::vector<std::string> rundirs = {"/var/run/sluice"};
   int64_t stats_interval_ms = 5000;
   int64_t dp_poll_interval_ms = 1000;  // link state of non-kernel ports (dpdk, dummy)
   // Called once, when the configuration first read from the database has been applied (switchd
@@ -51,7 +53,7 @@ struct BridgeLayerOptions {
 
 class BridgeLayer {
  public:
-  BridgeLayer(asio::io_context& io, dp::Datapath& dp, ofp::Switch& sw, BridgeLayerOptions opts);
+  BridgeLayer(asio::io_context& io, ofp::OfprotoDpif& ofproto, BridgeLayerOptions opts);
   ~BridgeLayer();
   BridgeLayer(const BridgeLayer&) = delete;
   BridgeLayer& operator=(const BridgeLayer&) = delete;
@@ -66,21 +68,20 @@ class BridgeLayer {
     IfaceConfig cfg;
     IfaceKind kind = IfaceKind::kSystem;
     bool local = false;  // the bridge's LOCAL port
-    uint32_t dp_port = ofp::kNoDpPort;
-    bool attached = false;  // known to the Switch
+    OdpPort dp_port = kOdpPortNone;
+    bool attached = false;  // attached to its bridge in ofproto-dpif
     int64_t ofport = -1;
     std::string error;
     bool permanent = false;  // the error depends only on this row's configuration
     ofp::PortVlan vlan;
     std::string patch_peer;
-    bool link_up = true;  // as last told to the Switch
+    bool link_up = true;  // as last told to ofproto-dpif
     std::map<std::string, int64_t> stats;
   };
   struct AppliedBridge {
     uint64_t dpid = 0;
     ofp::Mac mac{};
     bool secure = false;
-    std::vector<ControllerConfig> controllers;
   };
 
   void OnDbChange();
@@ -97,7 +98,6 @@ class BridgeLayer {
   void UpdateIface(Iface& rec, const PortConfig& port, const IfaceConfig& cfg,
                    const DesiredConfig& desired);
   std::string PatchProblem(const IfaceConfig& cfg, const DesiredConfig& desired) const;
-  void ReconcileManagers(const std::set<std::string>& targets);
   void OnLinkChange(const std::string& name, const KernelLink* link);
   void PollDatapath(bool stats);
   void ArmPollTimer();
@@ -108,8 +108,7 @@ class BridgeLayer {
   std::string Show() const;
 
   asio::io_context& io_;
-  dp::Datapath& dp_;
-  ofp::Switch& sw_;
+  ofp::OfprotoDpif& ofproto_;
   BridgeLayerOptions opts_;
   db::Idl idl_;
   LinkMonitor links_;
@@ -117,11 +116,11 @@ class BridgeLayer {
   std::map<std::string, AppliedBridge> bridges_;
   std::map<std::string, Iface> ifaces_;  // by interface name, every bridge
   std::map<std::string, std::string> rejected_;
-  std::set<std::string> managers_;                     // remotes added to the embedded server
-  std::map<std::string, std::string> manager_errors_;  // targets it refused, and why
-  std::set<std::string> warned_;                       // messages logged once
-  std::optional<DatapathTuning> tuning_;               // last applied other_config tuning
-  int64_t applied_cfg_ = -1;                           // next_cfg of the last configuration applied
+  // Controller, Manager and SSL rows (the process's TLS configuration from switchd's options).
+  BridgeRemotes remotes_{opts_.rundirs, opts_.embedded, DefaultTlsConfig()->options()};
+  std::set<std::string> warned_;          // messages logged once
+  std::optional<DatapathTuning> tuning_;  // last applied other_config tuning
+  int64_t applied_cfg_ = -1;              // next_cfg of the last configuration applied
   uint64_t reconciles_ = 0;
   bool reconcile_posted_ = false;
   bool writeback_posted_ = false;

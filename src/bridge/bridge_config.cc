@@ -11,15 +11,19 @@ std::map<std::string, std::vector<std::string>> ReplicatedColumns() {
   return {
       {"Open_vSwitch",
        {"bridges", "manager_options", "next_cfg", "cur_cfg", "ovs_version", "db_version",
-        "datapath_types", "iface_types", "dpdk_initialized", "dpdk_version", "other_config"}},
+        "datapath_types", "iface_types", "dpdk_initialized", "dpdk_version", "other_config",
+        "ssl"}},
       {"Bridge", {"name", "ports", "controller", "fail_mode", "other_config", "datapath_id"}},
       {"Port", {"name", "interfaces", "tag", "trunks", "vlan_mode", "cvlans", "other_config"}},
       {"Interface",
        {"name", "type", "options", "ofport", "ofport_request", "mac", "mtu_request", "error",
         "admin_state", "link_state", "mac_in_use", "mtu", "ifindex", "statistics"}},
       {"Controller",
-       {"target", "max_backoff", "inactivity_probe", "is_connected", "role", "status"}},
-      {"Manager", {"target", "is_connected", "status"}},
+       {"target", "type", "max_backoff", "inactivity_probe", "controller_rate_limit",
+        "controller_burst_limit", "controller_queue_size", "enable_async_messages", "other_config",
+        "is_connected", "role", "status"}},
+      {"Manager", {"target", "max_backoff", "inactivity_probe", "is_connected", "status"}},
+      {"SSL", {"private_key", "certificate", "ca_cert", "bootstrap_ca_cert"}},
   };
 }
 

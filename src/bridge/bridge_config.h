@@ -1,6 +1,6 @@
 // The bridge layer's view of the configuration database: the desired state (bridges, their
 // ports and interfaces, controllers, managers) built from the IDL replica of the Open_vSwitch
-// database, and the pure rules that turn database values into Switch and datapath arguments
+// database, and the pure rules that turn database values into ofproto-dpif and datapath arguments
 // (datapath ids, bridge MACs, VLAN configuration, interface types -> datapath port specs).
 //
 // Nothing here touches the datapath or the switch; BridgeLayer (bridge.h) diffs two desired
@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "datapath/port/port.h"
+#include "datapath/dpif.h"
 #include "ofproto/xlate/mac_learning.h"
 #include "ofproto/xlate/xlate.h"
 #include "ovsdb/idl/idl.h"

@@ -1,11 +1,6 @@
 #include "common/jsonrpc.h"
 
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
-
-#include <charconv>
-
+#include "common/rate_limit.h"
 #include "sluice/log.h"
 
 namespace sluice {
@@ -16,21 +11,55 @@ auto Log() {
   return l;
 }
 
+// The id of the echo requests the inactivity probe sends (as Open vSwitch's jsonrpc does).
+constexpr const char* kProbeId = "echo";
+
 }  // namespace
+
+std::shared_ptr<JsonRpcConnection> JsonRpcConnection::Create(StreamPtr stream,
+                                                             JsonRpcLimits limits) {
+  return std::shared_ptr<JsonRpcConnection>(new JsonRpcConnection(std::move(stream), limits));
+}
 
 std::shared_ptr<JsonRpcConnection> JsonRpcConnection::Create(StreamSocket sock,
                                                              JsonRpcLimits limits,
                                                              std::string peer) {
-  return std::shared_ptr<JsonRpcConnection>(
-      new JsonRpcConnection(std::move(sock), limits, std::move(peer)));
+  return Create(MakePlainStream(std::move(sock), std::move(peer)), limits);
 }
 
-JsonRpcConnection::JsonRpcConnection(StreamSocket sock, JsonRpcLimits limits, std::string peer)
-    : sock_(std::move(sock)),
-      limits_(limits),
-      peer_(std::move(peer)),
-      splitter_(limits.max_message),
-      writer_(sock_, [this](std::error_code ec) { Close(ec.message()); }) {}
+JsonRpcConnection::JsonRpcConnection(StreamPtr stream, JsonRpcLimits limits)
+    : stream_(std::move(stream)),
+      limits_(std::move(limits)),
+      splitter_(limits_.max_message),
+      writer_(*stream_, [this](std::error_code ec) {
+        if (ec == std::errc::timed_out) {
+          SLUICE_WARN_RL(
+              Log(),
+              "{}: peer is not reading: no output written for {:.1f} s ({} bytes waiting), "
+              "closing",
+              peer(), limits_.stall_timeout.count() / 1000.0, writer_.backlog());
+          CloseNow("peer not reading");
+        } else {
+          Close(stream_->ErrorText(ec));
+        }
+      }) {
+  writer_.SetStallTimeout(limits_.stall_timeout);
+  writer_.OnProgress([this] {
+    Account();
+    if (paused_ && writer_.backlog() <= limits_.pause_backlog / 2) {
+      paused_ = false;
+      Read();
+    }
+  });
+  if (limits_.budget) {
+    account_ = limits_.budget->Join([this](const std::string& why) {
+      auto self = weak_from_this().lock();
+      if (!self || closed_) return;
+      SLUICE_WARN_RL(Log(), "{}: {}, closing", peer(), why);
+      asio::post(stream_->executor(), [self, why] { self->CloseNow(why); });
+    });
+  }
+}
 
 JsonRpcConnection::~JsonRpcConnection() = default;
 
@@ -38,18 +67,72 @@ void JsonRpcConnection::Start() {
   if (started_) return;
   started_ = true;
   Read();
+  ArmProbe();
+}
+
+void JsonRpcConnection::SetProbeInterval(std::chrono::milliseconds interval) {
+  if (interval == probe_interval_) return;
+  probe_interval_ = interval;
+  if (probe_timer_) probe_timer_->cancel();
+  probe_timer_.reset();
+  heard_ = true;
+  probe_sent_ = false;
+  if (started_) ArmProbe();
+}
+
+void JsonRpcConnection::ArmProbe() {
+  if (probe_interval_.count() <= 0 || closed_) return;
+  if (!probe_timer_) probe_timer_ = std::make_unique<asio::steady_timer>(stream_->executor());
+  probe_timer_->expires_after(probe_interval_);
+  probe_timer_->async_wait([weak = weak_from_this()](std::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->closed_) return;
+    if (!self->heard_) {
+      if (self->probe_sent_) {
+        if (size_t unsent = self->writer_.unsent(); self->paused_ || unsent > 0) {
+          SLUICE_WARN_RL(Log(), "{}: peer is not reading ({} bytes waiting), closing", self->peer(),
+                         unsent);
+          self->CloseNow("peer not reading");
+        } else {
+          SLUICE_WARN_RL(Log(),
+                         "{}: no response to inactivity probe after {} seconds, disconnecting",
+                         self->peer(), self->probe_interval_.count() / 1000.0);
+          self->Close("inactivity probe timed out");
+        }
+        return;
+      }
+      self->Send(Json{{"id", kProbeId}, {"method", "echo"}, {"params", Json::array()}});
+      self->probe_sent_ = true;
+    }
+    self->heard_ = false;
+    self->ArmProbe();
+  });
+}
+
+void JsonRpcConnection::Account() {
+  if (account_) account_->Set(splitter_.pending() + writer_.backlog());
 }
 
 void JsonRpcConnection::Read() {
+  if (closed_ || reading_) return;
+  if (writer_.backlog() > limits_.pause_backlog) {
+    paused_ = true;  // resumed by the writer once the peer has taken some output
+    return;
+  }
+  reading_ = true;
   auto self = shared_from_this();
-  sock_.async_read_some(asio::buffer(buf_), [this, self](std::error_code ec, size_t n) {
+  stream_->AsyncReadSome(buf_.data(), buf_.size(), [this, self](std::error_code ec, size_t n) {
+    reading_ = false;
     if (closed_) return;
     if (ec) {
-      Close(ec == asio::error::eof ? "connection closed by peer" : ec.message());
+      Close(stream_->ErrorText(ec));
       return;
     }
+    heard_ = true;
+    probe_sent_ = false;
+    bool was_partial = splitter_.pending() > 0;
     if (!splitter_.Feed(std::string_view(buf_.data(), n))) {
-      Log()->warn("{}: message exceeds {} bytes, closing", peer_, limits_.max_message);
+      SLUICE_WARN_RL(Log(), "{}: message exceeds {} bytes, closing", peer(), limits_.max_message);
       SendError(nullptr, Json{{"error", "message too long"},
                               {"details", "a single JSON-RPC message exceeded " +
                                               std::to_string(limits_.max_message) + " bytes"}});
@@ -61,12 +144,28 @@ void JsonRpcConnection::Read() {
       if (!msg) break;
       Dispatch(std::move(*msg));
     }
-    if (!closed_ && splitter_.garbage()) {
-      SendError(nullptr, Json{{"error", "syntax error"}, {"details", "input is not JSON"}});
-      Close("syntax error");
+    if (closed_) return;
+    if (!splitter_.error().empty()) {
+      SLUICE_WARN_RL(Log(), "{}: syntax error in input ({}), closing", peer(), splitter_.error());
+      SendError(nullptr, Json{{"error", "syntax error"}, {"details", splitter_.error()}});
+      Close("syntax error: " + splitter_.error());
       return;
     }
-    if (!closed_) Read();
+    auto now = std::chrono::steady_clock::now();
+    if (splitter_.pending() == 0) {
+      partial_since_ = {};
+    } else if (!was_partial || partial_since_ == std::chrono::steady_clock::time_point{}) {
+      partial_since_ = now;
+    } else if (now - partial_since_ > limits_.partial_timeout) {
+      SLUICE_WARN_RL(Log(), "{}: message still incomplete after {} s ({} bytes), closing", peer(),
+                     limits_.partial_timeout.count() / 1000, splitter_.pending());
+      SendError(nullptr,
+                Json{{"error", "syntax error"}, {"details", "message incomplete for too long"}});
+      Close("message incomplete for too long");
+      return;
+    }
+    Account();
+    Read();
   });
 }
 
@@ -77,7 +176,7 @@ void JsonRpcConnection::Dispatch(std::string text) {
   }
   Json msg = Json::parse(text, nullptr, false);
   if (msg.is_discarded()) {
-    // The framing was intact, so the stream stays usable: report and go on.
+    // The validator passed it, so this is a limit of the parser: report and go on.
     SendError(nullptr, Json{{"error", "syntax error"}, {"details", "malformed JSON"}});
     return;
   }
@@ -86,14 +185,18 @@ void JsonRpcConnection::Dispatch(std::string text) {
               Json{{"error", "syntax error"}, {"details", "JSON-RPC message is not an object"}});
     return;
   }
-  // A reply to one of our requests?
-  if (!msg.contains("method") && msg.contains("id") && msg["id"].is_number_unsigned()) {
-    auto it = pending_.find(msg["id"].get<uint64_t>());
-    if (it != pending_.end()) {
-      auto fn = std::move(it->second);
-      pending_.erase(it);
-      fn(std::move(msg));
-      return;
+  if (!msg.contains("method") && msg.contains("id")) {
+    const Json& id = msg["id"];
+    if (id.is_string() && id.get_ref<const std::string&>() == kProbeId) return;  // probe reply
+    // A reply to one of our requests?
+    if (id.is_number_unsigned()) {
+      auto it = pending_.find(id.get<uint64_t>());
+      if (it != pending_.end()) {
+        auto fn = std::move(it->second);
+        pending_.erase(it);
+        fn(std::move(msg));
+        return;
+      }
     }
   }
   if (on_message_) on_message_(*this, std::move(msg));
@@ -108,10 +211,12 @@ void JsonRpcConnection::SendText(std::string text) {
   if (closed_) return;
   writer_.Write(std::move(text), shared_from_this());
   if (writer_.backlog() > limits_.max_backlog) {
-    Log()->warn("{}: output backlog {} bytes exceeds {}, closing", peer_, writer_.backlog(),
-                limits_.max_backlog);
-    Close("output backlog exceeded");
+    SLUICE_WARN_RL(Log(), "{}: output backlog {} bytes exceeds {}, closing", peer(),
+                   writer_.backlog(), limits_.max_backlog);
+    CloseNow("output backlog exceeded");
+    return;
   }
+  Account();
 }
 
 void JsonRpcConnection::SendReply(const Json& id, Json result) {
@@ -133,128 +238,28 @@ void JsonRpcConnection::Request(const std::string& method, Json params,
   Send(Json{{"id", id}, {"method", method}, {"params", std::move(params)}});
 }
 
-size_t JsonRpcConnection::unread_by_peer() const {
-  int n = 0;
-  if (closed_) return 0;
-  if (::ioctl(const_cast<StreamSocket&>(sock_).native_handle(), SIOCOUTQ, &n) != 0) return 0;
-  return n > 0 ? static_cast<size_t>(n) : 0;
-}
-
+// Output already queued (a final error reply) may still go out for a moment.
 void JsonRpcConnection::Close(const std::string& reason) {
   if (closed_) return;
   closed_ = true;
-  // Flush what is queued (best effort, non-blocking) so a final error reply gets out.
-  writer_.FlushAndClear();
-  std::error_code ec;
-  sock_.shutdown(asio::socket_base::shutdown_both, ec);
-  sock_.close(ec);
+  if (probe_timer_) probe_timer_->cancel();
+  writer_.Close(shared_from_this(), std::chrono::milliseconds(1000));
+  if (account_) account_->Set(writer_.backlog());
   pending_.clear();
   auto fn = std::move(on_close_);
   on_close_ = nullptr;
   if (fn) fn(*this, reason);
 }
 
-Result<std::unique_ptr<JsonRpcListener>> JsonRpcListener::Listen(asio::io_context& io,
-                                                                 const std::string& remote,
-                                                                 AcceptFn fn) {
-  std::unique_ptr<JsonRpcListener> l(new JsonRpcListener());
-  l->remote_ = remote;
-  l->fn_ = std::move(fn);
-  std::error_code ec;
-  if (remote.starts_with("punix:")) {
-    l->unix_path_ = remote.substr(6);
-    ::unlink(l->unix_path_.c_str());
-    l->unix_ = std::make_unique<asio::local::stream_protocol::acceptor>(io);
-    l->unix_->open(asio::local::stream_protocol(), ec);
-    if (!ec) l->unix_->bind(asio::local::stream_protocol::endpoint(l->unix_path_), ec);
-    if (!ec) l->unix_->listen(128, ec);
-    if (ec) return MakeError(Errc::kIo, remote + ": " + ec.message());
-    l->AcceptUnix();
-    return l;
+// Dropped at once, with whatever is queued (a peer that does not read, a budget eviction).
+void JsonRpcConnection::CloseNow(const std::string& reason) {
+  if (!closed_) {
+    writer_.Close(shared_from_this(), std::chrono::milliseconds(0));
+    Close(reason);
+  } else {
+    writer_.Close(shared_from_this(), std::chrono::milliseconds(0));
   }
-  if (remote.starts_with("ptcp:")) {
-    std::string rest = remote.substr(5);
-    std::string port_s = rest.substr(0, rest.find(':'));
-    std::string ip =
-        rest.find(':') == std::string::npos ? "0.0.0.0" : rest.substr(rest.find(':') + 1);
-    unsigned port = 0;
-    auto [p, e] = std::from_chars(port_s.data(), port_s.data() + port_s.size(), port);
-    if (e != std::errc() || p != port_s.data() + port_s.size() || port > 65535) {
-      return MakeError(Errc::kInvalid, remote + ": bad port");
-    }
-    auto addr = asio::ip::make_address(ip, ec);
-    if (ec) return MakeError(Errc::kInvalid, remote + ": bad address '" + ip + "'");
-    asio::ip::tcp::endpoint ep(addr, static_cast<uint16_t>(port));
-    l->tcp_ = std::make_unique<asio::ip::tcp::acceptor>(io);
-    l->tcp_->open(ep.protocol(), ec);
-    if (!ec) l->tcp_->set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) l->tcp_->bind(ep, ec);
-    if (!ec) l->tcp_->listen(128, ec);
-    if (ec) return MakeError(Errc::kIo, remote + ": " + ec.message());
-    l->bound_port_ = l->tcp_->local_endpoint().port();
-    l->AcceptTcp();
-    return l;
-  }
-  return MakeError(Errc::kInvalid, "unsupported passive remote '" + remote +
-                                       "' (expected punix:PATH or ptcp:PORT[:IP])");
-}
-
-JsonRpcListener::~JsonRpcListener() {
-  std::error_code ec;
-  if (unix_) {
-    unix_->close(ec);
-    ::unlink(unix_path_.c_str());
-  }
-  if (tcp_) tcp_->close(ec);
-}
-
-void JsonRpcListener::AcceptUnix() {
-  unix_->async_accept([this](std::error_code ec, asio::local::stream_protocol::socket s) {
-    if (ec == asio::error::operation_aborted) return;
-    if (!ec) fn_(StreamSocket(std::move(s)), "unix:" + unix_path_);
-    AcceptUnix();
-  });
-}
-
-void JsonRpcListener::AcceptTcp() {
-  tcp_->async_accept([this](std::error_code ec, asio::ip::tcp::socket s) {
-    if (ec == asio::error::operation_aborted) return;
-    if (!ec) {
-      std::error_code e2;
-      auto ep = s.remote_endpoint(e2);
-      s.set_option(asio::ip::tcp::no_delay(true), e2);
-      std::string peer = "tcp:" + ep.address().to_string() + ":" + std::to_string(ep.port());
-      fn_(StreamSocket(std::move(s)), peer);
-    }
-    AcceptTcp();
-  });
-}
-
-Result<StreamSocket> ConnectStream(asio::io_context& io, const std::string& remote) {
-  std::error_code ec;
-  if (remote.starts_with("unix:")) {
-    asio::local::stream_protocol::socket s(io);
-    s.connect(asio::local::stream_protocol::endpoint(remote.substr(5)), ec);
-    if (ec) return MakeError(Errc::kIo, remote + ": " + ec.message());
-    return StreamSocket(std::move(s));
-  }
-  if (remote.starts_with("tcp:")) {
-    std::string rest = remote.substr(4);
-    size_t colon = rest.rfind(':');
-    if (colon == std::string::npos) return MakeError(Errc::kInvalid, remote + ": missing port");
-    std::string host = rest.substr(0, colon), port = rest.substr(colon + 1);
-    if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-    asio::ip::tcp::resolver res(io);
-    auto eps = res.resolve(host, port, ec);
-    if (ec) return MakeError(Errc::kIo, remote + ": " + ec.message());
-    asio::ip::tcp::socket s(io);
-    asio::connect(s, eps, ec);
-    if (ec) return MakeError(Errc::kIo, remote + ": " + ec.message());
-    s.set_option(asio::ip::tcp::no_delay(true), ec);
-    return StreamSocket(std::move(s));
-  }
-  return MakeError(Errc::kInvalid,
-                   "unsupported remote '" + remote + "' (expected unix:PATH or tcp:IP:PORT)");
+  if (account_) account_->Set(0);
 }
 
 }  // namespace sluice

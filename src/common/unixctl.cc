@@ -103,10 +103,10 @@ std::string UnixctlServer::ListCommands() const {
 }
 
 Result<void> UnixctlServer::Listen(const std::string& path) {
-  auto l = JsonRpcListener::Listen(io_, "punix:" + path, [this](StreamSocket sock, std::string) {
+  auto l = StreamListener::Listen(io_, "punix:" + path, {}, [this](StreamPtr stream) {
     JsonRpcLimits limits;
     limits.max_message = 1 << 20;
-    auto conn = JsonRpcConnection::Create(std::move(sock), limits, "unixctl");
+    auto conn = JsonRpcConnection::Create(std::move(stream), limits);
     conns_.insert(conn);
     conn->OnMessage(
         [this, weak = std::weak_ptr<JsonRpcConnection>(conn)](JsonRpcConnection&, json msg) {

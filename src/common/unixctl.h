@@ -53,7 +53,7 @@ class UnixctlServer {
   std::string ListCommands() const;
 
   asio::io_context& io_;
-  std::vector<std::unique_ptr<JsonRpcListener>> listeners_;
+  std::vector<std::unique_ptr<StreamListener>> listeners_;
   std::set<std::shared_ptr<JsonRpcConnection>> conns_;
   std::map<std::string, Command> commands_;
   std::string path_;

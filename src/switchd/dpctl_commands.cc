@@ -2,8 +2,6 @@
 // dpctl/*, dpif-netdev/pmd-stats-*, netdev-dummy/*.
 #include "switchd/dpctl_commands.h"
 
-#include <rte_mbuf.h>
-
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
@@ -16,7 +14,6 @@
 namespace sluice {
 namespace {
 
-using dp::Datapath;
 using Args = UnixctlServer::Args;
 
 constexpr const char* kDpName = "netdev@sluice-netdev";
@@ -159,7 +156,7 @@ Result<std::pair<dp::FlowKey, dp::FlowMask>> ParseFlowArg(const std::string& tex
 
 // One dump-flows line as OVS's format_dpif_flow() writes it; `more` (-m): the flow id, every
 // field with its mask, and the datapath layer.
-std::string FormatFlow(const dp::FlowDumpEntry& e, bool more) {
+std::string FormatFlow(const dp::DpifFlow& e, bool more) {
   std::string s;
   if (more) s += "ufid:" + std::to_string(e.id) + ", ";
   s += dp::FormatOdpFlow(e.key, e.mask,
@@ -178,9 +175,18 @@ std::string Pct(uint64_t part, uint64_t whole) {
   return buf;
 }
 
+// Every flow of the datapath, dumped batch by batch.
+std::vector<dp::DpifFlow> DumpAll(dp::Dpif& dp) {
+  std::vector<dp::DpifFlow> out;
+  auto dump = dp.FlowDumpStart();
+  while (dump->Next(out, 1024) != 0) {
+  }
+  return out;
+}
+
 }  // namespace
 
-void RegisterDpctlCommands(UnixctlServer& server, Datapath& dp) {
+void RegisterDpctlCommands(UnixctlServer& server, dp::DpifNetdev& dp) {
   server.Register("dpctl/show", "[-s] [DP]", 0, 3, [&dp](const Args& a) -> Result<std::string> {
     Parsed p = ParseArgs(a, 0);
     bool stats = p.Has({"-s", "--statistics"});
@@ -194,7 +200,7 @@ void RegisterDpctlCommands(UnixctlServer& server, Datapath& dp) {
     out += "  lookups: hit:" + std::to_string(hit) + " missed:" + std::to_string(missed) +
            " lost:" + std::to_string(lost) + "\n";
     out += "  flows: " + std::to_string(dp.FlowCount()) + "\n";
-    for (const auto& port : dp.Ports()) {
+    for (const auto& port : dp.PortDump()) {
       out += "  port " + std::to_string(port.port_no) + ": " + port.name + " (" + port.type;
       if (!port.detail.empty()) out += ": " + port.detail;
       out += ")\n";
@@ -238,9 +244,11 @@ void RegisterDpctlCommands(UnixctlServer& server, Datapath& dp) {
                   [&dp](const Args& a) -> Result<std::string> {
                     Parsed p = ParseArgs(a, 64);
                     for (const auto& name : p.pos) {
-                      auto no = dp.PortNumber(name);
-                      if (!no) return MakeError(Errc::kNotFound, "no port named " + name);
-                      if (auto r = dp.PortDel(*no); !r) return std::unexpected(r.error());
+                      auto port = dp.PortQueryByName(name);
+                      if (!port) return MakeError(Errc::kNotFound, "no port named " + name);
+                      if (auto r = dp.PortDel(port->port_no); !r) {
+                        return std::unexpected(r.error());
+                      }
                     }
                     return std::string();
                   });
@@ -255,7 +263,7 @@ void RegisterDpctlCommands(UnixctlServer& server, Datapath& dp) {
     unsigned flags = base_flags;
     if (p.Has({"--may-create"})) flags |= dp::kFlowCreate;
     if (p.Has({"--clear"})) flags |= dp::kFlowZeroStats;
-    auto r = dp.FlowPut(kv->first, kv->second, *acts, flags);
+    auto r = dp.FlowPut(kv->first, kv->second, acts->view(), flags);
     if (!r)
       return MakeError(r.error().code, "updating flow table failed (" + r.error().message + ")");
     return std::string();
@@ -286,7 +294,7 @@ void RegisterDpctlCommands(UnixctlServer& server, Datapath& dp) {
     if (p.pos.size() != 1) return MakeError(Errc::kInvalid, "usage: [DP] FLOW");
     auto kv = ParseFlowArg(p.pos[0]);
     if (!kv) return std::unexpected(kv.error());
-    auto flows = dp.GetFlow(kv->first, kv->second);
+    auto flows = dp.FlowGet(kv->first, kv->second);
     if (flows.empty()) return MakeError(Errc::kNotFound, "flow does not exist");
     std::string out;
     for (auto& e : flows) out += FormatFlow(e, false);
@@ -308,7 +316,7 @@ void RegisterDpctlCommands(UnixctlServer& server, Datapath& dp) {
                       }
                       filter = std::make_pair(k, m);
                     }
-                    auto flows = dp.DumpFlows();
+                    auto flows = DumpAll(dp);
                     std::string out;
                     int last_core = -2;
                     for (const auto& e : flows) {

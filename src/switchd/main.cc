@@ -15,12 +15,14 @@
 #include <asio.hpp>
 
 #include "bridge/bridge.h"
+#include "common/fd_limit.h"
 #include "common/pidfile.h"
 #include "common/sd_notify.h"
+#include "common/stream/tls_cli.h"
 #include "common/unixctl.h"
-#include "datapath/dpif_netdev/datapath.h"
+#include "datapath/dpif_netdev/dpif_netdev.h"
 #include "datapath/eal.h"
-#include "ofproto/switch.h"
+#include "ofproto/dpif/ofproto_dpif.h"
 #include "ovsdb/schemas/vswitch_schema.h"
 #include "ovsdb/server/server.h"
 #include "sluice/log.h"
@@ -103,10 +105,14 @@ int main(int argc, char** argv) {
   app.add_option("--db-file", o.db_file,
                  "Embedded configuration database (default <rundir>/conf.db; created if missing)");
   app.add_option("--remote", o.remotes,
-                 "Extra OVSDB remote: punix:PATH or ptcp:PORT[:IP] (repeatable); "
-                 "punix:<rundir>/db.sock is always served");
+                 "Extra OVSDB remote: punix:PATH, ptcp:[PORT][:IP], pssl:[PORT][:IP] or an "
+                 "active one (repeatable); punix:<rundir>/db.sock is always served");
   app.add_option("--db", o.db,
-                 "Follow the database at unix:PATH or tcp:IP:PORT instead of serving one");
+                 "Follow the database at unix:PATH, tcp:IP[:PORT] or ssl:IP[:PORT] instead of "
+                 "serving one");
+  // Used for --db ssl: and as the defaults of the SSL table (which takes precedence).
+  sluice::TlsCli tls_cli;
+  sluice::AddTlsOptions(app, &tls_cli);
   app.add_option("--n-mbufs", o.n_mbufs, "Packet buffers in the shared pool")
       ->capture_default_str();
   app.add_option("--unixctl", o.unixctl, "unixctl socket (default <rundir>/sluice-switchd.ctl)");
@@ -126,6 +132,12 @@ int main(int argc, char** argv) {
   });
   CLI11_PARSE(app, argc, argv);
 
+  sluice::RaiseFdLimit();
+  sluice::DefaultTlsConfig()->Set(tls_cli.Options());
+  if (auto p = sluice::ParseTlsProtocols(tls_cli.opts.protocols); !p) {
+    std::fprintf(stderr, "--ssl-protocols: %s\n", p.error().message.c_str());
+    return 1;
+  }
   std::error_code ec;
   std::filesystem::create_directories(o.rundir, ec);
   if (ec) {
@@ -152,7 +164,8 @@ int main(int argc, char** argv) {
   // Register the module loggers up front so that vlog/list shows them all and --log-level
   // can name them.
   for (const char* m : {"bridge", "connmgr", "dpdk", "dpif_netdev", "jsonrpc", "netdev_dpdk",
-                        "ofproto", "ofproto_dpif", "ovsdb", "ovsdb_idl", "ovsdb_server", "unixctl"})
+                        "ofproto", "ofproto_dpif", "ovsdb", "ovsdb_idl", "ovsdb_server", "stream",
+                        "stream_ssl", "unixctl"})
     sluice::log::Get(m);
   for (const auto& spec : o.log_levels) {
     if (auto r = sluice::log::ApplySpec(spec); !r) {
@@ -202,9 +215,9 @@ int main(int argc, char** argv) {
     logger->error("{}", pool.error().message);
     return 1;
   }
-  sluice::dp::DatapathConfig cfg;
+  sluice::dp::DpifNetdevConfig cfg;
   cfg.pmd_cores = cores;
-  auto dp = sluice::dp::Datapath::Create(cfg, *pool);
+  auto dp = sluice::dp::DpifNetdev::Create(cfg, *pool);
   if (!dp) {
     logger->error("datapath: {}", dp.error().message);
     return 1;
@@ -214,11 +227,11 @@ int main(int argc, char** argv) {
   sluice::UnixctlServer unixctl(io);
   sluice::RegisterCommonCommands(unixctl, io, "sluice-switchd");
   sluice::RegisterDpctlCommands(unixctl, **dp);
-  // The OpenFlow bridges on the datapath, and the upcall handler that joins them.
-  sluice::ofp::SwitchOptions sw_opts;
-  if (drop_in) sw_opts.extra_rundirs.push_back(drop_in->dir());
-  auto sw = std::make_unique<sluice::ofp::Switch>(io, **dp, o.rundir, sw_opts);
-  sluice::RegisterSwitchCommands(unixctl, *sw, **dp);
+  // The OpenFlow bridges on the datapath (ofproto-dpif), joined to it through the dpif.
+  sluice::ofp::OfprotoDpifOptions of_opts;
+  if (drop_in) of_opts.extra_rundirs.push_back(drop_in->dir());
+  auto ofproto = std::make_unique<sluice::ofp::OfprotoDpif>(io, **dp, o.rundir, of_opts);
+  sluice::RegisterOfprotoCommands(unixctl, *ofproto, **dp);
 
   // The embedded configuration database (unless --db names another server), on a thread of its
   // own (started below), so its clients never wait for the bridge layer's reconfiguration.
@@ -253,6 +266,8 @@ int main(int argc, char** argv) {
   sluice::bridge::BridgeLayerOptions bo;
   bo.db_remote = o.db.empty() ? "unix:" + o.rundir + "/db.sock" : o.db;
   bo.embedded = o.db.empty() ? &ovsdb : nullptr;
+  bo.rundirs = {o.rundir};
+  if (drop_in) bo.rundirs.push_back(drop_in->dir());
   bo.on_configured = [&] {
     logger->info("sluice-switchd {} ready: unixctl {}, {} PMD thread(s){}", SLUICE_VERSION,
                  o.unixctl, cores.size(),
@@ -261,7 +276,7 @@ int main(int argc, char** argv) {
       logger->warn("cannot report readiness to systemd: {}", r.error().message);
     }
   };
-  auto bridges = std::make_unique<sluice::bridge::BridgeLayer>(io, **dp, *sw, bo);
+  auto bridges = std::make_unique<sluice::bridge::BridgeLayer>(io, *ofproto, bo);
   bridges->RegisterCommands(unixctl);
   bridges->Start();
 
@@ -287,7 +302,7 @@ int main(int argc, char** argv) {
   (void)sluice::SdNotify("STOPPING=1");
   unixctl.Close();
   bridges.reset();
-  sw.reset();
+  ofproto.reset();
   dp->reset();
   sluice::dp::ShutdownEal();
   drop_in.reset();

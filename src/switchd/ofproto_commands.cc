@@ -76,7 +76,7 @@ Result<void> ApplyPortOption(const std::string& opt, ofp::BridgePortSpec* spec) 
 
 }  // namespace
 
-void RegisterSwitchCommands(UnixctlServer& server, ofp::Switch& sw, dp::Datapath& dp) {
+void RegisterOfprotoCommands(UnixctlServer& server, ofp::OfprotoDpif& sw, dp::Dpif& dp) {
   server.Register("ofproto/add-br", "BRIDGE [DPID] [standalone|secure]", 1, 3,
                   [&sw, &dp](const Args& a) -> Result<std::string> {
                     const std::string& name = a[0];
@@ -95,7 +95,7 @@ void RegisterSwitchCommands(UnixctlServer& server, ofp::Switch& sw, dp::Datapath
                     }
                     auto br = sw.AddBridge(name, dpid, secure);
                     if (!br) return std::unexpected(br.error());
-                    for (const auto& p : dp.Ports()) {
+                    for (const auto& p : dp.PortDump()) {
                       if (sw.FindDpPort(p.port_no)) continue;
                       ofp::BridgePortSpec spec;
                       spec.name = p.name;
@@ -122,9 +122,9 @@ void RegisterSwitchCommands(UnixctlServer& server, ofp::Switch& sw, dp::Datapath
                       }
                     }
                     if (spec.patch_peer.empty()) {
-                      auto no = dp.PortNumber(spec.name);
-                      if (!no) return std::unexpected(no.error());
-                      spec.dp_port = *no;
+                      auto port = dp.PortQueryByName(spec.name);
+                      if (!port) return std::unexpected(port.error());
+                      spec.dp_port = port->port_no;
                     }
                     auto r = sw.AddPort(a[0], spec);
                     if (!r) return std::unexpected(r.error());

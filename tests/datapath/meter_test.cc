@@ -270,7 +270,7 @@ TEST(DpMeterDscp, Ipv4RemarkKeepsEcnAndFixesTheChecksum) {
     in[14 + 4] = 0xbe;  // an id, so the checksum is not trivially small
     FixIpv4Csum(in);
     rte_mbuf* m = ToMbuf(in);
-    RemarkDscp(m, 1);
+    RemarkDscp(rte_pktmbuf_mtod(m, uint8_t*), rte_pktmbuf_data_len(m), 1);
     Bytes out = FromMbuf(m);
     rte_pktmbuf_free(m);
     const uint8_t want = static_cast<uint8_t>(RemarkDscpValue(tos >> 2, 1) << 2 | (tos & 3));
@@ -286,7 +286,7 @@ TEST(DpMeterDscp, Ipv4RemarkKeepsEcnAndFixesTheChecksum) {
 TEST(DpMeterDscp, Ipv6RemarkKeepsEcnAndFlowLabel) {
   Bytes in = Ipv6Udp(18 << 2 | 2, 0xabcde);  // AF21, ECN 2
   rte_mbuf* m = ToMbuf(in);
-  RemarkDscp(m, 1);
+  RemarkDscp(rte_pktmbuf_mtod(m, uint8_t*), rte_pktmbuf_data_len(m), 1);
   Bytes out = FromMbuf(m);
   rte_pktmbuf_free(m);
   Bytes want = Ipv6Udp(20 << 2 | 2, 0xabcde);  // AF22
@@ -298,7 +298,7 @@ TEST(DpMeterDscp, NonIpIsUntouched) {
   in[12] = 0x08;
   in[13] = 0x06;  // ARP
   rte_mbuf* m = ToMbuf(in);
-  RemarkDscp(m, 2);
+  RemarkDscp(rte_pktmbuf_mtod(m, uint8_t*), rte_pktmbuf_data_len(m), 2);
   EXPECT_EQ(FromMbuf(m), in);
   rte_pktmbuf_free(m);
 }
@@ -318,7 +318,7 @@ struct MeterSink {
   void Recirc(uint32_t, rte_mbuf* m) { rte_pktmbuf_free(m); }
   rte_mempool* ClonePool() { return test::Eal(); }
   void CountDrop() { ++drops; }
-  bool Meter(uint32_t id, rte_mbuf* m) { return meters->Run(id, now, m); }
+  bool Meter(uint32_t id, rte_mbuf* m) { return MeterMbuf(*meters, id, now, m); }
 };
 
 struct PlainSink {  // no Meter(): cannot meter

@@ -279,6 +279,15 @@ TEST(OfctlTextErrors, ClearMessages) {
       {"actions=load:1->NXM_OF_IN_PORT[]", "load is not supported; use set_field:VALUE->FIELD"},
       {"actions=write_actions(output:1", "write_actions: unbalanced parentheses"},
       {"table=all,actions=drop", "table=all is only allowed for del-flows"},
+      // Found by ofctl_flow_fuzz: a flow-mod the switch's decoder refuses (goto must go forward).
+      {"table=2,tcp,actions=goto_table:2",
+       "actions are invalid with specified match (OFPBIC_BAD_TABLE_ID)"},
+      {"table=3,actions=goto_table:1",
+       "actions are invalid with specified match (OFPBIC_BAD_TABLE_ID)"},
+      // Found by the ofctl_flow_fuzz campaign: 1.0's 0xffea is no port (as ovs-ofctl says).
+      {"actions=65514", "actions are invalid with specified match (OFPBAC_BAD_OUT_PORT)"},
+      {"actions=output:65280", "actions are invalid with specified match (OFPBAC_BAD_OUT_PORT)"},
+      {"actions=output:ANY", "actions are invalid with specified match (OFPBAC_BAD_OUT_PORT)"},
       {"ip,actions=set_field:6->ip_proto", "ip_proto is read-only"},
       {"actions=set_field:1->metadata",
        "metadata cannot be written by set_field in OpenFlow 1.3 (use write_metadata)"},

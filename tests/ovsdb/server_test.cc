@@ -183,6 +183,77 @@ TEST_F(ServerTest, LocksQueueStealAndAssert) {
   EXPECT_EQ(nb.back()["method"], "stolen");
 }
 
+TEST_F(ServerTest, LockNamesAreIdsAndMisuseIsASyntaxError) {
+  std::vector<Json> na;
+  auto a = Client(&na);
+  for (Json bad : {Json("no spaces"), Json("9lives"), Json(""), Json(7)}) {
+    Json r = Call(*a, "lock", Json::array({bad}));
+    EXPECT_EQ(r["error"]["error"], "syntax error") << r.dump();
+    EXPECT_EQ(r["error"]["details"], "lock request params must be <id>") << r.dump();
+  }
+  EXPECT_EQ(Call(*a, "lock", Json::array({"_ok_9"}))["result"]["locked"], true);
+  Json twice = Call(*a, "steal", Json::array({"_ok_9"}));
+  EXPECT_EQ(twice["error"]["details"], "steal: must issue \"unlock\" before new \"steal\"");
+  Json never = Call(*a, "unlock", Json::array({"other"}));
+  EXPECT_EQ(never["error"]["error"], "syntax error") << never.dump();
+  Json assert_bad = Call(*a, "transact", Json::parse(R"(["Test",{"op":"assert","lock":"a b"}])"));
+  EXPECT_EQ(assert_bad["result"][0]["error"], "syntax error") << assert_bad.dump();
+}
+
+TEST_F(ServerTest, UpdatesPrecedeTheTransactReplyAndNotificationsGetNoReply) {
+  std::vector<Json> notes;
+  auto a = Client(&notes);
+  Json mon = Call(*a, "monitor_cond", Json::parse(R"(["Test","m",{"Root":[{}]}])"));
+  ASSERT_TRUE(mon["error"].is_null()) << mon.dump();
+  // The transact reply is matched through Request(); the update arrives before it.
+  size_t notes_at_reply = SIZE_MAX;
+  bool replied = false;
+  a->Request("transact", Json::parse(R"(["Test",{"op":"update","table":"Root","where":[],
+      "row":{"cfg":42}}])"),
+             [&](Json) {
+               notes_at_reply = notes.size();
+               replied = true;
+             });
+  RunUntil([&] { return replied; });
+  ASSERT_TRUE(replied);
+  EXPECT_EQ(notes_at_reply, 1u);
+  ASSERT_FALSE(notes.empty());
+  EXPECT_EQ(notes[0]["method"], "update2");
+  // A transact sent as a notification (null id) is neither run nor answered.
+  a->Send(Json{{"method", "transact"},
+               {"id", nullptr},
+               {"params", Json::parse(R"(["Test",{"op":"update","table":"Root","where":[],
+                   "row":{"cfg":7}}])")}});
+  Json sel = Call(*a, "transact", Json::parse(R"(["Test",{"op":"select","table":"Root",
+      "where":[],"columns":["cfg"]}])"));
+  EXPECT_EQ(sel["result"][0]["rows"][0]["cfg"], 42) << sel.dump();
+  for (const auto& n : notes) EXPECT_FALSE(n.contains("result") && n["id"].is_null()) << n.dump();
+}
+
+TEST_F(ServerTest, WaitingTransactionIdsAreUnique) {
+  std::vector<Json> notes;
+  auto a = Client(&notes);
+  Json blocked = Json::parse(R"(["Test",{"op":"wait","timeout":2000,"table":"Root","where":[],
+      "columns":["cfg"],"until":"==","rows":[{"cfg":99}]}])");
+  a->Send(Json{{"method", "transact"}, {"id", "same"}, {"params", blocked}});
+  a->Send(Json{{"method", "transact"}, {"id", "same"}, {"params", blocked}});
+  RunUntil([&] { return !notes.empty(); }, 1000);
+  ASSERT_FALSE(notes.empty());
+  EXPECT_EQ(notes[0]["error"]["details"], "transact: duplicate request ID") << notes[0].dump();
+}
+
+TEST_F(ServerTest, SchemaIsServedWithItsCksum) {
+  Json j = Json::parse(R"({"name":"Ck","version":"1.0.0","cksum":"12345 67",
+      "tables":{"T":{"columns":{"x":{"type":"integer"}}}}})");
+  auto schema = DatabaseSchema::FromJson(j);
+  ASSERT_TRUE(schema);
+  ASSERT_TRUE(server_->AddDatabase(std::make_unique<Database>(std::move(*schema))));
+  std::vector<Json> notes;
+  auto a = Client(&notes);
+  Json r = Call(*a, "get_schema", Json::array({"Ck"}));
+  EXPECT_EQ(r["result"]["cksum"], "12345 67") << r.dump();
+}
+
 TEST_F(ServerTest, IdlReplicatesAndVerifiesReads) {
   Idl idl(io_, "unix:" + sock_, "Test", {{"Root", {}}, {"Item", {"name", "opts"}}});
   idl.Start();
@@ -425,7 +496,9 @@ TEST_F(ServerTest, ActiveRemoteConnectsOutAndReconnects) {
     return RemoteStatus{};
   };
   ASSERT_TRUE(server_->AddRemote(remote));
-  EXPECT_FALSE(server_->AddRemote(remote).has_value());  // once
+  // Adding it again (as ovsdb-server/add-remote) changes nothing: still one remote.
+  EXPECT_TRUE(server_->AddRemote(remote).has_value());
+  EXPECT_EQ(server_->Remotes().size(), 2u);  // with the fixture's punix:
   io_.run_for(std::chrono::milliseconds(20));
   EXPECT_TRUE(status().active);
   EXPECT_FALSE(status().connected);
@@ -435,8 +508,8 @@ TEST_F(ServerTest, ActiveRemoteConnectsOutAndReconnects) {
   // A listener appears: within the first back-off (1 s) the server is connected to it.
   std::vector<std::shared_ptr<JsonRpcConnection>> accepted;
   std::vector<Json> notes;
-  auto listener = JsonRpcListener::Listen(io_, "punix:" + path, [&](StreamSocket s, std::string) {
-    auto c = JsonRpcConnection::Create(std::move(s), {}, "manager");
+  auto listener = StreamListener::Listen(io_, "punix:" + path, {}, [&](StreamPtr s) {
+    auto c = JsonRpcConnection::Create(std::move(s));
     c->OnMessage([&notes](JsonRpcConnection&, Json m) { notes.push_back(m); });
     c->Start();
     accepted.push_back(c);
@@ -469,12 +542,26 @@ TEST_F(ServerTest, ActiveRemoteConnectsOutAndReconnects) {
   ::unlink(path.c_str());
 }
 
-TEST_F(ServerTest, SslRemotesRefused) {
-  auto r = server_->AddRemote("ssl:127.0.0.1:6640");
+TEST_F(ServerTest, SslRemotesNeedKeyCertificateAndCa) {
+  // The fixture's server uses the process-wide TLS configuration, which names no files: a pssl:
+  // remote cannot listen, an ssl: one keeps failing with the reason in its status.
+  auto r = server_->AddRemote("pssl:0:127.0.0.1");
   ASSERT_FALSE(r.has_value());
-  EXPECT_EQ(r.error().code, Errc::kUnsupported);
-  EXPECT_FALSE(server_->AddRemote("pssl:6640").has_value());
-  EXPECT_FALSE(server_->AddRemote("tcp:127.0.0.1").has_value());  // no port
+  EXPECT_NE(r.error().message.find("Private key must be configured to use SSL"), std::string::npos)
+      << r.error().message;
+  ASSERT_TRUE(server_->AddRemote("ssl:127.0.0.1:1").has_value());
+  auto status = [&] {
+    for (const auto& st : server_->RemoteStatuses()) {
+      if (st.remote == "ssl:127.0.0.1:1") return st;
+    }
+    return RemoteStatus{};
+  };
+  RunUntil([&] { return status().state == "BACKOFF"; }, 1000);
+  EXPECT_EQ(status().state, "BACKOFF");
+  EXPECT_NE(status().last_error.find("Private key must be configured"), std::string::npos)
+      << status().last_error;
+  EXPECT_FALSE(server_->AddRemote("pfoo:1").has_value());
+  EXPECT_FALSE(server_->AddRemote("tcp:[::1").has_value());
 }
 
 }  // namespace

@@ -63,7 +63,8 @@ grep "sluice-switchd.service" "$TMP/verify" && fail "systemd-analyze verify: $(c
 
 step "manual pages"
 declare -A page=([sluice-switchd]=usr/sbin [sluice-ovsdb-server]=usr/sbin [sluice-vsctl]=usr/bin
-  [sluice-ofctl]=usr/bin [sluice-appctl]=usr/bin [sluice-ovsdb-tool]=usr/bin)
+  [sluice-ofctl]=usr/bin [sluice-appctl]=usr/bin [sluice-ovsdb-tool]=usr/bin
+  [sluice-pki]=usr/bin)
 for prog in "${!page[@]}"; do
   man_file=$(ls "$ROOT"/usr/share/man/man*/"$prog".*.gz 2>/dev/null) || fail "no manual page for $prog"
   LC_ALL=C.UTF-8 MANWIDTH=100 man --warnings -l "$man_file" >"$TMP/$prog.txt" 2>"$TMP/$prog.warn"

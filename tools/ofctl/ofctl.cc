@@ -18,6 +18,8 @@
 #include <tuple>
 #include <vector>
 
+#include "common/stream/address.h"
+#include "common/stream/tls_config.h"
 #include "ofproto/text/ofp_text.h"
 #include "tools/ofctl/vconn.h"
 
@@ -450,7 +452,7 @@ bool SameVersion(const FlowStats& a, const FlowStats& b) {
 std::map<FlowKey, FlowStats> ReadFlowSource(const std::string& src) {
   std::map<FlowKey, FlowStats> out;
   bool is_file = src == "-" || access(src.c_str(), R_OK) == 0;
-  if (is_file && !src.starts_with("unix:") && !src.starts_with("tcp:")) {
+  if (is_file && !IsStreamTarget(src)) {
     for (const auto& [n, line] : ReadFlowLines(src)) {
       auto fm = text::ParseFlowMod(line, FlowModCommand::kAdd, ParseOpts(nullptr));
       if (!fm) Fatal(fmt::format("{}:{}: {}", src, n, fm.error().message));
@@ -692,10 +694,9 @@ int CmdMonitor(const Args& a) {
 // snooper offers OpenFlow 1.0 and 1.3 (the switch offers the controller connection's version).
 int CmdSnoop(const Args& a) {
   std::string target = a[0];
-  if (!target.starts_with("unix:") && !target.starts_with("tcp:") &&
-      target.find('/') == std::string::npos) {
+  if (!IsStreamTarget(target) && target.find('/') == std::string::npos) {
     target = "unix:" + g_opts.rundir + "/" + target + ".snoop";
-  } else if (!target.starts_with("unix:") && !target.starts_with("tcp:")) {
+  } else if (!IsStreamTarget(target)) {
     target = "unix:" + target;
   }
   VersionSet also = g_opts.version_given ? 0 : kSupportedVersions;
@@ -732,7 +733,8 @@ void Usage() {
   std::printf(
       "sluice-ofctl: OpenFlow switch management utility\n"
       "usage: sluice-ofctl [OPTIONS] COMMAND SWITCH [ARG...]\n"
-      "\nFor SWITCH: a bridge name (unix:RUNDIR/BRIDGE.mgmt), unix:PATH or tcp:IP:PORT.\n"
+      "\nFor SWITCH: a bridge name (unix:RUNDIR/BRIDGE.mgmt), unix:PATH, tcp:HOST[:PORT] or\n"
+      "ssl:HOST[:PORT] (with -p, -c and -C).\n"
       "\nCommands:\n"
       "  show SWITCH                     features, ports and configuration\n"
       "  dump-desc SWITCH                switch description\n"
@@ -784,6 +786,7 @@ void Usage() {
       "  -t, --timeout=SECS              give up after SECS seconds\n"
       "  -h, --help                      this help\n"
       "  -V, --version                   version\n");
+  std::printf("\n%s", TlsUsage().c_str());
 }
 
 struct Command {
@@ -798,8 +801,11 @@ int main(int argc, char** argv) {
   const char* env_rundir = std::getenv("SLUICE_RUNDIR");
   g_opts.rundir = env_rundir ? env_rundir : "/var/run/sluice";
   std::vector<std::string> pos;
+  std::vector<std::string> all(argv, argv + argc);
+  TlsOptions tls;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
+    size_t tls_i = static_cast<size_t>(i);
     auto value = [&](std::string_view opt) -> std::string {
       // --opt=V, --opt V, -OV, -O V
       if (arg.size() > opt.size() && arg.compare(0, opt.size(), opt) == 0) {
@@ -824,6 +830,8 @@ int main(int argc, char** argv) {
       g_opts.version =
           Check(text::ParseVersionName(value(arg.starts_with("--") ? "--protocols" : "-O")));
       g_opts.version_given = true;
+    } else if (Check(ParseTlsArg(all, &tls_i, &tls))) {
+      i = static_cast<int>(tls_i);
     } else if (is("--rundir")) {
       g_opts.rundir = value("--rundir");
     } else if (is("-t") || is("--timeout")) {
@@ -858,6 +866,7 @@ int main(int argc, char** argv) {
     }
   }
   if (pos.empty()) Fatal("missing command name; use --help for help");
+  DefaultTlsConfig()->Set(tls);
 
   auto v = [](auto fn) {
     return [fn](const Args& a) {

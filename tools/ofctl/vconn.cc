@@ -1,19 +1,13 @@
 #include "tools/ofctl/vconn.h"
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
 #include <memory>
+#include <optional>
 
+#include "common/stream/address.h"
+#include "common/stream/connect.h"
 #include "ofproto/text/ofp_text.h"
 
 namespace sluice::ofctl {
@@ -21,83 +15,33 @@ namespace sluice::ofctl {
 using namespace sluice::ofp;
 
 std::string ResolveTarget(const std::string& target, const std::string& rundir) {
-  if (target.starts_with("unix:") || target.starts_with("tcp:")) return target;
+  if (IsStreamTarget(target)) return target;
   if (target.find('/') != std::string::npos) return "unix:" + target;
   return "unix:" + rundir + "/" + target + ".mgmt";
 }
 
 Vconn::~Vconn() {
-  if (fd_ >= 0) ::close(fd_);
+  if (stream_) stream_->Close();
+  io_.restart();
+  io_.poll();  // let the aborted operations finish while the buffers still exist
 }
-
-namespace {
-
-Error SysError(const std::string& what) {
-  return Error{Errc::kIo, fmt::format("{} ({})", what, std::strerror(errno)), errno};
-}
-
-Result<int> ConnectUnix(const std::string& path) {
-  sockaddr_un sa{};
-  sa.sun_family = AF_UNIX;
-  if (path.size() >= sizeof sa.sun_path) {
-    return MakeError(Errc::kInvalid, fmt::format("{}: socket path too long", path));
-  }
-  std::memcpy(sa.sun_path, path.c_str(), path.size() + 1);
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return std::unexpected(SysError("socket"));
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-    Error e = SysError(fmt::format("unix:{}: failed to connect to socket", path));
-    ::close(fd);
-    return std::unexpected(e);
-  }
-  return fd;
-}
-
-Result<int> ConnectTcp(const std::string& hostport) {
-  size_t colon = hostport.rfind(':');
-  std::string host = hostport.substr(0, colon);
-  std::string port = colon == std::string::npos ? "6653" : hostport.substr(colon + 1);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-  addrinfo* res = nullptr;
-  if (int rc = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &res); rc != 0) {
-    return MakeError(Errc::kInvalid,
-                     fmt::format("tcp:{}: bad address ({})", hostport, gai_strerror(rc)));
-  }
-  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> guard(res, freeaddrinfo);
-  int fd = ::socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return std::unexpected(SysError("socket"));
-  if (::connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
-    Error e = SysError(fmt::format("tcp:{}: failed to connect", hostport));
-    ::close(fd);
-    return std::unexpected(e);
-  }
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  return fd;
-}
-
-}  // namespace
 
 Result<std::unique_ptr<Vconn>> Vconn::Open(const std::string& name, uint8_t version, int timeout_s,
                                            VersionSet also) {
-  Result<int> fd = name.starts_with("unix:") ? ConnectUnix(name.substr(5))
-                   : name.starts_with("tcp:")
-                       ? ConnectTcp(name.substr(4))
-                       : MakeError(Errc::kInvalid, fmt::format("{}: unknown connection "
-                                                               "type (use unix: or tcp:)",
-                                                               name));
-  if (!fd) return std::unexpected(fd.error());
-  if (timeout_s > 0) {
-    timeval tv{timeout_s, 0};
-    setsockopt(*fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(*fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  std::unique_ptr<Vconn> vc(new Vconn(name, timeout_s));
+  ConnectOptions co;
+  co.default_port = kOpenFlowPort;
+  if (timeout_s > 0) co.timeout = std::chrono::seconds(timeout_s);
+  auto stream = Connect(vc->io_, name, co);
+  if (!stream) {
+    std::string why = stream.error().message;
+    if (why.starts_with(name + ": ")) why.erase(0, name.size() + 2);
+    return MakeError(stream.error().code,
+                     fmt::format("{}: failed to connect{} ({})", name,
+                                 name.starts_with("unix:") ? " to socket" : "", why));
   }
-  std::unique_ptr<Vconn> vc(new Vconn(*fd, name));
+  vc->stream_ = std::move(*stream);
+  vc->StartRead();
   vc->version_ = version;
   VersionSet ours = VersionBit(version) | also;
   for (uint8_t v = 31; v > 0; --v) {
@@ -137,16 +81,86 @@ Result<std::unique_ptr<Vconn>> Vconn::Open(const std::string& name, uint8_t vers
   return vc;
 }
 
+void Vconn::StartRead() {
+  if (reading_ || !read_error_.empty()) return;
+  reading_ = true;
+  stream_->AsyncReadSome(rbuf_.data(), rbuf_.size(), [this](std::error_code ec, size_t n) {
+    reading_ = false;
+    if (ec) {
+      if (ec != asio::error::operation_aborted) read_error_ = stream_->ErrorText(ec);
+      return;
+    }
+    if (in_off_ == in_.size()) {
+      in_.clear();
+      in_off_ = 0;
+    }
+    in_.insert(in_.end(), rbuf_.begin(), rbuf_.begin() + n);
+    StartRead();
+  });
+}
+
+bool Vconn::RunOnce(std::chrono::steady_clock::time_point deadline) {
+  if (io_.stopped()) io_.restart();
+  if (timeout_s_ <= 0) {
+    io_.run_one();
+    return true;
+  }
+  auto now = std::chrono::steady_clock::now();
+  if (now >= deadline) return false;
+  io_.run_one_for(deadline - now);
+  return std::chrono::steady_clock::now() < deadline;
+}
+
+bool Vconn::HasMessage() const {
+  size_t have = in_.size() - in_off_;
+  if (have < kHeaderLen) return false;
+  size_t len = size_t{in_[in_off_ + 2]} << 8 | in_[in_off_ + 3];
+  return have >= std::max(len, kHeaderLen);
+}
+
 Result<void> Vconn::SendRaw(const Bytes& bytes) {
   size_t off = 0;
-  while (off < bytes.size()) {
-    ssize_t n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return std::unexpected(SysError(name_ + ": send failed"));
+  std::string error;
+  bool writing = false;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s_);
+  while (off < bytes.size() || writing) {
+    if (!writing && error.empty()) {
+      writing = true;
+      stream_->AsyncWriteSome(bytes.data() + off, bytes.size() - off,
+                              [&](std::error_code ec, size_t n) {
+                                writing = false;
+                                if (ec) {
+                                  error = stream_->ErrorText(ec);
+                                  return;
+                                }
+                                off += n;
+                              });
     }
-    off += static_cast<size_t>(n);
+    if (!error.empty()) break;
+    if (!RunOnce(deadline) && writing) {
+      stream_->Close();  // aborts the write; the handler must run before `bytes` goes away
+      while (writing) io_.run_one();
+      return MakeError(Errc::kIo, name_ + ": timeout sending a request");
+    }
   }
+  if (!error.empty()) return MakeError(Errc::kIo, name_ + ": send failed (" + error + ")");
+  return {};
+}
+
+Result<void> Vconn::ReadExact(uint8_t* buf, size_t n) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s_);
+  while (in_.size() - in_off_ < n) {
+    if (!read_error_.empty()) {
+      if (read_error_ == "connection closed by peer") {
+        return MakeError(Errc::kIo, name_ + ": connection closed by peer");
+      }
+      return MakeError(Errc::kIo, name_ + ": receive failed (" + read_error_ + ")");
+    }
+    StartRead();
+    if (!RunOnce(deadline)) return MakeError(Errc::kIo, name_ + ": timeout waiting for a reply");
+  }
+  std::memcpy(buf, in_.data() + in_off_, n);
+  in_off_ += n;
   return {};
 }
 
@@ -154,23 +168,6 @@ Result<void> Vconn::Send(const Message& msg) {
   Result<Bytes> b = EncodeMessage(msg);
   if (!b) return std::unexpected(b.error());
   return SendRaw(*b);
-}
-
-Result<void> Vconn::ReadExact(uint8_t* buf, size_t n) {
-  size_t off = 0;
-  while (off < n) {
-    ssize_t r = ::recv(fd_, buf + off, n - off, 0);
-    if (r == 0) return MakeError(Errc::kIo, name_ + ": connection closed by peer");
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        return MakeError(Errc::kIo, name_ + ": timeout waiting for a reply");
-      }
-      return std::unexpected(SysError(name_ + ": receive failed"));
-    }
-    off += static_cast<size_t>(r);
-  }
-  return {};
 }
 
 Result<Bytes> Vconn::RecvRaw() {
@@ -233,8 +230,8 @@ Result<std::optional<Message>> Vconn::TransactNoReply(std::vector<MessageBody> r
   // a full socket buffer.
   std::optional<Message> first_error;
   auto drain = [&]() -> Result<void> {
-    pollfd pfd{fd_, POLLIN, 0};
-    while (::poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN)) {
+    io_.poll();
+    while (HasMessage()) {
       Result<Message> m = Recv();
       if (!m) return std::unexpected(m.error());
       if (std::holds_alternative<ErrorMsg>(m->body) && !first_error) first_error = std::move(*m);

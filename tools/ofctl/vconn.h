@@ -1,20 +1,27 @@
-// sluice-ofctl's blocking OpenFlow client connection: connect (unix:/tcp:/bridge name), HELLO
-// negotiation, request/reply transactions with multipart reassembly, echo answering.
+// sluice-ofctl's blocking OpenFlow client connection: connect (unix:/tcp:/ssl:/bridge name),
+// HELLO negotiation, request/reply transactions with multipart reassembly, echo answering. The
+// connection is a Stream driven by a private event loop, run while the caller waits; input is
+// read all the time (also while sending), so neither side can block the other on a full socket.
 #pragma once
 
+#include <array>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include <asio.hpp>
+
+#include "common/stream/stream.h"
 #include "ofproto/codec/messages.h"
 #include "sluice/result.h"
 
 namespace sluice::ofctl {
 
-// "br0" -> unix:<rundir>/br0.mgmt; "unix:PATH", "tcp:IP:PORT" as given; a path with a '/'
-// -> unix:PATH.
+// "br0" -> unix:<rundir>/br0.mgmt; "unix:PATH", "tcp:HOST[:PORT]", "ssl:HOST[:PORT]" as given;
+// a path with a '/' -> unix:PATH.
 std::string ResolveTarget(const std::string& target, const std::string& rundir);
 
 class Vconn {
@@ -50,11 +57,22 @@ class Vconn {
   Result<std::optional<ofp::Message>> TransactNoReply(std::vector<ofp::MessageBody> requests);
 
  private:
-  Vconn(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
+  Vconn(std::string name, int timeout_s) : name_(std::move(name)), timeout_s_(timeout_s) {}
   Result<void> ReadExact(uint8_t* buf, size_t n);
+  void StartRead();
+  // Runs the loop for one event, up to the deadline; false on timeout.
+  bool RunOnce(std::chrono::steady_clock::time_point deadline);
+  bool HasMessage() const;  // a whole message is buffered
 
-  int fd_;
+  asio::io_context io_;
+  StreamPtr stream_;
   std::string name_;
+  int timeout_s_ = 0;
+  ofp::Bytes in_;
+  size_t in_off_ = 0;
+  std::array<uint8_t, 65536> rbuf_;
+  bool reading_ = false;
+  std::string read_error_;
   uint8_t version_ = ofp::kOfp13;
   uint32_t next_xid_ = 1;
 };

@@ -1,6 +1,8 @@
 // sluice-ovsdb-server: the OVSDB server on its own, with ovsdb-server's command line:
 //   sluice-ovsdb-server [DATABASE...] [--remote=REMOTE]... [--unixctl=PATH] [--pidfile=PATH]
 //                       [--log-file=PATH] [--detach]
+//                       [-p KEY -c CERT (-C CACERT | --bootstrap-ca-cert=CACERT)]
+//                       [--peer-ca-cert=FILE] [--ssl-protocols=P] [--ssl-ciphers=C]
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -11,7 +13,9 @@
 #include <CLI/CLI.hpp>
 #include <asio.hpp>
 
+#include "common/fd_limit.h"
 #include "common/pidfile.h"
+#include "common/stream/tls_cli.h"
 #include "common/unixctl.h"
 #include "ovsdb/server/server.h"
 #include "sluice/log.h"
@@ -23,7 +27,9 @@ int main(int argc, char** argv) {
   size_t max_message = 64 << 20;
   CLI::App app{"sluice-ovsdb-server: an OVSDB (RFC 7047) server"};
   app.add_option("database", dbs, "Database files (created with sluice-ovsdb-tool create)");
-  app.add_option("--remote", remotes, "punix:PATH or ptcp:PORT[:IP] (repeatable)");
+  app.add_option("--remote", remotes,
+                 "punix:PATH, ptcp:[PORT][:IP], pssl:[PORT][:IP], unix:PATH, tcp:IP[:PORT] or "
+                 "ssl:IP[:PORT] (repeatable)");
   app.add_option("--rundir", rundir, "Directory for the default unixctl socket")
       ->capture_default_str();
   app.add_option("--unixctl", unixctl_path,
@@ -33,6 +39,8 @@ int main(int argc, char** argv) {
   app.add_option("--max-message", max_message, "Largest JSON-RPC message accepted, in bytes")
       ->capture_default_str();
   app.add_flag("--detach", detach, "Run in the background");
+  sluice::TlsCli tls_cli;
+  sluice::AddTlsOptions(app, &tls_cli);
   app.add_flag("-v,--verbose", verbose, "Log at debug level");
   CLI11_PARSE(app, argc, argv);
 
@@ -68,6 +76,13 @@ int main(int argc, char** argv) {
   asio::io_context io;
   sluice::db::ServerOptions opts;
   opts.limits.max_message = max_message;
+  sluice::RaiseFdLimit();
+  sluice::TlsOptions tls = tls_cli.Options();
+  sluice::DefaultTlsConfig()->Set(tls);
+  if (auto p = sluice::ParseTlsProtocols(tls.protocols); !p) {
+    logger->error("--ssl-protocols: {}", p.error().message);
+    return 1;
+  }
   sluice::db::OvsdbServer server(io, opts);
   for (const auto& db : dbs) {
     if (auto r = server.AddDatabaseFile(db); !r) {
@@ -84,6 +99,7 @@ int main(int argc, char** argv) {
   sluice::UnixctlServer unixctl(io);
   sluice::RegisterCommonCommands(unixctl, io, "sluice-ovsdb-server");
   sluice::db::RegisterOvsdbServerCommands(unixctl, io, server);
+  sluice::db::RegisterRemoteCommands(unixctl, server);
   if (auto r = unixctl.Listen(unixctl_path); !r) {
     logger->error("{}", r.error().message);
     return 1;

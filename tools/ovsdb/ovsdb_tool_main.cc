@@ -1,6 +1,7 @@
 // sluice-ovsdb-tool: offline operations on a database file, with ovsdb-tool's verbs:
 //   create DB SCHEMA | compact DB | show-log DB | query DB TRANSACTION | transact DB TRANSACTION
-//   | db-name DB | schema-name SCHEMA | db-version DB | schema-version SCHEMA
+//   | db-name DB | schema-name SCHEMA | db-version DB | schema-version SCHEMA | db-cksum DB
+//   | schema-cksum SCHEMA
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -29,7 +30,8 @@ int Usage() {
                "  show-log DB               print the records of DB\n"
                "  query DB TRANSACTION      run a read-only TRANSACTION on DB\n"
                "  transact DB TRANSACTION   run TRANSACTION on DB and commit it\n"
-               "  db-name DB | db-version DB | schema-name SCHEMA | schema-version SCHEMA\n");
+               "  db-name DB | db-version DB | schema-name SCHEMA | schema-version SCHEMA\n"
+               "  db-cksum DB | schema-cksum SCHEMA   the schema's checksum (as ovsdb-tool)\n");
   return 1;
 }
 
@@ -73,10 +75,13 @@ int main(int argc, char** argv) {
     if (!log) return Fail(log.error().message);
     return 0;
   }
-  if (cmd == "schema-name" || cmd == "schema-version") {
+  if (cmd == "schema-name" || cmd == "schema-version" || cmd == "schema-cksum") {
     auto schema = ReadJsonFile(a1);
     if (!schema) return Fail(schema.error().message);
-    std::cout << schema->value(cmd == "schema-name" ? "name" : "version", "") << "\n";
+    std::string member = cmd == "schema-name"      ? "name"
+                         : cmd == "schema-version" ? "version"
+                                                   : "cksum";
+    std::cout << schema->value(member, "") << "\n";
     return 0;
   }
   if (cmd == "show-log" && argc == 3) {
@@ -103,10 +108,11 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
-  if ((cmd == "db-name" || cmd == "db-version") && argc == 3) {
+  if ((cmd == "db-name" || cmd == "db-version" || cmd == "db-cksum") && argc == 3) {
     auto l = Load(a1, false);
     if (!l) return Fail(l.error().message);
-    std::cout << (cmd == "db-name" ? l->db->schema().name : l->db->schema().version) << "\n";
+    const DatabaseSchema& s = l->db->schema();
+    std::cout << (cmd == "db-name" ? s.name : cmd == "db-version" ? s.version : s.cksum) << "\n";
     return 0;
   }
   if (cmd == "compact" && argc == 3) {

@@ -9,7 +9,9 @@
 #include <cstring>
 #include <ctime>
 #include <iostream>
+#include <set>
 
+#include "common/stream/tls_config.h"
 #include "ovsdb/idl/idl.h"
 #include "sluice/log.h"
 #include "tools/vsctl/vsctl.h"
@@ -48,6 +50,33 @@ const std::vector<std::string> kTables = {"Open_vSwitch", "Bridge",     "Port",
                                           "Datapath",     "CT_Zone",    "CT_Timeout_Policy",
                                           "AutoAttach"};
 
+// Open vSwitch's SSL options (-p, -c, -C, --bootstrap-ca-cert, ...) are taken out of the leading
+// options before the rest is parsed; the other options that take a separate value are passed
+// over with it.
+Result<TlsOptions> TakeTlsOptions(std::vector<std::string>& args) {
+  static const std::set<std::string> kValued = {"--db",     "-t", "--timeout", "-f",
+                                                "--format", "-d", "--data"};
+  TlsOptions tls;
+  std::vector<std::string> rest;
+  size_t i = 0;
+  for (; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--" || a.empty() || a[0] != '-' || a == "-") break;
+    size_t j = i;
+    auto taken = ParseTlsArg(args, &j, &tls);
+    if (!taken) return std::unexpected(taken.error());
+    if (*taken) {
+      i = j;
+      continue;
+    }
+    rest.push_back(a);
+    if (kValued.count(a) && i + 1 < args.size()) rest.push_back(args[++i]);
+  }
+  rest.insert(rest.end(), args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+  args = std::move(rest);
+  return tls;
+}
+
 std::string CommentText(int argc, char** argv) {
   std::string s = std::string(kProgram) + ":";
   for (int i = 1; i < argc; ++i) {
@@ -72,11 +101,14 @@ std::string CommentText(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  auto tls = TakeTlsOptions(args);
+  if (!tls) Fatal(tls.error().message);
+  DefaultTlsConfig()->Set(*tls);
   const char* env = std::getenv("SLUICE_DB");
   auto cl = ParseCommandLine(args, env ? env : "");
   if (!cl) Fatal(cl.error());
   if (cl->help) {
-    std::cout << UsageText();
+    std::cout << UsageText() << "\n" << TlsUsage();
     return 0;
   }
   if (cl->version) {
@@ -105,7 +137,10 @@ int main(int argc, char** argv) {
   if (!idl.last_error().empty()) connect_failed();
   while (!idl.connected()) {
     io.run_one();
-    if (!idl.connected() && !idl.last_error().empty()) connect_failed();
+    // A connection that bootstrapped the CA certificate is made again at once.
+    if (!idl.connected() && !idl.last_error().empty() && idl.last_error_code() != Errc::kBusy) {
+      connect_failed();
+    }
   }
   const db::DatabaseSchema& schema = *idl.schema();
 

@@ -1,0 +1,2 @@
+// Must not compile: common code sits below every layer.
+#include "ovsdb/database.h"

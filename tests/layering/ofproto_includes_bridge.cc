@@ -1,0 +1,2 @@
+// Must not compile: the bridge layer sits above ofproto.
+#include "bridge/bridge.h"
