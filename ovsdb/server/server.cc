@@ -426,9 +426,11 @@ bool OvsdbServer::RunTxn(PendingTxn& p) {
   };
   TxnOutcome out = p.doc ? Execute(e, *p.doc_params, 1, ctx) : Execute(e, p.params, 1, ctx);
   if (out.blocked) return false;
-  // Update notifications go out before the reply, so that a client monitoring what it changed
-  // knows the changes by the time it has the reply (as ovsdb-server does).
-  if (out.committed) FlushOutgoing();
+  // The client's own update notifications go out before its reply, so that a client monitoring
+  // what it changed knows the changes by the time it has the reply (as ovsdb-server does);
+  // the other sessions' (other connections, so no order to keep) right after it, so that the
+  // reply does not wait for them.
+  if (out.committed) FlushOutgoing(p.session->conn.get());
   p.session->conn->SendReply(p.id, std::move(out.reply));
   if (out.committed) Committed(e);
   return true;

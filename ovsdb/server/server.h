@@ -154,7 +154,8 @@ class OvsdbServer {
   void LeaveGroup(DbEntry& e, MonitorGroup* g);
   // During a commit: builds the notifications of `changes` (sent by FlushOutgoing).
   void CollectUpdates(DbEntry& e, const ChangeSet& changes);
-  void FlushOutgoing();
+  // Sends them; with `to`, only that connection's (the rest stay for the next call).
+  void FlushOutgoing(const JsonRpcConnection* to = nullptr);
   void ArmCoalesceTimer();
   void FlushCoalesced();
   void DoLock(Session& s, const std::string& method, const nlohmann::json& params,

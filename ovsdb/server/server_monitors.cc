@@ -202,7 +202,15 @@ void OvsdbServer::CollectUpdates(DbEntry& e, const ChangeSet& changes) {
   }
 }
 
-void OvsdbServer::FlushOutgoing() {
+void OvsdbServer::FlushOutgoing(const JsonRpcConnection* to) {
+  if (to) {
+    std::erase_if(outgoing_, [to](Outgoing& o) {
+      if (o.conn.get() != to) return false;
+      o.conn->SendText(std::move(o.text));
+      return true;
+    });
+    return;
+  }
   for (Outgoing& o : outgoing_) o.conn->SendText(std::move(o.text));
   outgoing_.clear();
 }
